@@ -1,0 +1,31 @@
+/**
+ * Event and room names are validated on both sides. Room names become store
+ * keys, so they keep to a conservative alphabet: no braces (Redis Cluster hash
+ * tags), no whitespace or control characters, bounded length.
+ */
+export const MAX_NAME_LENGTH = 128
+
+const ROOM_NAME = /^[\p{L}\p{N}_\-.:@/#+!$~|]{1,128}$/u
+const EVENT_NAME = /^[\p{L}\p{N}_\-.:@/#+!$~| ]{1,128}$/u
+
+/** Names the library uses for its own events; applications may not emit them. */
+export const RESERVED_EVENTS = new Set([
+  'connect',
+  'connect_error',
+  'disconnect',
+  'disconnecting',
+  'reconnect',
+  'reconnect_attempt',
+  'reconnect_error',
+  'reconnect_failed',
+  'newListener',
+  'removeListener',
+])
+
+export function isValidRoomName(name: unknown): name is string {
+  return typeof name === 'string' && ROOM_NAME.test(name)
+}
+
+export function isValidEventName(name: unknown): name is string {
+  return typeof name === 'string' && EVENT_NAME.test(name) && !RESERVED_EVENTS.has(name)
+}

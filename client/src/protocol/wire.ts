@@ -1,0 +1,120 @@
+/**
+ * Wire format shared by the handler and the client. See handler/PROTOCOL.md.
+ */
+
+/** Headers every request for an existing session carries. */
+export const SID_HEADER = 'x-socket-sid'
+export const TOKEN_HEADER = 'x-socket-token'
+/** The resume cursor, as SSE's Last-Event-ID (composite: one position per log). */
+export const CURSOR_HEADER = 'last-event-id'
+
+export const PROTOCOL_VERSION = 1
+
+/** Log keys as the client sees them: `d` (its direct log), `r:<room>` (a room, `r:*` for everyone). */
+export const DIRECT_KEY = 'd'
+export const BROADCAST_ROOM = '*'
+export const roomKey = (room: string) => `r:${room}`
+
+export type Transport = 'sse' | 'polling'
+
+/** Cursor: for each log key, the sequence number of the last entry received. */
+export type Cursor = Map<string, number>
+
+/** `d=12,r%3Alobby=40`: keys are URI-encoded so any room name fits in a header. */
+export function encodeCursor(cursor: Cursor): string {
+  const parts: string[] = []
+  for (const [key, seq] of cursor) parts.push(`${encodeURIComponent(key)}=${seq}`)
+  return parts.join(',')
+}
+
+/** Lenient: malformed pairs are skipped, so a bad header can only replay more, never skip. */
+export function decodeCursor(text: string | null | undefined, maxKeys = 1024): Cursor {
+  const cursor: Cursor = new Map()
+  if (!text) return cursor
+  for (const part of text.split(',', maxKeys)) {
+    const eq = part.lastIndexOf('=')
+    if (eq <= 0) continue
+    const seq = Number(part.slice(eq + 1))
+    if (!Number.isSafeInteger(seq) || seq < 0) continue
+    let key: string
+    try {
+      key = decodeURIComponent(part.slice(0, eq))
+    } catch {
+      continue
+    }
+    cursor.set(key, seq)
+  }
+  return cursor
+}
+
+/** The SSE `id:` of one frame: `<uri-encoded key>=<seq>`. */
+export const frameId = (key: string, seq: number) => `${encodeURIComponent(key)}=${seq}`
+
+/** Frame payloads (the SSE `data:` line, one JSON object). */
+export interface MessageFrame {
+  /** event name */
+  e: string
+  /** payload */
+  d: unknown
+  /** ack id, present when the server awaits an ack (emitWithAck) */
+  a?: string
+}
+
+export interface OpenFrame {
+  c: 'open'
+  sid: string
+  /** false when some entries were lost beyond the replay window (or the session is new) */
+  recovered: boolean
+  pingInterval: number
+}
+
+export interface DisconnectFrame {
+  c: 'disconnect'
+  reason: string
+}
+
+export type ServerFrame = MessageFrame | OpenFrame | DisconnectFrame
+
+/** Client -> server message batch (`POST {base}/message`). */
+export interface OutgoingMessage {
+  /** positive integer, increasing per session: the server runs each id once */
+  id: number
+  event: string
+  data?: unknown
+  /** true when the client wants an ack */
+  ack?: boolean
+}
+
+export interface MessageBatch {
+  messages: OutgoingMessage[]
+}
+
+export interface AckResult {
+  id: number
+  data?: unknown
+  error?: { code: string; message: string }
+}
+
+export interface MessageBatchReply {
+  acks: AckResult[]
+}
+
+/** Client -> server acks of server emitWithAck (`POST {base}/ack`). */
+export interface AckBatch {
+  acks: { id: string; data?: unknown }[]
+}
+
+export interface ConnectRequest {
+  auth?: unknown
+  transport?: Transport
+}
+
+export interface ConnectReply {
+  sid: string
+  token: string
+  pingInterval: number
+  pingTimeout: number
+  maxPayload: number
+  transports: Transport[]
+  protocol: number
+}

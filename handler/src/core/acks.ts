@@ -1,0 +1,85 @@
+import { SocketServeError } from '@socket-serve/client/protocol'
+import type { Store } from '../store/types.js'
+
+interface Pending {
+  sid: string
+  resolve: (data: unknown) => void
+  reject: (err: Error) => void
+  timer: ReturnType<typeof setTimeout>
+}
+
+/**
+ * Server -> client acks (socket.emitWithAck). The promise lives on the instance
+ * that emitted; the client's ack POST may land on any instance, which forwards
+ * it through the store's signal channel named after the emitting instance.
+ */
+export class PendingAcks {
+  private seq = 0
+  private pending = new Map<string, Pending>()
+  private unlisten?: () => void
+
+  constructor(
+    private readonly instanceId: string,
+    private readonly store: Store,
+  ) {}
+
+  create(sid: string, timeout: number): { id: string; promise: Promise<unknown> } {
+    this.listen()
+    const id = `${this.instanceId}.${++this.seq}`
+    const promise = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id)
+        reject(new SocketServeError('ACK_TIMEOUT', `no ack within ${timeout} ms`))
+      }, timeout)
+      this.pending.set(id, { sid, resolve, reject, timer })
+    })
+    return { id, promise }
+  }
+
+  /** Abandons an ack whose emit never reached the store. */
+  cancel(id: string, err: Error): void {
+    const p = this.pending.get(id)
+    if (!p) return
+    this.pending.delete(id)
+    clearTimeout(p.timer)
+    p.reject(err)
+  }
+
+  /** An ack arrived from session `sid` on this instance's HTTP endpoint. */
+  async deliver(sid: string, id: string, data: unknown): Promise<void> {
+    const dot = id.lastIndexOf('.')
+    const owner = dot > 0 ? id.slice(0, dot) : ''
+    if (owner === this.instanceId) this.settle(sid, id, data)
+    else if (owner) await this.store.signal(`ack:${owner}`, JSON.stringify({ sid, id, data }))
+  }
+
+  close(): void {
+    this.unlisten?.()
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer)
+      p.reject(new SocketServeError('DISCONNECTED', 'server closed'))
+      this.pending.delete(id)
+    }
+  }
+
+  private settle(sid: string, id: string, data: unknown): void {
+    const p = this.pending.get(id)
+    // Only the session the emit went to may answer it.
+    if (!p || p.sid !== sid) return
+    this.pending.delete(id)
+    clearTimeout(p.timer)
+    p.resolve(data)
+  }
+
+  private listen(): void {
+    if (this.unlisten) return
+    this.unlisten = this.store.onSignal(`ack:${this.instanceId}`, (message) => {
+      try {
+        const { sid, id, data } = JSON.parse(message) as { sid: string; id: string; data: unknown }
+        this.settle(sid, id, data)
+      } catch {
+        // a malformed signal cannot come from our own code; ignore it
+      }
+    })
+  }
+}

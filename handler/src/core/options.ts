@@ -1,0 +1,74 @@
+import type { Transport } from '@socket-serve/client/protocol'
+import type { Store } from '../store/types.js'
+
+export interface CorsOptions {
+  /** allowed origins: exact strings, or a predicate */
+  origin: string | string[] | ((origin: string) => boolean)
+  /** send Access-Control-Allow-Credentials */
+  credentials?: boolean
+}
+
+export interface ServeOptions {
+  /** where all state lives; default: memoryStore(), or Redis when redisUrl / REDIS_URL is set */
+  store?: Store
+  redisUrl?: string
+  /** session TTL in seconds (default 3600) */
+  ttl?: number
+  transports?: Transport[]
+  /** ms an SSE or poll request may live (platform time limits); default: SSE unlimited, poll 25 s */
+  maxStreamDuration?: number
+  /** ms between heartbeats on open streams (default 25000) */
+  pingInterval?: number
+  /** ms of silence after a missed heartbeat before the client gives up (default 20000) */
+  pingTimeout?: number
+  /** ms without any stream or request before a session is disconnected (default 45000) */
+  disconnectTimeout?: number
+  /** ms between sweeps of idle sessions on long-lived runtimes; 0 = only lazily and io.sweep() */
+  sweepInterval?: number
+  /** max request body bytes (default 1 MB) */
+  maxPayload?: number
+  /** entries kept per log: the replay window (default 1000) */
+  maxLogLength?: number
+  /** ms to wait for a client's ack to a server emitWithAck (default 10000) */
+  ackTimeout?: number
+  cors?: CorsOptions
+  /** shorthand for cors: { origin: allowedOrigins } */
+  allowedOrigins?: string[]
+  /** verifies the connect request; returns the user data, or throws (SocketServeError) to refuse */
+  auth?: (req: Request, payload: unknown) => unknown | Promise<unknown>
+  /** inspector API options (a later release) */
+  inspector?: { token: string; readonly?: boolean }
+}
+
+export interface ResolvedOptions {
+  ttl: number
+  transports: Transport[]
+  maxStreamDuration: number
+  pingInterval: number
+  pingTimeout: number
+  disconnectTimeout: number
+  sweepInterval: number
+  maxPayload: number
+  maxLogLength: number
+  ackTimeout: number
+  cors?: CorsOptions
+  auth?: ServeOptions['auth']
+}
+
+export function resolveOptions(o: ServeOptions): ResolvedOptions {
+  const pingInterval = o.pingInterval ?? 25_000
+  return {
+    ttl: o.ttl ?? 3600,
+    transports: o.transports ?? ['sse', 'polling'],
+    maxStreamDuration: o.maxStreamDuration ?? 0,
+    pingInterval,
+    pingTimeout: o.pingTimeout ?? 20_000,
+    disconnectTimeout: o.disconnectTimeout ?? 45_000,
+    sweepInterval: o.sweepInterval ?? 10_000,
+    maxPayload: o.maxPayload ?? 1_000_000,
+    maxLogLength: o.maxLogLength ?? 1000,
+    ackTimeout: o.ackTimeout ?? 10_000,
+    cors: o.cors ?? (o.allowedOrigins ? { origin: o.allowedOrigins } : undefined),
+    auth: o.auth,
+  }
+}

@@ -1,0 +1,127 @@
+import { BROADCAST_ROOM, isValidEventName, isValidRoomName, SocketServeError } from '@socket-serve/client/protocol'
+import type { SessionRecord } from '../store/types.js'
+import { messageEntry } from './frames.js'
+import type { ServerCore } from './server.js'
+import type { DefaultEventsMap, DefaultSocketData, EventAck, EventData, EventNames, EventsMap } from './typed-events.js'
+
+/**
+ * One client session, as seen from server code. It is rebuilt from the store on
+ * every request, on whichever instance serves it, so everything it does goes
+ * through the store: no state is kept in this object beyond the request.
+ */
+export class Socket<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = DefaultEventsMap,
+  SocketData extends DefaultSocketData = DefaultSocketData,
+> {
+  readonly id: string
+  /** what auth() returned at connect */
+  readonly user: unknown
+  /** the connect request (only during onConnect and io.use middleware) */
+  readonly request?: Request
+
+  /** @internal */
+  constructor(
+    private readonly server: ServerCore<any, any, any>,
+    private readonly record: SessionRecord,
+    request?: Request,
+  ) {
+    this.id = record.sid
+    this.user = record.user
+    if (request) this.request = request
+  }
+
+  /** The rooms this socket is in (the broadcast room excluded). */
+  get rooms(): Set<string> {
+    return new Set(Object.keys(this.record.rooms).filter((r) => r !== BROADCAST_ROOM))
+  }
+
+  get transport(): string {
+    return this.record.transport
+  }
+
+  get connectedAt(): number {
+    return this.record.createdAt
+  }
+
+  /** Session state, persisted in the store and visible on every instance. */
+  get<K extends keyof SocketData & string>(key: K): SocketData[K] | undefined {
+    return this.record.state[key] as SocketData[K] | undefined
+  }
+
+  async set<K extends keyof SocketData & string>(key: K, value: SocketData[K]): Promise<void> {
+    this.record.state[key] = value
+    if (!this.server.pendingConnects.has(this.id)) {
+      await this.server.store.setState(this.id, { [key]: value }, this.server.limits)
+    }
+  }
+
+  /** Sends to this client. Resolves once the message is stored (it is then delivered even across reconnects). */
+  async emit<E extends EventNames<EmitEvents>>(event: E, data?: EventData<EmitEvents, E>): Promise<void> {
+    checkEvent(event)
+    await this.server.append(`d:${this.id}`, messageEntry(event, data))
+  }
+
+  /** Sends to this client and resolves with its ack (rejects with ACK_TIMEOUT). */
+  async emitWithAck<E extends EventNames<EmitEvents>>(
+    event: E,
+    data?: EventData<EmitEvents, E>,
+    options: { timeout?: number } = {},
+  ): Promise<EventAck<EmitEvents, E>> {
+    checkEvent(event)
+    const { id, promise } = this.server.acks.create(this.id, options.timeout ?? this.server.opts.ackTimeout)
+    try {
+      await this.server.append(`d:${this.id}`, messageEntry(event, data, id))
+    } catch (err) {
+      this.server.acks.cancel(id, err as Error)
+    }
+    return (await promise) as EventAck<EmitEvents, E>
+  }
+
+  /** Sends to every connected client but this one. */
+  async broadcast<E extends EventNames<EmitEvents>>(event: E, data?: EventData<EmitEvents, E>): Promise<void> {
+    checkEvent(event)
+    await this.server.append(`r:${BROADCAST_ROOM}`, messageEntry(event, data), this.id)
+  }
+
+  /** Sends to a room, except this socket (as Socket.IO's socket.to(room)). */
+  to(room: string): { emit: <E extends EventNames<EmitEvents>>(event: E, data?: EventData<EmitEvents, E>) => Promise<void> } {
+    checkRoom(room)
+    return {
+      emit: async (event, data) => {
+        checkEvent(event)
+        await this.server.append(`r:${room}`, messageEntry(event, data), this.id)
+      },
+    }
+  }
+
+  async join(room: string | string[]): Promise<void> {
+    for (const r of Array.isArray(room) ? room : [room]) {
+      checkRoom(r)
+      this.record.rooms[r] = await this.server.join(this.id, r)
+    }
+  }
+
+  async leave(room: string): Promise<void> {
+    checkRoom(room)
+    await this.server.leave(this.id, room)
+    delete this.record.rooms[room]
+  }
+
+  /** Ends the session: onDisconnect runs once, the client is told and does not reconnect. */
+  async disconnect(): Promise<void> {
+    await this.server.endSession(this.id, 'server namespace disconnect', 'io server disconnect')
+  }
+}
+
+export function checkRoom(room: unknown): asserts room is string {
+  if (!isValidRoomName(room)) {
+    throw new SocketServeError('INVALID_NAME', `invalid room name: ${JSON.stringify(room)?.slice(0, 64)}`)
+  }
+}
+
+export function checkEvent(event: unknown): asserts event is string {
+  if (!isValidEventName(event)) {
+    throw new SocketServeError('INVALID_NAME', `invalid event name: ${JSON.stringify(event)?.slice(0, 64)}`)
+  }
+}

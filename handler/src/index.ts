@@ -1,0 +1,16 @@
+export { serve, type IO } from './serve.js'
+export { Socket } from './core/socket.js'
+export type { ServeOptions, CorsOptions } from './core/options.js'
+export type {
+  BroadcastOperator,
+  ConnectHandler,
+  DisconnectHandler,
+  MessageHandler,
+  Middleware,
+} from './core/server.js'
+export type { DefaultEventsMap, EventsMap, EventData, EventAck, EventNames } from './core/typed-events.js'
+export { memoryStore, MemoryStore } from './store/memory.js'
+export { StoreUnavailableError } from './store/errors.js'
+export type { Store, StoreLimits, SessionRecord, LogEntry, ReadResult, BatchClaim } from './store/types.js'
+export { SocketServeError, ERROR_STATUS, type ErrorCode } from '@socket-serve/client/protocol'
+export type { NodeMiddleware, NodeRequest, NodeResponse } from './adapters/node.js'

@@ -1,0 +1,65 @@
+import type { Store, Subscription } from './types.js'
+
+/**
+ * A store whose implementation is loaded on first use. serve({ redisUrl }) is
+ * synchronous, but the Redis store pulls in ioredis (Node-only): loading it
+ * lazily keeps the core importable on edge runtimes that never ask for it.
+ */
+export function lazyStore(load: () => Promise<Store>): Store {
+  let loaded: Promise<Store> | undefined
+  const get = () => (loaded ??= load())
+
+  const forward = (name: keyof Store) =>
+    async (...args: unknown[]) => {
+      const store = await get()
+      return (store[name] as (...a: unknown[]) => unknown).apply(store, args)
+    }
+
+  const later = (subscribe: (s: Store) => Subscription): Subscription => {
+    let inner: Subscription | undefined
+    let cancelled = false
+    const ready = get().then((s) => {
+      if (cancelled) return
+      inner = subscribe(s)
+      return inner.ready
+    })
+    return {
+      ready,
+      unsubscribe() {
+        cancelled = true
+        inner?.unsubscribe()
+      },
+    }
+  }
+
+  const store: Store = {
+    ownedByServer: true,
+    createSession: forward('createSession'),
+    getSession: forward('getSession'),
+    setState: forward('setState'),
+    touch: forward('touch'),
+    idleSessions: forward('idleSessions'),
+    sessionIds: forward('sessionIds'),
+    endSession: forward('endSession'),
+    deleteSession: forward('deleteSession'),
+    claimBatch: forward('claimBatch'),
+    finishBatch: forward('finishBatch'),
+    joinRoom: forward('joinRoom'),
+    leaveRoom: forward('leaveRoom'),
+    members: forward('members'),
+    append: forward('append'),
+    read: forward('read'),
+    head: forward('head'),
+    signal: forward('signal'),
+    subscribe: (key, listener) => later((s) => s.subscribe(key, listener)),
+    onSignal: (channel, listener) => {
+      const sub = later((s) => ({ ready: Promise.resolve(), unsubscribe: s.onSignal(channel, listener) }))
+      sub.ready.catch(() => {})
+      return sub.unsubscribe
+    },
+    close: async () => {
+      if (loaded) await (await loaded).close()
+    },
+  } as Store
+  return store
+}

@@ -1,0 +1,234 @@
+import type { BatchClaim, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+
+interface Log {
+  entries: LogEntry[]
+  head: number
+}
+
+interface Batch {
+  /** highest message id ever claimed */
+  hwm: number
+  /** the last claimed batch, to answer its retries */
+  key: string
+  acks: string | null
+  /** when the last batch was claimed */
+  at: number
+}
+
+interface Session {
+  record: SessionRecord
+  expiresAt: number
+  batch: Batch
+}
+
+/**
+ * The embedded default store: one process, no persistence. It keeps the same
+ * semantics as the Redis store (bounded logs, TTLs, idempotency) so that code
+ * tested against it behaves the same in production.
+ */
+export class MemoryStore implements Store {
+  private sessions = new Map<string, Session>()
+  /** live index: sid -> last seen */
+  private live = new Map<string, number>()
+  private logs = new Map<string, Log>()
+  private rooms = new Map<string, Set<string>>()
+  private listeners = new Map<string, Set<(entry: LogEntry | null) => void>>()
+  private signals = new Map<string, Set<(message: string) => void>>()
+
+  async createSession(record: SessionRecord, limits: StoreLimits): Promise<void> {
+    this.sessions.set(record.sid, {
+      record: clone(record),
+      expiresAt: Date.now() + limits.ttl * 1000,
+      batch: { hwm: 0, key: '', acks: null, at: 0 },
+    })
+    this.live.set(record.sid, record.lastSeen)
+  }
+
+  async getSession(sid: string): Promise<SessionRecord | null> {
+    const s = this.session(sid)
+    return s ? clone(s.record) : null
+  }
+
+  async setState(sid: string, patch: Record<string, unknown>, limits: StoreLimits): Promise<boolean> {
+    const s = this.session(sid)
+    if (!s) return false
+    Object.assign(s.record.state, clone(patch))
+    s.expiresAt = Date.now() + limits.ttl * 1000
+    return true
+  }
+
+  async touch(sids: string[], now: number, limits: StoreLimits, transport?: string): Promise<void> {
+    for (const sid of sids) {
+      const s = this.session(sid)
+      if (!s) continue
+      s.record.lastSeen = now
+      if (transport) s.record.transport = transport
+      s.expiresAt = Date.now() + limits.ttl * 1000
+      if (this.live.has(sid)) this.live.set(sid, now)
+    }
+  }
+
+  async idleSessions(cutoff: number, limit: number): Promise<string[]> {
+    const out: string[] = []
+    for (const [sid, seen] of this.live) {
+      if (out.length >= limit) break
+      // An expired record counts as idle too, so its onDisconnect still runs.
+      if (seen < cutoff || !this.session(sid)) out.push(sid)
+    }
+    return out
+  }
+
+  async sessionIds(limit: number): Promise<string[]> {
+    const out: string[] = []
+    for (const sid of this.live.keys()) {
+      if (out.length >= limit) break
+      if (this.session(sid)) out.push(sid)
+    }
+    return out
+  }
+
+  async endSession(sid: string): Promise<boolean> {
+    return this.live.delete(sid)
+  }
+
+  async deleteSession(sid: string): Promise<void> {
+    this.sessions.delete(sid)
+    this.live.delete(sid)
+    this.logs.delete(`d:${sid}`)
+  }
+
+  async claimBatch(sid: string, ids: number[], now: number, limits: StoreLimits & { staleAfter: number }): Promise<BatchClaim> {
+    const s = this.session(sid)
+    if (!s) return { fresh: [], acks: null, pending: false }
+    s.record.lastSeen = now
+    s.expiresAt = Date.now() + limits.ttl * 1000
+    if (this.live.has(sid)) this.live.set(sid, now)
+    const b = s.batch
+    const key = ids.join(',')
+    const fresh = ids.filter((id) => id > b.hwm)
+    if (fresh.length > 0) {
+      b.hwm = Math.max(b.hwm, ...fresh)
+      b.key = key
+      b.acks = null
+      b.at = now
+      return { fresh, acks: null, pending: false }
+    }
+    if (b.key === key) {
+      if (b.acks === null && now - b.at > limits.staleAfter) {
+        b.at = now
+        return { fresh: ids, acks: null, pending: false }
+      }
+      return { fresh: [], acks: b.acks, pending: b.acks === null }
+    }
+    return { fresh: [], acks: null, pending: false }
+  }
+
+  async finishBatch(sid: string, ids: number[], acks: string): Promise<void> {
+    const b = this.session(sid)?.batch
+    if (b && b.key === ids.join(',')) b.acks = acks
+  }
+
+  async joinRoom(sid: string, room: string): Promise<number> {
+    let members = this.rooms.get(room)
+    if (!members) this.rooms.set(room, (members = new Set()))
+    members.add(sid)
+    const head = this.logs.get(`r:${room}`)?.head ?? 0
+    const s = this.session(sid)
+    if (s) s.record.rooms[room] = head
+    return head
+  }
+
+  async leaveRoom(sid: string, room: string): Promise<number> {
+    const members = this.rooms.get(room)
+    members?.delete(sid)
+    if (members && members.size === 0) this.rooms.delete(room)
+    const s = this.session(sid)
+    if (s) delete s.record.rooms[room]
+    return this.logs.get(`r:${room}`)?.head ?? 0
+  }
+
+  async members(room: string, limit: number): Promise<string[]> {
+    const out: string[] = []
+    for (const sid of this.rooms.get(room) ?? []) {
+      if (out.length >= limit) break
+      out.push(sid)
+    }
+    return out
+  }
+
+  async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits): Promise<number> {
+    let log = this.logs.get(key)
+    if (!log) this.logs.set(key, (log = { entries: [], head: 0 }))
+    const entry: LogEntry = exclude === undefined ? { seq: ++log.head, data } : { seq: ++log.head, data, exclude }
+    log.entries.push(entry)
+    // Trim in chunks so the amortised cost stays O(1) per append.
+    if (log.entries.length > limits.maxLogLength * 1.25) {
+      log.entries.splice(0, log.entries.length - limits.maxLogLength)
+    }
+    const listeners = this.listeners.get(key)
+    if (listeners) for (const fn of listeners) fn(entry)
+    return entry.seq
+  }
+
+  async read(key: string, after: number, limit: number): Promise<ReadResult> {
+    const log = this.logs.get(key)
+    if (!log) return { entries: [], first: 1, head: 0 }
+    const entries = log.entries
+    const first = entries.length ? entries[0]!.seq : log.head + 1
+    // Entries are contiguous, so the position of `after + 1` is arithmetic.
+    const start = Math.max(0, after + 1 - first)
+    return { entries: entries.slice(start, start + limit), first, head: log.head }
+  }
+
+  async head(key: string): Promise<number> {
+    return this.logs.get(key)?.head ?? 0
+  }
+
+  subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription {
+    return { ready: Promise.resolve(), unsubscribe: addTo(this.listeners, key, listener) }
+  }
+
+  async signal(channel: string, message: string): Promise<void> {
+    const listeners = this.signals.get(channel)
+    if (listeners) for (const fn of listeners) fn(message)
+  }
+
+  onSignal(channel: string, listener: (message: string) => void): () => void {
+    return addTo(this.signals, channel, listener)
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear()
+    this.signals.clear()
+  }
+
+  private session(sid: string): Session | undefined {
+    const s = this.sessions.get(sid)
+    if (!s) return undefined
+    if (s.expiresAt <= Date.now()) {
+      this.sessions.delete(sid)
+      this.logs.delete(`d:${sid}`)
+      return undefined
+    }
+    return s
+  }
+}
+
+function addTo<T>(map: Map<string, Set<T>>, key: string, value: T): () => void {
+  let set = map.get(key)
+  if (!set) map.set(key, (set = new Set()))
+  set.add(value)
+  return () => {
+    set!.delete(value)
+    if (set!.size === 0 && map.get(key) === set) map.delete(key)
+  }
+}
+
+/** Records are copied in and out, as a networked store would serialise them. */
+function clone<T>(value: T): T {
+  return structuredClone(value)
+}
+
+export function memoryStore(): Store {
+  return new MemoryStore()
+}

@@ -1,0 +1,367 @@
+import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
+import { StoreUnavailableError } from './errors.js'
+import { APPEND, CLAIM, FINISH, MEMBERSHIP, READ, SET_IF_LIVE, TOUCH } from './redis-scripts.js'
+import type { BatchClaim, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+
+/**
+ * Key layout (every multi-key script stays inside one hash tag):
+ *   ss:{<sid>}:s        session hash: token, user, transport, createdAt, lastSeen,
+ *                       hwm/bkey/bat/backs (idempotency), s:<key> (state), r:<room> (rooms)
+ *   ss:{<sid>}:q / :l   the session's direct log: seq counter and stream (ids <seq>-1)
+ *   ss:{r:<room>}:q / :l / :m   a room's log, and its members (set)
+ *   ss:live             sorted set sid -> last seen (sweep index)
+ * Channels: ss:n:<log key> carries `<seq>|<exclude>|<data>` for each append;
+ *           ss:sig:<name> carries signals (cross-instance acks).
+ */
+
+type Client = Redis | Cluster
+type Scripted = Client & Record<'ssAppend' | 'ssRead' | 'ssClaim' | 'ssFinish' | 'ssSetIfLive' | 'ssTouch' | 'ssMembership', (...args: (string | number)[]) => Promise<unknown>>
+
+export interface RedisStoreOptions {
+  /** key prefix (default 'ss') */
+  prefix?: string
+  /** seconds a room's sequence counter outlives its last append (default 30 days) */
+  seqTtl?: number
+}
+
+const LIVE = 'live'
+/** Our own connections fail fast while Redis is down, so requests get a 503 instead of hanging. */
+const OWN_CLIENT_OPTIONS: RedisOptions = {
+  enableOfflineQueue: false,
+  enableAutoPipelining: true,
+  maxRetriesPerRequest: 1,
+  lazyConnect: true,
+  retryStrategy: (times) => Math.min(50 * times, 1000),
+}
+
+export class RedisStore implements Store {
+  readonly ownedByServer?: boolean
+  private readonly client: Scripted
+  private readonly sub: Client
+  private readonly prefix: string
+  private readonly seqTtl: number
+  private readonly ready: Promise<void>
+  private channels = new Map<string, { listeners: Set<(message: string) => void>; ready: Promise<void> }>()
+  private everReady = false
+  private closed = false
+
+  constructor(client: Client, options: RedisStoreOptions & { owned?: boolean } = {}) {
+    this.prefix = options.prefix ?? 'ss'
+    this.seqTtl = options.seqTtl ?? 30 * 24 * 3600
+    this.client = client as Scripted
+    defineScripts(this.client)
+    // One subscriber connection per store (per instance), shared by all its streams.
+    this.sub = (client as Redis).duplicate() as Client
+    this.sub.on('error', () => {}) // reconnects on its own; failures surface as resyncs
+    this.client.on('error', () => {})
+    this.sub.on('message', (channel: string, message: string) => {
+      const c = this.channels.get(channel)
+      if (c) for (const fn of c.listeners) fn(message)
+    })
+    // After a reconnect, notifications sent meanwhile are gone: tell listeners to re-read.
+    this.sub.on('ready', () => {
+      if (this.everReady) {
+        this.resync()
+        setTimeout(() => this.resync(), 500)
+      }
+      this.everReady = true
+    })
+    this.ready = Promise.all([connect(this.client), connect(this.sub)]).then(() => undefined)
+    this.ready.catch(() => {})
+    if (options.owned) this.ownedByServer = true
+  }
+
+  async createSession(r: SessionRecord, limits: StoreLimits): Promise<void> {
+    const fields: Record<string, string> = {
+      token: r.token,
+      user: JSON.stringify(r.user ?? null),
+      transport: r.transport,
+      createdAt: String(r.createdAt),
+      lastSeen: String(r.lastSeen),
+    }
+    for (const [k, v] of Object.entries(r.state)) fields[`s:${k}`] = JSON.stringify(v)
+    for (const [room, seq] of Object.entries(r.rooms)) fields[`r:${room}`] = String(seq)
+    const key = this.session(r.sid)
+    await this.run(() =>
+      Promise.all([this.client.hset(key, fields), this.client.expire(key, limits.ttl), this.client.zadd(this.key(LIVE), r.lastSeen, r.sid)]),
+    )
+  }
+
+  async getSession(sid: string): Promise<SessionRecord | null> {
+    const h = await this.run(() => this.client.hgetall(this.session(sid)))
+    if (!h.token) return null
+    const state: Record<string, unknown> = {}
+    const rooms: Record<string, number> = {}
+    for (const [f, v] of Object.entries(h)) {
+      if (f.startsWith('s:')) state[f.slice(2)] = JSON.parse(v)
+      else if (f.startsWith('r:')) rooms[f.slice(2)] = Number(v)
+    }
+    return {
+      sid,
+      token: h.token,
+      user: h.user ? JSON.parse(h.user) : undefined,
+      state,
+      rooms,
+      transport: h.transport ?? '',
+      createdAt: Number(h.createdAt),
+      lastSeen: Number(h.lastSeen),
+    }
+  }
+
+  async setState(sid: string, patch: Record<string, unknown>, limits: StoreLimits): Promise<boolean> {
+    const args: string[] = []
+    for (const [k, v] of Object.entries(patch)) args.push(`s:${k}`, JSON.stringify(v))
+    return (await this.run(() => this.client.ssSetIfLive(this.session(sid), limits.ttl, ...args))) === 1
+  }
+
+  async touch(sids: string[], now: number, limits: StoreLimits, transport?: string): Promise<void> {
+    await this.run(() =>
+      Promise.all(
+        sids.flatMap((sid) => [
+          this.client.ssTouch(this.session(sid), this.logKey(`d:${sid}`, 'q'), this.logKey(`d:${sid}`, 'l'), now, limits.ttl, transport ?? ''),
+          this.client.zadd(this.key(LIVE), 'XX', now, sid),
+        ]),
+      ),
+    )
+  }
+
+  async idleSessions(cutoff: number, limit: number): Promise<string[]> {
+    return this.run(() => this.client.zrangebyscore(this.key(LIVE), '-inf', `(${cutoff}`, 'LIMIT', '0', String(limit)))
+  }
+
+  async sessionIds(limit: number): Promise<string[]> {
+    return this.run(() => this.client.zrange(this.key(LIVE), '0', String(limit - 1)))
+  }
+
+  async endSession(sid: string): Promise<boolean> {
+    return (await this.run(() => this.client.zrem(this.key(LIVE), sid))) === 1
+  }
+
+  async deleteSession(sid: string): Promise<void> {
+    await this.run(() =>
+      Promise.all([
+        this.client.del(this.session(sid), this.logKey(`d:${sid}`, 'q'), this.logKey(`d:${sid}`, 'l')),
+        this.client.zrem(this.key(LIVE), sid),
+      ]),
+    )
+  }
+
+  async claimBatch(sid: string, ids: number[], now: number, limits: StoreLimits & { staleAfter: number }): Promise<BatchClaim> {
+    const batchKey = ids.join(',')
+    const [res] = await this.run(() =>
+      Promise.all([
+        this.client.ssClaim(this.session(sid), batchKey, ids[ids.length - 1]!, now, limits.ttl, limits.staleAfter) as Promise<[number, (number | string)?]>,
+        this.client.zadd(this.key(LIVE), 'XX', now, sid),
+      ]),
+    )
+    switch (res[0]) {
+      case 1:
+        return { fresh: ids.filter((id) => id > Number(res[1])), acks: null, pending: false }
+      case 2:
+        return { fresh: [], acks: String(res[1]), pending: false }
+      case 3:
+        return { fresh: ids, acks: null, pending: false }
+      case 4:
+        return { fresh: [], acks: null, pending: true }
+      default:
+        return { fresh: [], acks: null, pending: false }
+    }
+  }
+
+  async finishBatch(sid: string, ids: number[], acks: string): Promise<void> {
+    await this.run(() => this.client.ssFinish(this.session(sid), ids.join(','), acks))
+  }
+
+  async joinRoom(sid: string, room: string, limits: StoreLimits): Promise<number> {
+    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'q'), sid, 1)))
+    await this.run(() => this.client.ssSetIfLive(this.session(sid), limits.ttl, `r:${room}`, head))
+    return head
+  }
+
+  async leaveRoom(sid: string, room: string): Promise<number> {
+    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'q'), sid, 0)))
+    await this.run(() => this.client.hdel(this.session(sid), `r:${room}`))
+    return head
+  }
+
+  async members(room: string, limit: number): Promise<string[]> {
+    const all = await this.run(() => this.client.smembers(this.roomMembers(room)))
+    return all.length > limit ? all.slice(0, limit) : all
+  }
+
+  async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits): Promise<number> {
+    const seqTtl = key.startsWith('d:') ? limits.ttl : Math.max(limits.ttl, this.seqTtl)
+    return Number(
+      await this.run(() =>
+        this.client.ssAppend(this.logKey(key, 'q'), this.logKey(key, 'l'), data, exclude ?? '', limits.maxLogLength, limits.ttl, this.channel(key), seqTtl),
+      ),
+    )
+  }
+
+  async read(key: string, after: number, limit: number): Promise<ReadResult> {
+    const [head, first, raw] = (await this.run(() => this.client.ssRead(this.logKey(key, 'q'), this.logKey(key, 'l'), after, limit))) as [
+      number,
+      number,
+      [string, string[]][],
+    ]
+    const entries: LogEntry[] = raw.map(([id, fields]) => {
+      const entry: LogEntry = { seq: parseInt(id, 10), data: '' }
+      for (let i = 0; i < fields.length; i += 2) {
+        if (fields[i] === 'd') entry.data = fields[i + 1]!
+        else if (fields[i] === 'x') entry.exclude = fields[i + 1]!
+      }
+      return entry
+    })
+    return { entries, first, head }
+  }
+
+  async head(key: string): Promise<number> {
+    return Number((await this.run(() => this.client.get(this.logKey(key, 'q')))) ?? 0)
+  }
+
+  subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription {
+    return this.listen(this.channel(key), (message) => listener(message === '' ? null : parseNotification(message)))
+  }
+
+  async signal(channel: string, message: string): Promise<void> {
+    await this.run(() => this.client.publish(`${this.prefix}:sig:${channel}`, message))
+  }
+
+  onSignal(channel: string, listener: (message: string) => void): () => void {
+    const s = this.listen(`${this.prefix}:sig:${channel}`, (m) => {
+      if (m !== '') listener(m)
+    })
+    s.ready.catch(() => {})
+    return s.unsubscribe
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.channels.clear()
+    await Promise.allSettled([this.sub.quit(), this.client.quit()])
+    this.sub.disconnect()
+    this.client.disconnect()
+  }
+
+  // --- internals ------------------------------------------------------------
+
+  /** One Redis subscription per channel; listeners share it. '' is the resync message. */
+  private listen(channel: string, listener: (message: string) => void): Subscription {
+    let c = this.channels.get(channel)
+    if (!c) {
+      const ready = this.ready.then(() => this.sub.subscribe(channel)).then(() => undefined)
+      c = { listeners: new Set(), ready: ready.catch((err) => Promise.reject(unavailable(err))) }
+      c.ready.catch(() => this.channels.get(channel) === c && this.channels.delete(channel))
+      this.channels.set(channel, c)
+    }
+    const entry = c
+    entry.listeners.add(listener)
+    return {
+      ready: entry.ready,
+      unsubscribe: () => {
+        entry.listeners.delete(listener)
+        if (entry.listeners.size === 0 && this.channels.get(channel) === entry) {
+          this.channels.delete(channel)
+          if (!this.closed) this.sub.unsubscribe(channel).catch(() => {})
+        }
+      },
+    }
+  }
+
+  private resync(): void {
+    for (const c of this.channels.values()) for (const fn of c.listeners) fn('')
+  }
+
+  private async run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      await this.ready
+      return await fn()
+    } catch (err) {
+      throw unavailable(err)
+    }
+  }
+
+  private key(name: string): string {
+    return `${this.prefix}:${name}`
+  }
+
+  private session(sid: string): string {
+    return `${this.prefix}:{${sid}}:s`
+  }
+
+  /** `d:<sid>` shares the session's hash tag; `r:<room>` has its own. */
+  private logKey(key: string, part: 'q' | 'l'): string {
+    const tag = key.startsWith('d:') ? key.slice(2) : key
+    return `${this.prefix}:{${tag}}:${part}`
+  }
+
+  private roomMembers(room: string): string {
+    return `${this.prefix}:{r:${room}}:m`
+  }
+
+  private channel(key: string): string {
+    return `${this.prefix}:n:${key}`
+  }
+}
+
+function parseNotification(message: string): LogEntry {
+  const a = message.indexOf('|')
+  const b = message.indexOf('|', a + 1)
+  const entry: LogEntry = { seq: Number(message.slice(0, a)), data: message.slice(b + 1) }
+  if (b > a + 1) entry.exclude = message.slice(a + 1, b)
+  return entry
+}
+
+function unavailable(err: unknown): Error {
+  if (err instanceof StoreUnavailableError) return err
+  return new StoreUnavailableError(`redis: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+}
+
+async function connect(client: Client): Promise<void> {
+  if (client.status === 'ready') return
+  if (client.status === 'wait') {
+    await client.connect()
+    return
+  }
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve())
+    client.once('end', () => reject(new Error('connection ended')))
+  })
+}
+
+function defineScripts(client: Client): void {
+  if ('ssAppend' in client) return
+  // A fixed key count lets ioredis route each call (and group auto-pipelines) by its first key's slot.
+  const scripts: [string, string, number][] = [
+    ['ssAppend', APPEND, 2],
+    ['ssRead', READ, 2],
+    ['ssClaim', CLAIM, 1],
+    ['ssFinish', FINISH, 1],
+    ['ssSetIfLive', SET_IF_LIVE, 1],
+    ['ssTouch', TOUCH, 3],
+    ['ssMembership', MEMBERSHIP, 2],
+  ]
+  for (const [name, lua, numberOfKeys] of scripts) client.defineCommand(name, { lua, numberOfKeys })
+}
+
+/**
+ * The Redis store. Pass a URL, an ioredis client (Redis or Cluster), or a list
+ * of cluster nodes. Connections created here fail fast while Redis is down.
+ */
+export function redisStore(target: string | Client | ClusterNode[], options: RedisStoreOptions = {}): RedisStore {
+  if (typeof target === 'string') {
+    return new RedisStore(new Redis(target, OWN_CLIENT_OPTIONS), { ...options, owned: true })
+  }
+  if (Array.isArray(target)) {
+    const cluster = new Cluster(target, {
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      lazyConnect: true,
+      redisOptions: { maxRetriesPerRequest: 1 },
+      clusterRetryStrategy: (times) => Math.min(50 * times, 1000),
+    })
+    return new RedisStore(cluster, { ...options, owned: true })
+  }
+  return new RedisStore(target, options)
+}

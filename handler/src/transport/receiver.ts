@@ -1,0 +1,244 @@
+import { BROADCAST_ROOM, DIRECT_KEY, roomKey, type Cursor } from '@socket-serve/client/protocol'
+import { isControlEntry, parseControlEntry } from '../core/frames.js'
+import type { ServerCore } from '../core/server.js'
+import type { LogEntry, SessionRecord } from '../store/types.js'
+
+/** One log this stream reads: its position and whether a store read is under way. */
+interface KeyState {
+  storeKey: string
+  /** `id: <key>=` prefix of this log's frames */
+  idPrefix: string
+  cursor: number
+  pulling: boolean
+  again: boolean
+  /** the store subscription is live */
+  watching: Promise<void>
+}
+
+export type StreamMode = 'sse' | 'poll'
+
+const encoder = new TextEncoder()
+/** Entries read from the store per round trip while catching up. */
+const READ_BATCH = 500
+/** A client this far behind (bytes queued) is cut; it resumes from its cursor. */
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024
+const HEARTBEAT = ':\n\n'
+
+/**
+ * One open SSE or long-poll response. It reads the session's direct log, its
+ * rooms' logs and the broadcast log from the client's cursor, then follows new
+ * entries as the Hub hands them over. Frames ready in the same tick are written
+ * as one chunk. A poll ends after its first write of messages.
+ */
+export class Receiver {
+  readonly sid: string
+  private keys = new Map<string, KeyState>()
+  private out: string[] = []
+  private flushQueued = false
+  private opened = false
+  private closed = false
+  private wroteMessage = false
+  private recovered = true
+  private controller!: ReadableStreamDefaultController<Uint8Array>
+  private deadline?: ReturnType<typeof setTimeout>
+
+  constructor(
+    private readonly server: ServerCore<any, any, any>,
+    private readonly record: SessionRecord,
+    private readonly cursor: Cursor,
+    private readonly mode: StreamMode,
+    /** poll only: false answers at once with whatever is ready */
+    private readonly wait: boolean,
+    signal?: AbortSignal,
+  ) {
+    this.sid = record.sid
+    signal?.addEventListener('abort', () => this.close(), { once: true })
+  }
+
+  stream(): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.controller = controller
+          void this.open()
+        },
+        cancel: () => this.close(),
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
+    )
+  }
+
+  /** The Hub hands over an entry appended to one of our logs (null: re-read, some may be missed). */
+  onEntry(storeKey: string, entry: LogEntry | null): void {
+    const k = this.keys.get(storeKey)
+    if (!k || this.closed) return
+    if (entry === null) {
+      void this.pull(k)
+    } else if (k.pulling) {
+      k.again = true
+    } else if (entry.seq === k.cursor + 1) {
+      this.deliver(k, entry)
+    } else if (entry.seq > k.cursor) {
+      void this.pull(k)
+    }
+  }
+
+  heartbeat(): void {
+    if (!this.opened || this.closed) return
+    this.out.push(HEARTBEAT)
+    this.scheduleFlush()
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    clearTimeout(this.deadline)
+    this.server.hub.remove(this)
+    for (const key of this.keys.keys()) this.server.hub.unwatch(key, this)
+    this.keys.clear()
+    try {
+      this.controller?.close()
+    } catch {
+      // already closed or cancelled by the reader
+    }
+  }
+
+  private async open(): Promise<void> {
+    this.server.hub.add(this)
+    const budget = this.timeBudget()
+    if (budget > 0) this.deadline = setTimeout(() => this.end(), budget)
+
+    // Watch before reading, so nothing appended in between is missed.
+    const initial = [this.addKey(`d:${this.sid}`, DIRECT_KEY, 0)]
+    for (const [room, joinedAt] of Object.entries(this.record.rooms)) {
+      initial.push(this.addKey(`r:${room}`, roomKey(room), joinedAt))
+    }
+    try {
+      await Promise.all(initial.map((k) => k.watching))
+    } catch (err) {
+      if (!this.closed) console.error('[socket-serve] stream subscribe failed:', err)
+      this.end()
+      return
+    }
+    await Promise.all(initial.map((k) => this.pull(k)))
+    if (this.closed) return
+
+    const open = { c: 'open', sid: this.sid, recovered: this.recovered, pingInterval: this.server.opts.pingInterval }
+    this.out.unshift(`data: ${JSON.stringify(open)}\n\n`)
+    this.opened = true
+    this.flush()
+    if (this.mode === 'poll' && !this.wait) this.close()
+  }
+
+  private timeBudget(): number {
+    const { maxStreamDuration, pingInterval } = this.server.opts
+    // End a little before the platform would cut us, so the end is clean.
+    const limit = maxStreamDuration > 0 ? maxStreamDuration - Math.min(1000, maxStreamDuration * 0.1) : 0
+    if (this.mode === 'poll') return limit > 0 ? Math.min(limit, pingInterval) : pingInterval
+    return limit
+  }
+
+  /** Ends the response cleanly: the client resumes at once from its cursor. */
+  private end(): void {
+    this.flush()
+    this.close()
+  }
+
+  private addKey(storeKey: string, clientKey: string, joinedAt: number): KeyState {
+    const known = this.cursor.get(clientKey)
+    const k: KeyState = {
+      storeKey,
+      idPrefix: `id: ${encodeURIComponent(clientKey)}=`,
+      cursor: Math.max(known ?? 0, joinedAt),
+      pulling: false,
+      again: false,
+      watching: Promise.resolve(),
+    }
+    this.keys.set(storeKey, k)
+    k.watching = this.server.hub.watch(storeKey, this)
+    return k
+  }
+
+  private removeKey(storeKey: string): void {
+    if (this.keys.delete(storeKey)) this.server.hub.unwatch(storeKey, this)
+  }
+
+  /** Reads the log from the cursor until caught up (again, if entries arrived meanwhile). */
+  private async pull(k: KeyState): Promise<void> {
+    if (k.pulling) {
+      k.again = true
+      return
+    }
+    k.pulling = true
+    try {
+      do {
+        k.again = false
+        const res = await this.server.store.read(k.storeKey, k.cursor, READ_BATCH)
+        if (this.closed || this.keys.get(k.storeKey) !== k) return
+        // Entries past our cursor were trimmed away: the replay window was exceeded.
+        if (res.first > k.cursor + 1 && res.head > k.cursor) this.recovered = false
+        for (const e of res.entries) if (e.seq > k.cursor) this.deliver(k, e)
+        if (res.entries.length >= READ_BATCH) k.again = true
+      } while (k.again && !this.closed)
+    } catch (err) {
+      if (!this.closed) console.error('[socket-serve] stream read failed:', err)
+      this.end()
+    } finally {
+      k.pulling = false
+    }
+  }
+
+  private deliver(k: KeyState, entry: LogEntry): void {
+    k.cursor = entry.seq
+    if (isControlEntry(entry.data)) {
+      if (k.storeKey === `d:${this.sid}`) this.control(entry.data)
+      return
+    }
+    if (entry.exclude === this.sid) return
+    this.out.push(`${k.idPrefix}${entry.seq}\ndata: ${entry.data}\n\n`)
+    this.wroteMessage = true
+    this.scheduleFlush()
+  }
+
+  /** Membership changes and session end travel through the direct log, in order. */
+  private control(data: string): void {
+    const c = parseControlEntry(data)
+    if (!c) return
+    if (c.op === 'join') {
+      if (c.room === BROADCAST_ROOM || this.keys.has(`r:${c.room}`)) return
+      const k = this.addKey(`r:${c.room}`, roomKey(c.room), c.seq)
+      k.watching.then(
+        () => this.pull(k),
+        () => this.end(),
+      )
+    } else if (c.op === 'leave') {
+      this.removeKey(`r:${c.room}`)
+    } else {
+      this.out.push(`data: ${JSON.stringify({ c: 'disconnect', reason: c.reason })}\n\n`)
+      this.wroteMessage = true
+      this.opened = true
+      this.end()
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushQueued || !this.opened) return
+    this.flushQueued = true
+    queueMicrotask(() => this.flush())
+  }
+
+  private flush(): void {
+    this.flushQueued = false
+    if (this.closed || this.out.length === 0) return
+    const chunk = this.out.length === 1 ? this.out[0]! : this.out.join('')
+    this.out.length = 0
+    try {
+      this.controller.enqueue(encoder.encode(chunk))
+    } catch {
+      this.close()
+      return
+    }
+    if (this.mode === 'poll' && this.wroteMessage) this.close()
+    else if ((this.controller.desiredSize ?? 0) < -MAX_QUEUED_BYTES) this.close()
+  }
+}

@@ -1,0 +1,198 @@
+import { Hono, type Context } from 'hono'
+import {
+  CURSOR_HEADER,
+  decodeCursor,
+  isValidEventName,
+  PROTOCOL_VERSION,
+  SID_HEADER,
+  SocketServeError,
+  TOKEN_HEADER,
+  type ConnectReply,
+  type Transport,
+} from '@socket-serve/client/protocol'
+import { safeEqual } from '../core/ids.js'
+import type { ServerCore } from '../core/server.js'
+import type { SessionRecord } from '../store/types.js'
+import { isObject, readJson } from './body.js'
+import { checkOrigin, corsHeaders, forbiddenOrigin, preflight } from './cors.js'
+import { errorResponse, jsonResponse, toServeError } from './http-errors.js'
+import { Receiver, type StreamMode } from './receiver.js'
+
+const ROUTES = new Set(['/connect', '/message', '/ack', '/disconnect', '/sse', '/poll'])
+const MAX_BATCH = 1000
+const OK = '{"ok":true}'
+/** A batch claimed this long ago without acks belongs to an instance that died: run it again. */
+const STALE_BATCH_MS = 15_000
+
+/**
+ * Routes match on the path's last segment, so the handler works under any
+ * mount path (`/api/socket/connect`, `/socket/connect`, `/connect`).
+ */
+export function routePath(req: Request): string {
+  const url = req.url
+  const q = url.indexOf('?')
+  const path = q === -1 ? url : url.slice(0, q)
+  const slash = path.lastIndexOf('/')
+  return slash === -1 ? '/' : path.slice(slash)
+}
+
+export function createRoutes(server: ServerCore<any, any, any>): Hono {
+  const app = new Hono({ getPath: routePath })
+  const { opts, store } = server
+
+  app.use('*', async (c, next) => {
+    const verdict = checkOrigin(c.req.raw, opts.cors)
+    if (!verdict.allowed) return errorResponse(forbiddenOrigin())
+    if (c.req.method === 'OPTIONS') {
+      return verdict.cors ? preflight(verdict.cors, opts.cors) : new Response(null, { status: 204 })
+    }
+    server.maybeSweep()
+    await next()
+    if (verdict.cors) for (const [k, v] of Object.entries(corsHeaders(verdict.cors, opts.cors))) c.res.headers.set(k, v)
+  })
+
+  app.post('/connect', async (c) => {
+    const body = (await readJson(c.req.raw, opts.maxPayload)) ?? {}
+    if (!isObject(body)) throw new SocketServeError('BAD_REQUEST', 'connect expects a JSON object')
+    const transport = chooseTransport(body.transport, opts.transports)
+    const user = opts.auth ? await authenticate(opts.auth, c.req.raw, body.auth) : undefined
+    const record = await server.connect(c.req.raw, user, transport)
+    const reply: ConnectReply = {
+      sid: record.sid,
+      token: record.token,
+      pingInterval: opts.pingInterval,
+      pingTimeout: opts.pingTimeout,
+      maxPayload: opts.maxPayload,
+      transports: opts.transports,
+      protocol: PROTOCOL_VERSION,
+    }
+    return jsonResponse(JSON.stringify(reply))
+  })
+
+  app.post('/message', async (c) => {
+    const record = await session(c)
+    const messages = parseMessages(await readJson(c.req.raw, opts.maxPayload))
+    const ids = messages.map((m) => m.id)
+    const limits = { ...server.limits, staleAfter: STALE_BATCH_MS }
+    let claim = await store.claimBatch(record.sid, ids, Date.now(), limits)
+    // A retry that overtook its first attempt waits for that attempt's acks.
+    for (let i = 0; claim.pending && i < 50; i++) {
+      await sleep(100)
+      claim = await store.claimBatch(record.sid, ids, Date.now(), limits)
+    }
+    if (claim.pending) {
+      throw new SocketServeError('STORE_UNAVAILABLE', 'this batch is still running; retry', { retryAfter: 1 })
+    }
+    if (claim.fresh.length === 0) return jsonResponse(`{"acks":${claim.acks ?? '[]'}}`)
+    const fresh = new Set(claim.fresh)
+    const acks = JSON.stringify(await server.dispatch(record, messages.filter((m) => fresh.has(m.id))))
+    await store.finishBatch(record.sid, ids, acks)
+    return jsonResponse(`{"acks":${acks}}`)
+  })
+
+  app.post('/ack', async (c) => {
+    const record = await session(c)
+    const body = await readJson(c.req.raw, opts.maxPayload)
+    const acks = isObject(body) ? body.acks : undefined
+    if (!Array.isArray(acks) || acks.length > MAX_BATCH) throw new SocketServeError('BAD_REQUEST', 'expected { acks: [...] }')
+    for (const a of acks) {
+      if (!isObject(a) || typeof a.id !== 'string' || a.id.length > 64) throw new SocketServeError('BAD_REQUEST', 'each ack needs a string id')
+    }
+    await Promise.all(acks.map((a) => server.acks.deliver(record.sid, a.id as string, a.data)))
+    return jsonResponse(OK)
+  })
+
+  app.post('/disconnect', async (c) => {
+    const record = await session(c)
+    await server.endSession(record.sid, 'client namespace disconnect', 'io client disconnect')
+    return jsonResponse(OK)
+  })
+
+  app.get('/sse', (c) => stream(c, 'sse'))
+  app.get('/poll', (c) => stream(c, 'poll'))
+
+  // A known route with another method: 405; anything else: 404.
+  app.all('*', (c) => {
+    const path = routePath(c.req.raw)
+    if (ROUTES.has(path)) throw new SocketServeError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${path}`)
+    throw new SocketServeError('NOT_FOUND', `no route ${path}`)
+  })
+  app.onError((err) => errorResponse(toServeError(err)))
+
+  async function session(c: Context): Promise<SessionRecord> {
+    const sid = c.req.header(SID_HEADER)
+    const token = c.req.header(TOKEN_HEADER)
+    if (!sid || !token) throw new SocketServeError('UNAUTHORIZED', 'missing session id or token')
+    const record = sid.length <= 64 ? await store.getSession(sid) : null
+    if (!record) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
+    if (!safeEqual(record.token, token)) throw new SocketServeError('UNAUTHORIZED', 'wrong session token')
+    return record
+  }
+
+  async function stream(c: Context, mode: StreamMode): Promise<Response> {
+    const transport: Transport = mode === 'sse' ? 'sse' : 'polling'
+    if (!opts.transports.includes(transport)) throw new SocketServeError('BAD_REQUEST', `transport ${transport} is disabled`)
+    const record = await session(c)
+    await store.touch([record.sid], Date.now(), server.limits, transport)
+    const cursor = decodeCursor(c.req.header(CURSOR_HEADER))
+    const wait = c.req.query('wait') !== '0'
+    const receiver = new Receiver(server, record, cursor, mode, wait, c.req.raw.signal)
+    return new Response(receiver.stream(), {
+      headers: {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        'x-accel-buffering': 'no',
+      },
+    })
+  }
+
+  return app
+}
+
+function chooseTransport(asked: unknown, allowed: Transport[]): Transport {
+  return allowed.includes(asked as Transport) ? (asked as Transport) : allowed[0]!
+}
+
+async function authenticate(
+  auth: NonNullable<ServerCore['opts']['auth']>,
+  req: Request,
+  payload: unknown,
+): Promise<unknown> {
+  let user: unknown
+  try {
+    user = await auth(req, payload)
+  } catch (err) {
+    if (err instanceof SocketServeError) throw err
+    throw new SocketServeError('FORBIDDEN', err instanceof Error && err.message ? err.message : 'connection refused')
+  }
+  if (user === false || user === null) throw new SocketServeError('FORBIDDEN', 'connection refused')
+  return user
+}
+
+interface IncomingMessage {
+  id: number
+  event: string
+  data?: unknown
+  ack?: boolean
+}
+
+function parseMessages(body: unknown): IncomingMessage[] {
+  const list = isObject(body) ? body.messages : undefined
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BATCH) {
+    throw new SocketServeError('BAD_REQUEST', `expected { messages: [...] } with 1 to ${MAX_BATCH} messages`)
+  }
+  let last = 0
+  return list.map((m): IncomingMessage => {
+    if (!isObject(m) || !Number.isSafeInteger(m.id) || (m.id as number) <= last) {
+      throw new SocketServeError('BAD_REQUEST', 'message ids must be increasing positive integers')
+    }
+    if (!isValidEventName(m.event)) {
+      throw new SocketServeError('INVALID_NAME', `invalid event name: ${JSON.stringify(m.event)?.slice(0, 64)}`)
+    }
+    if (m.ack !== undefined && typeof m.ack !== 'boolean') throw new SocketServeError('BAD_REQUEST', 'ack must be a boolean')
+    last = m.id as number
+    return { id: last, event: m.event, data: m.data, ack: m.ack as boolean | undefined }
+  })
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
