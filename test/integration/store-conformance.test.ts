@@ -114,6 +114,21 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     expect(await store.claimBatch('nobody', [1], 1, claimLimits)).toEqual({ fresh: [], acks: null, pending: false })
   })
 
+  it('rate-limits fresh messages per window, refusing a batch whole and changing nothing', async () => {
+    await store.createSession(record('rl1'), limits)
+    const rated = { ...claimLimits, rate: { limit: 5, windowMs: 1000 } }
+    const t = 10_000_000 // the start of a window
+    expect((await store.claimBatch('rl1', [1, 2, 3], t, rated)).fresh).toEqual([1, 2, 3])
+    // 3 + 3 > 5: refused whole, with the time left in the window.
+    expect(await store.claimBatch('rl1', [4, 5, 6], t + 400, rated)).toEqual({ fresh: [], acks: null, pending: false, retryAfterMs: 600 })
+    // Nothing was claimed by the refusal: 4 and 5 still fit.
+    expect((await store.claimBatch('rl1', [4, 5], t + 500, rated)).fresh).toEqual([4, 5])
+    // The next window starts counting again; a retry of an old batch is not counted.
+    await store.finishBatch('rl1', [4, 5], '[]')
+    expect(await store.claimBatch('rl1', [4, 5], t + 600, rated)).toEqual({ fresh: [], acks: '[]', pending: false })
+    expect((await store.claimBatch('rl1', [6, 7, 8, 9, 10, 11, 12], t + 1000, rated)).fresh).toEqual([6, 7, 8, 9, 10, 11, 12])
+  })
+
   it('numbers log entries, reads after a cursor, keeps exclusions, bounds the log', async () => {
     expect(await store.head('r:log-1')).toBe(0)
     expect(await store.read('r:log-1', 0, 10)).toEqual({ entries: [], first: 1, head: 0 })

@@ -112,6 +112,8 @@ export interface ConnectRequest {
 export interface ConnectReply {
   sid: string
   token: string
+  /** good only for GET {base}/sse and /poll as `?sid=&st=`, for clients that cannot send headers */
+  streamToken: string
   pingInterval: number
   pingTimeout: number
   maxPayload: number

@@ -3,6 +3,8 @@ import type { Store } from '../store/types.js'
 
 interface Pending {
   sid: string
+  event: string
+  sentAt: number
   resolve: (data: unknown) => void
   reject: (err: Error) => void
   timer: ReturnType<typeof setTimeout>
@@ -21,9 +23,11 @@ export class PendingAcks {
   constructor(
     private readonly instanceId: string,
     private readonly store: Store,
+    /** told of every answered ack, for latency metrics */
+    private readonly onAnswered: (sid: string, event: string, ms: number) => void = () => {},
   ) {}
 
-  create(sid: string, timeout: number): { id: string; promise: Promise<unknown> } {
+  create(sid: string, event: string, timeout: number): { id: string; promise: Promise<unknown> } {
     this.listen()
     const id = `${this.instanceId}.${++this.seq}`
     const promise = new Promise<unknown>((resolve, reject) => {
@@ -31,7 +35,7 @@ export class PendingAcks {
         this.pending.delete(id)
         reject(new SocketServeError('ACK_TIMEOUT', `no ack within ${timeout} ms`))
       }, timeout)
-      this.pending.set(id, { sid, resolve, reject, timer })
+      this.pending.set(id, { sid, event, sentAt: performance.now(), resolve, reject, timer })
     })
     return { id, promise }
   }
@@ -68,6 +72,7 @@ export class PendingAcks {
     if (!p || p.sid !== sid) return
     this.pending.delete(id)
     clearTimeout(p.timer)
+    this.onAnswered(sid, p.event, performance.now() - p.sentAt)
     p.resolve(data)
   }
 

@@ -1,5 +1,5 @@
 import type { Transport } from '@socket-serve/client/protocol'
-import type { Store } from '../store/types.js'
+import type { RateLimit, Store } from '../store/types.js'
 
 export interface CorsOptions {
   /** allowed origins: exact strings, or a predicate */
@@ -34,9 +34,15 @@ export interface ServeOptions {
   cors?: CorsOptions
   /** shorthand for cors: { origin: allowedOrigins } */
   allowedOrigins?: string[]
+  /**
+   * Per-session limit on client messages, counted in the store (so across instances):
+   * at most `messages` per `interval` ms (default 1000). Over it, posts get 429 with
+   * Retry-After and the client resends them after the wait. Default: no limit.
+   */
+  rateLimit?: { messages: number; interval?: number }
   /** verifies the connect request; returns the user data, or throws (SocketServeError) to refuse */
   auth?: (req: Request, payload: unknown) => unknown | Promise<unknown>
-  /** inspector API options (a later release) */
+  /** turns on the inspector API under {base}/_inspector/ (see INSPECTOR.md); readonly hides admin actions */
   inspector?: { token: string; readonly?: boolean }
 }
 
@@ -53,6 +59,8 @@ export interface ResolvedOptions {
   ackTimeout: number
   cors?: CorsOptions
   auth?: ServeOptions['auth']
+  rate?: RateLimit
+  inspector?: ServeOptions['inspector']
 }
 
 export function resolveOptions(o: ServeOptions): ResolvedOptions {
@@ -70,5 +78,7 @@ export function resolveOptions(o: ServeOptions): ResolvedOptions {
     ackTimeout: o.ackTimeout ?? 10_000,
     cors: o.cors ?? (o.allowedOrigins ? { origin: o.allowedOrigins } : undefined),
     auth: o.auth,
+    inspector: o.inspector,
+    rate: o.rateLimit ? { limit: Math.max(1, o.rateLimit.messages), windowMs: o.rateLimit.interval ?? 1000 } : undefined,
   }
 }

@@ -1,5 +1,7 @@
 import { BROADCAST_ROOM, SocketServeError } from '@socket-serve/client/protocol'
 import type { SessionRecord, Store, StoreLimits } from '../store/types.js'
+import { NO_OBSERVER, type Observer } from '../inspector/observer.js'
+import { Recorder } from '../inspector/recorder.js'
 import { Hub } from '../transport/hub.js'
 import { PendingAcks } from './acks.js'
 import { endEntry, joinEntry, leaveEntry, messageEntry } from './frames.js'
@@ -48,6 +50,8 @@ export class ServerCore<
   readonly limits: StoreLimits
   readonly acks: PendingAcks
   readonly hub: Hub
+  /** what the inspector sees; a no-op unless an inspector is configured */
+  readonly observer: Observer
   /** sessions whose connect is still running middleware: their record is not stored yet */
   readonly pendingConnects = new Set<string>()
 
@@ -65,7 +69,8 @@ export class ServerCore<
     readonly opts: ResolvedOptions,
   ) {
     this.limits = { ttl: opts.ttl, maxLogLength: opts.maxLogLength }
-    this.acks = new PendingAcks(this.instanceId, store)
+    this.observer = opts.inspector ? new Recorder(store) : NO_OBSERVER
+    this.acks = new PendingAcks(this.instanceId, store, (sid, event, ms) => this.observer.serverAck(sid, event, ms))
     this.hub = new Hub(this)
   }
 
@@ -99,7 +104,7 @@ export class ServerCore<
     return {
       emit: async (event, data) => {
         checkEvent(event)
-        await this.append(`r:${room}`, messageEntry(event, data))
+        await this.emitTo({ room }, event, data)
       },
       fetchSockets: async () => {
         const sids = room === BROADCAST_ROOM ? await this.store.sessionIds(MAX_FETCH) : await this.store.members(room, MAX_FETCH)
@@ -133,6 +138,7 @@ export class ServerCore<
     if (this.sweepTimer) clearInterval(this.sweepTimer)
     this.hub.close()
     this.acks.close()
+    await this.observer.close()
     await this.sweeping?.catch(() => {})
     if (this.store.ownedByServer) await this.store.close()
   }
@@ -143,16 +149,25 @@ export class ServerCore<
     return this.store.append(key, data, exclude, this.limits)
   }
 
+  /** Every emit goes through here: to a session's direct log, or to a room's log. */
+  async emitTo(target: { sid?: string; room?: string }, event: string, data: unknown, exclude?: string, ackId?: string): Promise<void> {
+    const key = target.sid !== undefined ? `d:${target.sid}` : `r:${target.room}`
+    await this.store.append(key, messageEntry(event, data, ackId), exclude, this.limits)
+    this.observer.messageOut(target, event, data)
+  }
+
   async join(sid: string, room: string): Promise<number> {
     const seq = await this.store.joinRoom(sid, room, this.limits)
     // Tells the session's open stream (on whichever instance) to start reading the room at seq.
     await this.append(`d:${sid}`, joinEntry(room, seq))
+    this.observer.lifecycle('join', sid, { room })
     return seq
   }
 
   async leave(sid: string, room: string): Promise<void> {
     const seq = await this.store.leaveRoom(sid, room, this.limits)
     await this.append(`d:${sid}`, leaveEntry(room, seq))
+    this.observer.lifecycle('leave', sid, { room })
   }
 
   /** Creates a session: auth has run; middleware and onConnect run here. */
@@ -183,6 +198,7 @@ export class ServerCore<
       this.pendingConnects.delete(record.sid)
     }
     await this.store.createSession(record, this.limits)
+    this.observer.lifecycle('connect', record.sid)
     for (const fn of this.connectHandlers) {
       try {
         await fn(socket)
@@ -204,10 +220,27 @@ export class ServerCore<
   ): Promise<{ id: number; data?: unknown; error?: { code: string; message: string } }[]> {
     const socket = new Socket<L, E, D>(this, record)
     const pending: Promise<{ id: number; data?: unknown; error?: { code: string; message: string } }>[] = []
+    const observer = this.observer
     for (const m of messages) {
+      const started = observer === NO_OBSERVER ? 0 : performance.now()
       const result = this.runHandler(socket, m.event, m.data, !!m.ack)
-      if (m.ack) pending.push(result.then((data) => ({ id: m.id, data }), (err) => ({ id: m.id, error: ackError(m.event, err) })))
-      else result.catch((err) => logHandlerError(m.event, err))
+      if (m.ack) {
+        pending.push(
+          result.then(
+            (data) => {
+              if (started) observer.messageIn(record.sid, m.event, m.data, performance.now() - started)
+              return { id: m.id, data }
+            },
+            (err) => {
+              if (started) observer.messageIn(record.sid, m.event, m.data, performance.now() - started)
+              return { id: m.id, error: ackError(m.event, err) }
+            },
+          ),
+        )
+      } else {
+        observer.messageIn(record.sid, m.event, m.data)
+        result.catch((err) => logHandlerError(m.event, err))
+      }
     }
     return Promise.all(pending)
   }
@@ -236,6 +269,7 @@ export class ServerCore<
     // Open streams of this session, on any instance, tell their client and close.
     await this.append(`d:${sid}`, endEntry(clientReason))
     await this.store.deleteSession(sid)
+    this.observer.lifecycle('disconnect', sid, { reason })
     return true
   }
 

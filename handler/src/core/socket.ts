@@ -1,6 +1,5 @@
 import { BROADCAST_ROOM, isValidEventName, isValidRoomName, SocketServeError } from '@socket-serve/client/protocol'
 import type { SessionRecord } from '../store/types.js'
-import { messageEntry } from './frames.js'
 import type { ServerCore } from './server.js'
 import type { DefaultEventsMap, DefaultSocketData, EventAck, EventData, EventNames, EventsMap } from './typed-events.js'
 
@@ -59,7 +58,7 @@ export class Socket<
   /** Sends to this client. Resolves once the message is stored (it is then delivered even across reconnects). */
   async emit<E extends EventNames<EmitEvents>>(event: E, data?: EventData<EmitEvents, E>): Promise<void> {
     checkEvent(event)
-    await this.server.append(`d:${this.id}`, messageEntry(event, data))
+    await this.server.emitTo({ sid: this.id }, event, data)
   }
 
   /** Sends to this client and resolves with its ack (rejects with ACK_TIMEOUT). */
@@ -69,9 +68,9 @@ export class Socket<
     options: { timeout?: number } = {},
   ): Promise<EventAck<EmitEvents, E>> {
     checkEvent(event)
-    const { id, promise } = this.server.acks.create(this.id, options.timeout ?? this.server.opts.ackTimeout)
+    const { id, promise } = this.server.acks.create(this.id, event, options.timeout ?? this.server.opts.ackTimeout)
     try {
-      await this.server.append(`d:${this.id}`, messageEntry(event, data, id))
+      await this.server.emitTo({ sid: this.id }, event, data, undefined, id)
     } catch (err) {
       this.server.acks.cancel(id, err as Error)
     }
@@ -81,7 +80,7 @@ export class Socket<
   /** Sends to every connected client but this one. */
   async broadcast<E extends EventNames<EmitEvents>>(event: E, data?: EventData<EmitEvents, E>): Promise<void> {
     checkEvent(event)
-    await this.server.append(`r:${BROADCAST_ROOM}`, messageEntry(event, data), this.id)
+    await this.server.emitTo({ room: BROADCAST_ROOM }, event, data, this.id)
   }
 
   /** Sends to a room, except this socket (as Socket.IO's socket.to(room)). */
@@ -90,7 +89,7 @@ export class Socket<
     return {
       emit: async (event, data) => {
         checkEvent(event)
-        await this.server.append(`r:${room}`, messageEntry(event, data), this.id)
+        await this.server.emitTo({ room }, event, data, this.id)
       },
     }
   }

@@ -51,6 +51,11 @@ export function lazyStore(load: () => Promise<Store>): Store {
     read: forward('read'),
     head: forward('head'),
     signal: forward('signal'),
+    saveCursor: forward('saveCursor'),
+    addMetrics: forward('addMetrics'),
+    readMetrics: forward('readMetrics'),
+    setFlag: forward('setFlag'),
+    hasFlag: forward('hasFlag'),
     subscribe: (key, listener) => later((s) => s.subscribe(key, listener)),
     onSignal: (channel, listener) => {
       const sub = later((s) => ({ ready: Promise.resolve(), unsubscribe: s.onSignal(channel, listener) }))

@@ -1,4 +1,4 @@
-import type { BatchClaim, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import type { BatchClaim, ClaimLimits, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 interface Log {
   entries: LogEntry[]
@@ -13,6 +13,9 @@ interface Batch {
   acks: string | null
   /** when the last batch was claimed */
   at: number
+  /** rate limit: current window number and messages counted in it */
+  window: number
+  count: number
 }
 
 interface Session {
@@ -34,12 +37,14 @@ export class MemoryStore implements Store {
   private rooms = new Map<string, Set<string>>()
   private listeners = new Map<string, Set<(entry: LogEntry | null) => void>>()
   private signals = new Map<string, Set<(message: string) => void>>()
+  private metrics = new Map<string, { counts: Record<string, number>; expiresAt: number }>()
+  private flags = new Map<string, number>()
 
   async createSession(record: SessionRecord, limits: StoreLimits): Promise<void> {
     this.sessions.set(record.sid, {
       record: clone(record),
       expiresAt: Date.now() + limits.ttl * 1000,
-      batch: { hwm: 0, key: '', acks: null, at: 0 },
+      batch: { hwm: 0, key: '', acks: null, at: 0, window: 0, count: 0 },
     })
     this.live.set(record.sid, record.lastSeen)
   }
@@ -97,7 +102,7 @@ export class MemoryStore implements Store {
     this.logs.delete(`d:${sid}`)
   }
 
-  async claimBatch(sid: string, ids: number[], now: number, limits: StoreLimits & { staleAfter: number }): Promise<BatchClaim> {
+  async claimBatch(sid: string, ids: number[], now: number, limits: ClaimLimits): Promise<BatchClaim> {
     const s = this.session(sid)
     if (!s) return { fresh: [], acks: null, pending: false }
     s.record.lastSeen = now
@@ -106,6 +111,17 @@ export class MemoryStore implements Store {
     const b = s.batch
     const key = ids.join(',')
     const fresh = ids.filter((id) => id > b.hwm)
+    if (fresh.length > 0 && limits.rate) {
+      const window = Math.floor(now / limits.rate.windowMs)
+      if (window !== b.window) {
+        b.window = window
+        b.count = 0
+      }
+      if (b.count > 0 && b.count + fresh.length > limits.rate.limit) {
+        return { fresh: [], acks: null, pending: false, retryAfterMs: (window + 1) * limits.rate.windowMs - now }
+      }
+      b.count += fresh.length
+    }
     if (fresh.length > 0) {
       b.hwm = Math.max(b.hwm, ...fresh)
       b.key = key
@@ -186,6 +202,32 @@ export class MemoryStore implements Store {
 
   subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription {
     return { ready: Promise.resolve(), unsubscribe: addTo(this.listeners, key, listener) }
+  }
+
+  async saveCursor(sid: string, cursor: string): Promise<void> {
+    const s = this.session(sid)
+    if (s) s.record.cursor = cursor
+  }
+
+  async addMetrics(bucket: string, counts: Record<string, number>, ttlSeconds: number): Promise<void> {
+    let m = this.metrics.get(bucket)
+    if (!m) this.metrics.set(bucket, (m = { counts: {}, expiresAt: 0 }))
+    m.expiresAt = Date.now() + ttlSeconds * 1000
+    for (const [k, v] of Object.entries(counts)) m.counts[k] = (m.counts[k] ?? 0) + v
+    // Buckets are few (one per 10 s); dropping expired ones here keeps the map bounded.
+    for (const [k, old] of this.metrics) if (old.expiresAt < Date.now()) this.metrics.delete(k)
+  }
+
+  async readMetrics(buckets: string[]): Promise<Record<string, number>[]> {
+    return buckets.map((b) => ({ ...this.metrics.get(b)?.counts }))
+  }
+
+  async setFlag(name: string, ttlSeconds: number): Promise<void> {
+    this.flags.set(name, Date.now() + ttlSeconds * 1000)
+  }
+
+  async hasFlag(name: string): Promise<boolean> {
+    return (this.flags.get(name) ?? 0) > Date.now()
   }
 
   async signal(channel: string, message: string): Promise<void> {

@@ -28,15 +28,32 @@ return { head, first, entries }
 `
 
 /**
- * KEYS: session. ARGV: batch key, max id, now, ttl, staleAfter ms.
+ * KEYS: session. ARGV: batch key (ids joined by ','), max id, now, ttl, staleAfter ms,
+ * rate limit (0: none), rate window ms.
  * Returns {0} gone | {1} fresh, with the previous high-water mark | {2, acks} replay |
- * {3} stale claim, run again | {4} pending | {5} old duplicate.
+ * {3} stale claim, run again | {4} pending | {5} old duplicate | {6, ms} rate limited.
  */
 export const CLAIM = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
 redis.call('HSET', KEYS[1], 'lastSeen', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 local hwm = tonumber(redis.call('HGET', KEYS[1], 'hwm') or '0')
+local now = tonumber(ARGV[3])
+local limit = tonumber(ARGV[6])
+if tonumber(ARGV[2]) > hwm and limit > 0 then
+  local span = tonumber(ARGV[7])
+  local window = math.floor(now / span)
+  local count = 0
+  if tonumber(redis.call('HGET', KEYS[1], 'rlw') or '-1') == window then
+    count = tonumber(redis.call('HGET', KEYS[1], 'rlc') or '0')
+  end
+  local fresh = 0
+  for id in string.gmatch(ARGV[1], '%d+') do
+    if tonumber(id) > hwm then fresh = fresh + 1 end
+  end
+  if count > 0 and count + fresh > limit then return {6, (window + 1) * span - now} end
+  redis.call('HSET', KEYS[1], 'rlw', window, 'rlc', count + fresh)
+end
 if tonumber(ARGV[2]) > hwm then
   redis.call('HSET', KEYS[1], 'hwm', ARGV[2], 'bkey', ARGV[1], 'bat', ARGV[3])
   redis.call('HDEL', KEYS[1], 'backs')

@@ -1,7 +1,7 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { StoreUnavailableError } from './errors.js'
 import { APPEND, CLAIM, FINISH, MEMBERSHIP, READ, SET_IF_LIVE, TOUCH } from './redis-scripts.js'
-import type { BatchClaim, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import type { BatchClaim, ClaimLimits, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 /**
  * Key layout (every multi-key script stays inside one hash tag):
@@ -105,6 +105,7 @@ export class RedisStore implements Store {
       transport: h.transport ?? '',
       createdAt: Number(h.createdAt),
       lastSeen: Number(h.lastSeen),
+      ...(h.cursor ? { cursor: h.cursor } : {}),
     }
   }
 
@@ -146,11 +147,11 @@ export class RedisStore implements Store {
     )
   }
 
-  async claimBatch(sid: string, ids: number[], now: number, limits: StoreLimits & { staleAfter: number }): Promise<BatchClaim> {
+  async claimBatch(sid: string, ids: number[], now: number, limits: ClaimLimits): Promise<BatchClaim> {
     const batchKey = ids.join(',')
     const [res] = await this.run(() =>
       Promise.all([
-        this.client.ssClaim(this.session(sid), batchKey, ids[ids.length - 1]!, now, limits.ttl, limits.staleAfter) as Promise<[number, (number | string)?]>,
+        this.client.ssClaim(this.session(sid), batchKey, ids[ids.length - 1]!, now, limits.ttl, limits.staleAfter, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000) as Promise<[number, (number | string)?]>,
         this.client.zadd(this.key(LIVE), 'XX', now, sid),
       ]),
     )
@@ -163,6 +164,8 @@ export class RedisStore implements Store {
         return { fresh: ids, acks: null, pending: false }
       case 4:
         return { fresh: [], acks: null, pending: true }
+      case 6:
+        return { fresh: [], acks: null, pending: false, retryAfterMs: Number(res[1]) }
       default:
         return { fresh: [], acks: null, pending: false }
     }
@@ -221,6 +224,30 @@ export class RedisStore implements Store {
 
   subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription {
     return this.listen(this.channel(key), (message) => listener(message === '' ? null : parseNotification(message)))
+  }
+
+  async saveCursor(sid: string, cursor: string, limits: StoreLimits): Promise<void> {
+    await this.run(() => this.client.ssSetIfLive(this.session(sid), limits.ttl, 'cursor', cursor))
+  }
+
+  async addMetrics(bucket: string, counts: Record<string, number>, ttlSeconds: number): Promise<void> {
+    const key = this.key(`m:${bucket}`)
+    await this.run(() =>
+      Promise.all([...Object.entries(counts).map(([f, v]) => this.client.hincrby(key, f, v)), this.client.expire(key, ttlSeconds)]),
+    )
+  }
+
+  async readMetrics(buckets: string[]): Promise<Record<string, number>[]> {
+    const raw = await this.run(() => Promise.all(buckets.map((b) => this.client.hgetall(this.key(`m:${b}`)))))
+    return raw.map((h) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Number(v)])))
+  }
+
+  async setFlag(name: string, ttlSeconds: number): Promise<void> {
+    await this.run(() => this.client.set(this.key(`flag:${name}`), '1', 'EX', ttlSeconds))
+  }
+
+  async hasFlag(name: string): Promise<boolean> {
+    return (await this.run(() => this.client.exists(this.key(`flag:${name}`)))) === 1
   }
 
   async signal(channel: string, message: string): Promise<void> {

@@ -19,6 +19,8 @@ export interface SessionRecord {
   transport: string
   createdAt: number
   lastSeen: number
+  /** where the session's last stream got to (encoded cursor), for the inspector's queued counts */
+  cursor?: string
 }
 
 export interface LogEntry {
@@ -44,6 +46,20 @@ export interface BatchClaim {
   acks: string | null
   /** this exact batch was claimed but has not finished yet (a concurrent retry) */
   pending: boolean
+  /** set when the session's rate limit refused the batch: ms until it may be sent again */
+  retryAfterMs?: number
+}
+
+/** Per-session rate limit: at most `limit` messages per fixed window of `windowMs`. */
+export interface RateLimit {
+  limit: number
+  windowMs: number
+}
+
+export type ClaimLimits = StoreLimits & {
+  /** a claim left unfinished this long (ms) is given out again: its instance died */
+  staleAfter: number
+  rate?: RateLimit
 }
 
 export interface Subscription {
@@ -80,9 +96,12 @@ export interface Store {
 
   /**
    * Records that messages `ids` (increasing) are being run; see BatchClaim. A
-   * claim left unfinished for `staleAfter` ms (its instance died) is given out again.
+   * claim left unfinished for `staleAfter` ms (its instance died) is given out
+   * again. With `rate`, fresh messages are counted in the same step, and a batch
+   * over the limit is refused whole (nothing claimed, retryAfterMs set); the
+   * first batch of a window always passes, so no batch is refused forever.
    */
-  claimBatch(sid: string, ids: number[], now: number, limits: StoreLimits & { staleAfter: number }): Promise<BatchClaim>
+  claimBatch(sid: string, ids: number[], now: number, limits: ClaimLimits): Promise<BatchClaim>
   /** stores the ack replies of a claimed batch, for retries */
   finishBatch(sid: string, ids: number[], acks: string): Promise<void>
 
@@ -103,6 +122,16 @@ export interface Store {
    * reconnected): listeners then re-read the log from their cursor.
    */
   subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription
+
+  /** records how far the session's stream got (an encoded cursor) */
+  saveCursor(sid: string, cursor: string, limits: StoreLimits): Promise<void>
+
+  /** adds to the counters of one metrics bucket (kept ttlSeconds) */
+  addMetrics(bucket: string, counts: Record<string, number>, ttlSeconds: number): Promise<void>
+  readMetrics(buckets: string[]): Promise<Record<string, number>[]>
+  /** a flag that lapses after ttlSeconds unless set again (e.g. "an inspector is watching") */
+  setFlag(name: string, ttlSeconds: number): Promise<void>
+  hasFlag(name: string): Promise<boolean>
 
   /** fire-and-forget signal to whichever instance listens on `channel` (acks) */
   signal(channel: string, message: string): Promise<void>

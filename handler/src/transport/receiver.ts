@@ -1,4 +1,4 @@
-import { BROADCAST_ROOM, DIRECT_KEY, roomKey, type Cursor } from '@socket-serve/client/protocol'
+import { BROADCAST_ROOM, DIRECT_KEY, encodeCursor, roomKey, type Cursor } from '@socket-serve/client/protocol'
 import { isControlEntry, parseControlEntry } from '../core/frames.js'
 import type { ServerCore } from '../core/server.js'
 import type { LogEntry, SessionRecord } from '../store/types.js'
@@ -6,6 +6,8 @@ import type { LogEntry, SessionRecord } from '../store/types.js'
 /** One log this stream reads: its position and whether a store read is under way. */
 interface KeyState {
   storeKey: string
+  /** the client's name for this log (`d`, `r:<room>`) */
+  clientKey: string
   /** `id: <key>=` prefix of this log's frames */
   idPrefix: string
   cursor: number
@@ -38,6 +40,9 @@ export class Receiver {
   private opened = false
   private closed = false
   private wroteMessage = false
+  /** message frames queued since the last flush, for the inspector's delivery count */
+  private framesQueued = 0
+  private saveTimer?: ReturnType<typeof setTimeout>
   private recovered = true
   private controller!: ReadableStreamDefaultController<Uint8Array>
   private deadline?: ReturnType<typeof setTimeout>
@@ -87,12 +92,15 @@ export class Receiver {
     if (!this.opened || this.closed) return
     this.out.push(HEARTBEAT)
     this.scheduleFlush()
+    this.saveCursor()
   }
 
   close(): void {
     if (this.closed) return
     this.closed = true
     clearTimeout(this.deadline)
+    clearTimeout(this.saveTimer)
+    if (this.opened) this.saveCursor()
     this.server.hub.remove(this)
     for (const key of this.keys.keys()) this.server.hub.unwatch(key, this)
     this.keys.clear()
@@ -148,6 +156,7 @@ export class Receiver {
     const known = this.cursor.get(clientKey)
     const k: KeyState = {
       storeKey,
+      clientKey,
       idPrefix: `id: ${encodeURIComponent(clientKey)}=`,
       cursor: Math.max(known ?? 0, joinedAt),
       pulling: false,
@@ -190,12 +199,14 @@ export class Receiver {
 
   private deliver(k: KeyState, entry: LogEntry): void {
     k.cursor = entry.seq
+    this.cursorMoved()
     if (isControlEntry(entry.data)) {
       if (k.storeKey === `d:${this.sid}`) this.control(entry.data)
       return
     }
     if (entry.exclude === this.sid) return
     this.out.push(`${k.idPrefix}${entry.seq}\ndata: ${entry.data}\n\n`)
+    this.framesQueued++
     this.wroteMessage = true
     this.scheduleFlush()
   }
@@ -238,7 +249,28 @@ export class Receiver {
       this.close()
       return
     }
+    if (this.framesQueued > 0) {
+      this.server.observer.delivered(this.framesQueued)
+      this.framesQueued = 0
+    }
     if (this.mode === 'poll' && this.wroteMessage) this.close()
     else if ((this.controller.desiredSize ?? 0) < -MAX_QUEUED_BYTES) this.close()
+  }
+
+  /** With an inspector configured, queued counts should be right within a second. */
+  private cursorMoved(): void {
+    if (!this.server.opts.inspector || this.saveTimer) return
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined
+      if (!this.closed) this.saveCursor()
+    }, 1000)
+  }
+
+  /** Records how far this stream got, so the inspector can count what is still queued. */
+  private saveCursor(): void {
+    const cursor = new Map<string, number>()
+    for (const k of this.keys.values()) cursor.set(k.clientKey, k.cursor)
+    if (cursor.size === 0) return
+    this.server.store.saveCursor(this.sid, encodeCursor(cursor), this.server.limits).catch(() => {})
   }
 }

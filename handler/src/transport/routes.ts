@@ -10,13 +10,14 @@ import {
   type ConnectReply,
   type Transport,
 } from '@socket-serve/client/protocol'
-import { safeEqual } from '../core/ids.js'
+import { safeEqual, streamToken } from '../core/ids.js'
 import type { ServerCore } from '../core/server.js'
 import type { SessionRecord } from '../store/types.js'
 import { isObject, readJson } from './body.js'
 import { checkOrigin, corsHeaders, forbiddenOrigin, preflight } from './cors.js'
 import { errorResponse, jsonResponse, toServeError } from './http-errors.js'
 import { Receiver, type StreamMode } from './receiver.js'
+import { inspectorRoutes } from '../inspector/routes.js'
 
 const ROUTES = new Set(['/connect', '/message', '/ack', '/disconnect', '/sse', '/poll'])
 const MAX_BATCH = 1000
@@ -32,6 +33,8 @@ export function routePath(req: Request): string {
   const url = req.url
   const q = url.indexOf('?')
   const path = q === -1 ? url : url.slice(0, q)
+  const inspector = path.indexOf('/_inspector/')
+  if (inspector !== -1) return path.slice(inspector)
   const slash = path.lastIndexOf('/')
   return slash === -1 ? '/' : path.slice(slash)
 }
@@ -60,6 +63,7 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
     const reply: ConnectReply = {
       sid: record.sid,
       token: record.token,
+      streamToken: await streamToken(record.token),
       pingInterval: opts.pingInterval,
       pingTimeout: opts.pingTimeout,
       maxPayload: opts.maxPayload,
@@ -73,8 +77,13 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
     const record = await session(c)
     const messages = parseMessages(await readJson(c.req.raw, opts.maxPayload))
     const ids = messages.map((m) => m.id)
-    const limits = { ...server.limits, staleAfter: STALE_BATCH_MS }
+    const limits = { ...server.limits, staleAfter: STALE_BATCH_MS, rate: opts.rate }
     let claim = await store.claimBatch(record.sid, ids, Date.now(), limits)
+    if (claim.retryAfterMs !== undefined) {
+      throw new SocketServeError('RATE_LIMITED', `more than ${opts.rate!.limit} messages in ${opts.rate!.windowMs} ms`, {
+        retryAfter: Math.max(1, Math.ceil(claim.retryAfterMs / 1000)),
+      })
+    }
     // A retry that overtook its first attempt waits for that attempt's acks.
     for (let i = 0; claim.pending && i < 50; i++) {
       await sleep(100)
@@ -111,6 +120,8 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
   app.get('/sse', (c) => stream(c, 'sse'))
   app.get('/poll', (c) => stream(c, 'poll'))
 
+  inspectorRoutes(app, server)
+
   // A known route with another method: 405; anything else: 404.
   app.all('*', (c) => {
     const path = routePath(c.req.raw)
@@ -119,20 +130,31 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
   })
   app.onError((err) => errorResponse(toServeError(err)))
 
-  async function session(c: Context): Promise<SessionRecord> {
-    const sid = c.req.header(SID_HEADER)
-    const token = c.req.header(TOKEN_HEADER)
-    if (!sid || !token) throw new SocketServeError('UNAUTHORIZED', 'missing session id or token')
+  /**
+   * The session a request belongs to: its id and secret token travel in headers;
+   * stream routes also take `?sid=&st=` (the stream-only token) for clients that
+   * cannot set headers. An id alone never gets anywhere.
+   */
+  async function session(c: Context, streamRoute = false): Promise<SessionRecord> {
+    let sid = c.req.header(SID_HEADER)
+    let token = c.req.header(TOKEN_HEADER)
+    let scoped: string | undefined
+    if (!sid && !token && streamRoute) {
+      sid = c.req.query('sid')
+      scoped = c.req.query('st')
+    }
+    if (!sid || (!token && !scoped)) throw new SocketServeError('UNAUTHORIZED', 'missing session id or token')
     const record = sid.length <= 64 ? await store.getSession(sid) : null
     if (!record) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
-    if (!safeEqual(record.token, token)) throw new SocketServeError('UNAUTHORIZED', 'wrong session token')
+    const ok = token !== undefined ? safeEqual(record.token, token) : safeEqual(await streamToken(record.token), scoped!)
+    if (!ok) throw new SocketServeError('UNAUTHORIZED', 'wrong session token')
     return record
   }
 
   async function stream(c: Context, mode: StreamMode): Promise<Response> {
     const transport: Transport = mode === 'sse' ? 'sse' : 'polling'
     if (!opts.transports.includes(transport)) throw new SocketServeError('BAD_REQUEST', `transport ${transport} is disabled`)
-    const record = await session(c)
+    const record = await session(c, true)
     await store.touch([record.sid], Date.now(), server.limits, transport)
     const cursor = decodeCursor(c.req.header(CURSOR_HEADER))
     const wait = c.req.query('wait') !== '0'

@@ -1,0 +1,121 @@
+import type { Store } from '../store/types.js'
+
+/** Histogram bucket upper bounds, ms; the last bucket is +Inf. */
+export const BOUNDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
+export const BUCKET_MS = 10_000
+const WINDOW_BUCKETS = 30 // five minutes
+const FLUSH_MS = 2000
+const KEEP_SECONDS = 600
+
+export interface AckStats {
+  event: string
+  direction: 'client' | 'server'
+  count: number
+  p50: number
+  p95: number
+  p99: number
+  histogram: { le: number | '+Inf'; count: number }[]
+}
+
+export interface MetricsReport {
+  time: number
+  bucketSeconds: number
+  rates: { t: number; in: number; out: number }[]
+  acks: AckStats[]
+}
+
+/**
+ * Counts kept in memory per 10-second bucket and added to the store every two
+ * seconds, so the report sums every instance. Fields: `in`, `out`, and
+ * `a|<direction>|<bucket index>|<event>` for ack latencies.
+ */
+export class Metrics {
+  private pending = new Map<number, Record<string, number>>()
+  private timer?: ReturnType<typeof setInterval>
+
+  constructor(private readonly store: Store) {}
+
+  count(field: 'in' | 'out', n = 1): void {
+    this.add(field, n)
+  }
+
+  latency(direction: 'client' | 'server', event: string, ms: number): void {
+    let i = BOUNDS.findIndex((b) => ms <= b)
+    if (i === -1) i = BOUNDS.length
+    this.add(`a|${direction}|${i}|${event}`, 1)
+  }
+
+  async flush(): Promise<void> {
+    const batches = [...this.pending]
+    this.pending.clear()
+    await Promise.all(batches.map(([bucket, counts]) => this.store.addMetrics(String(bucket), counts, KEEP_SECONDS)))
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = undefined
+    await this.flush().catch(() => {})
+  }
+
+  async report(now = Date.now()): Promise<MetricsReport> {
+    await this.flush()
+    const last = Math.floor(now / BUCKET_MS)
+    const buckets = Array.from({ length: WINDOW_BUCKETS }, (_, i) => last - WINDOW_BUCKETS + 1 + i)
+    const rows = await this.store.readMetrics(buckets.map(String))
+    const acks = new Map<string, number[]>()
+    const rates = rows.map((row, i) => {
+      for (const [field, n] of Object.entries(row)) {
+        if (!field.startsWith('a|')) continue
+        const [, direction, index, ...event] = field.split('|')
+        const key = `${direction}|${event.join('|')}`
+        let counts = acks.get(key)
+        if (!counts) acks.set(key, (counts = new Array(BOUNDS.length + 1).fill(0)))
+        counts[Number(index)] += n
+      }
+      return { t: buckets[i]! * BUCKET_MS, in: row.in ?? 0, out: row.out ?? 0 }
+    })
+    return {
+      time: now,
+      bucketSeconds: BUCKET_MS / 1000,
+      rates,
+      acks: [...acks].map(([key, counts]) => {
+        const [direction, ...event] = key.split('|')
+        return ackStats(event.join('|'), direction as 'client' | 'server', counts)
+      }),
+    }
+  }
+
+  private add(field: string, n: number): void {
+    const bucket = Math.floor(Date.now() / BUCKET_MS)
+    let counts = this.pending.get(bucket)
+    if (!counts) this.pending.set(bucket, (counts = {}))
+    counts[field] = (counts[field] ?? 0) + n
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.flush().catch(() => {}), FLUSH_MS)
+      ;(this.timer as { unref?: () => void }).unref?.()
+    }
+  }
+}
+
+/** Percentiles read off a histogram: the upper bound of the bucket holding the rank. */
+export function ackStats(event: string, direction: 'client' | 'server', counts: number[]): AckStats {
+  const total = counts.reduce((a, b) => a + b, 0)
+  const at = (p: number) => {
+    const rank = Math.max(1, Math.ceil(p * total))
+    let seen = 0
+    for (let i = 0; i < counts.length; i++) {
+      seen += counts[i]!
+      if (seen >= rank) return i < BOUNDS.length ? BOUNDS[i]! : BOUNDS[BOUNDS.length - 1]! * 2
+    }
+    return 0
+  }
+  return {
+    event,
+    direction,
+    count: total,
+    p50: at(0.5),
+    p95: at(0.95),
+    p99: at(0.99),
+    histogram: counts.map((count, i) => ({ le: i < BOUNDS.length ? BOUNDS[i]! : ('+Inf' as const), count })),
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * What the core reports as traffic flows. With no inspector configured the
+ * server holds NO_OBSERVER, whose methods do nothing: the hot path pays one
+ * empty call per message.
+ */
+export interface FeedEvent {
+  type: 'connect' | 'disconnect' | 'join' | 'leave' | 'message:in' | 'message:out' | 'ack'
+  sid?: string
+  event?: string
+  room?: string
+  data?: unknown
+  latency?: number
+  direction?: 'client' | 'server'
+  reason?: string
+  at: number
+}
+
+export interface Observer {
+  /** a client message ran; ms = time in the handler when it was acked */
+  messageIn(sid: string, event: string, data: unknown, ackMs?: number): void
+  /** an emit was stored for delivery */
+  messageOut(target: { sid?: string; room?: string }, event: string, data: unknown): void
+  /** frames written to streams on this instance */
+  delivered(count: number): void
+  /** a server emitWithAck was answered by its client */
+  serverAck(sid: string, event: string, ms: number): void
+  lifecycle(type: 'connect' | 'disconnect' | 'join' | 'leave', sid: string, extra?: { room?: string; reason?: string }): void
+  close(): Promise<void>
+}
+
+export const NO_OBSERVER: Observer = {
+  messageIn() {},
+  messageOut() {},
+  delivered() {},
+  serverAck() {},
+  lifecycle() {},
+  close: async () => {},
+}

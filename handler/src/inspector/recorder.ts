@@ -1,0 +1,43 @@
+import type { Store } from '../store/types.js'
+import { Feed } from './feed.js'
+import { Metrics } from './metrics.js'
+import type { Observer } from './observer.js'
+
+/** The observer used when an inspector is configured: metrics always, feed events while watched. */
+export class Recorder implements Observer {
+  readonly metrics: Metrics
+  readonly feed: Feed
+
+  constructor(store: Store) {
+    this.metrics = new Metrics(store)
+    this.feed = new Feed(store)
+  }
+
+  messageIn(sid: string, event: string, data: unknown, ackMs?: number): void {
+    this.metrics.count('in')
+    if (ackMs !== undefined) this.metrics.latency('client', event, ackMs)
+    this.feed.publish({ type: 'message:in', sid, event, data, at: Date.now() })
+    if (ackMs !== undefined) this.feed.publish({ type: 'ack', sid, event, latency: ackMs, direction: 'client', at: Date.now() })
+  }
+
+  messageOut(target: { sid?: string; room?: string }, event: string, data: unknown): void {
+    this.feed.publish({ type: 'message:out', ...target, event, data, at: Date.now() })
+  }
+
+  delivered(count: number): void {
+    this.metrics.count('out', count)
+  }
+
+  serverAck(sid: string, event: string, ms: number): void {
+    this.metrics.latency('server', event, ms)
+    this.feed.publish({ type: 'ack', sid, event, latency: ms, direction: 'server', at: Date.now() })
+  }
+
+  lifecycle(type: 'connect' | 'disconnect' | 'join' | 'leave', sid: string, extra: { room?: string; reason?: string } = {}): void {
+    this.feed.publish({ type, sid, ...extra, at: Date.now() })
+  }
+
+  close(): Promise<void> {
+    return this.metrics.close()
+  }
+}

@@ -1,0 +1,121 @@
+import type { Context, Hono } from 'hono'
+import { isValidEventName, isValidRoomName, SocketServeError } from '@socket-serve/client/protocol'
+import { safeEqual } from '../core/ids.js'
+import type { ServerCore } from '../core/server.js'
+import { isObject, readJson } from '../transport/body.js'
+import { jsonResponse } from '../transport/http-errors.js'
+import { FEED_CHANNEL } from './feed.js'
+import { Recorder } from './recorder.js'
+import { sessionDetail, snapshot } from './snapshot.js'
+
+const encoder = new TextEncoder()
+const HEARTBEAT_MS = 15_000
+
+/** The inspector API of INSPECTOR.md, under `{base}/_inspector/`. */
+export function inspectorRoutes(app: Hono, server: ServerCore<any, any, any>): void {
+  const config = server.opts.inspector
+
+  app.use('/_inspector/*', async (c, next) => {
+    if (!config) throw new SocketServeError('NOT_FOUND', 'the inspector is not enabled')
+    const header = c.req.header('authorization')
+    const given = header?.startsWith('Bearer ') ? header.slice(7) : c.req.query('token')
+    if (!given || !safeEqual(given, config.token)) throw new SocketServeError('UNAUTHORIZED', 'inspector token required')
+    await next()
+  })
+
+  app.get('/_inspector/snapshot', async (c) => {
+    const limit = Math.min(100_000, Math.max(1, Number(c.req.query('limit') ?? 10_000) || 10_000))
+    return jsonResponse(JSON.stringify(await snapshot(server, limit)))
+  })
+
+  app.get('/_inspector/sessions/:sid', async (c) => {
+    const detail = await sessionDetail(server, c.req.param('sid'))
+    if (!detail) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
+    return jsonResponse(JSON.stringify(detail))
+  })
+
+  app.get('/_inspector/metrics', async () => jsonResponse(JSON.stringify(await recorder(server).metrics.report())))
+
+  app.get('/_inspector/events', (c) => feedStream(server, c))
+
+  app.post('/_inspector/emit', async (c) => {
+    writable()
+    const body = await readJson(c.req.raw, server.opts.maxPayload)
+    if (!isObject(body) || !isObject(body.to) || !isValidEventName(body.event)) {
+      throw new SocketServeError('BAD_REQUEST', 'expected { to: { sid } | { room } | { all: true }, event, data }')
+    }
+    const { to, event, data } = body as { to: { sid?: unknown; room?: unknown; all?: unknown }; event: string; data: unknown }
+    if (typeof to.sid === 'string') {
+      const socket = await server.fetchSocket(to.sid)
+      if (!socket) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
+      await socket.emit(event, data)
+    } else if (isValidRoomName(to.room)) {
+      await server.to(to.room).emit(event, data)
+    } else if (to.all === true) {
+      await server.emit(event, data)
+    } else {
+      throw new SocketServeError('BAD_REQUEST', 'to needs a sid, a valid room name, or all: true')
+    }
+    return jsonResponse('{"ok":true}')
+  })
+
+  app.post('/_inspector/disconnect', async (c) => {
+    writable()
+    const body = await readJson(c.req.raw, server.opts.maxPayload)
+    const sid = isObject(body) ? body.sid : undefined
+    if (typeof sid !== 'string') throw new SocketServeError('BAD_REQUEST', 'expected { sid }')
+    if (!(await server.endSession(sid, 'server namespace disconnect', 'io server disconnect'))) {
+      throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
+    }
+    return jsonResponse('{"ok":true}')
+  })
+
+  function writable(): void {
+    if (config?.readonly) throw new SocketServeError('FORBIDDEN', 'the inspector is read-only')
+  }
+}
+
+function recorder(server: ServerCore<any, any, any>): Recorder {
+  return server.observer as Recorder
+}
+
+/** The live feed: every instance's events, as SSE, while this response is open. */
+function feedStream(server: ServerCore<any, any, any>, c: Context): Response {
+  const feed = recorder(server).feed
+  let cleanup = () => {}
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const write = (text: string) => {
+        try {
+          controller.enqueue(encoder.encode(text))
+        } catch {
+          cleanup()
+        }
+      }
+      const closeFeed = feed.opened()
+      const off = server.store.onSignal(FEED_CHANNEL, (message) => write(`data: ${message}\n\n`))
+      const beat = setInterval(() => write(':\n\n'), HEARTBEAT_MS)
+      cleanup = () => {
+        clearInterval(beat)
+        off()
+        closeFeed()
+        cleanup = () => {}
+      }
+      c.req.raw.signal.addEventListener('abort', () => {
+        cleanup()
+        try {
+          controller.close()
+        } catch {
+          // already closed
+        }
+      })
+      write(':\n\n')
+    },
+    cancel() {
+      cleanup()
+    },
+  })
+  return new Response(body, {
+    headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' },
+  })
+}
