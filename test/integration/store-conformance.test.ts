@@ -100,33 +100,43 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
 
   it('claims message batches once, replays their acks, and re-issues stale claims', async () => {
     await store.createSession(record('c1'), limits)
-    expect(await store.claimBatch('c1', [1, 2], 1, claimLimits)).toEqual({ fresh: [1, 2], acks: null, pending: false })
+    expect(await store.claimBatch('c1', 'tok-c1', [1, 2], 1, claimLimits)).toEqual({ fresh: [1, 2], acks: null, pending: false })
     // A retry before the first attempt finished: pending.
-    expect(await store.claimBatch('c1', [1, 2], 2, claimLimits)).toEqual({ fresh: [], acks: null, pending: true })
+    expect(await store.claimBatch('c1', 'tok-c1', [1, 2], 2, claimLimits)).toEqual({ fresh: [], acks: null, pending: true })
     await store.finishBatch('c1', [1, 2], '[{"id":1,"data":"a"}]')
-    expect(await store.claimBatch('c1', [1, 2], 3, claimLimits)).toEqual({ fresh: [], acks: '[{"id":1,"data":"a"}]', pending: false })
+    expect(await store.claimBatch('c1', 'tok-c1', [1, 2], 3, claimLimits)).toEqual({ fresh: [], acks: '[{"id":1,"data":"a"}]', pending: false })
     // The next batch; a partial overlap runs only the new ids.
-    expect(await store.claimBatch('c1', [2, 3, 4], 4, claimLimits)).toEqual({ fresh: [3, 4], acks: null, pending: false })
+    expect(await store.claimBatch('c1', 'tok-c1', [2, 3, 4], 4, claimLimits)).toEqual({ fresh: [3, 4], acks: null, pending: false })
     // An old duplicate of an earlier batch runs nothing.
-    expect(await store.claimBatch('c1', [1, 2], 5, claimLimits)).toEqual({ fresh: [], acks: null, pending: false })
-    // A claim whose instance died (never finished) is handed out again after staleAfter.
-    expect(await store.claimBatch('c1', [2, 3, 4], 5 + claimLimits.staleAfter + 1, claimLimits)).toEqual({ fresh: [2, 3, 4], acks: null, pending: false })
-    expect(await store.claimBatch('nobody', [1], 1, claimLimits)).toEqual({ fresh: [], acks: null, pending: false })
+    expect(await store.claimBatch('c1', 'tok-c1', [1, 2], 5, claimLimits)).toEqual({ fresh: [], acks: null, pending: false })
+    // A claim whose instance died (never finished) comes back as interrupted after staleAfter, not to be run again.
+    expect(await store.claimBatch('c1', 'tok-c1', [2, 3, 4], 5 + claimLimits.staleAfter + 1, claimLimits)).toEqual({ fresh: [], acks: null, pending: false, interrupted: true })
+    // A claim given back (its handler failed on the store) runs again on retry.
+    expect((await store.claimBatch('c1', 'tok-c1', [5, 6], 20_000, claimLimits)).fresh).toEqual([5, 6])
+    await store.releaseBatch('c1', [5, 6])
+    expect((await store.claimBatch('c1', 'tok-c1', [5, 6], 20_001, claimLimits)).fresh).toEqual([5, 6])
+    await store.finishBatch('c1', [5, 6], '[]')
+    await store.releaseBatch('c1', [5, 6]) // a finished batch cannot be given back
+    expect(await store.claimBatch('c1', 'tok-c1', [5, 6], 20_002, claimLimits)).toEqual({ fresh: [], acks: '[]', pending: false })
+    expect(await store.claimBatch('nobody', 'tok-nobody', [1], 1, claimLimits)).toEqual({ authorized: false, fresh: [], acks: null, pending: false })
+    // Without the session's token nothing is claimed: the next real batch still runs.
+    expect(await store.claimBatch('c1', 'stolen', [99], 20_003, claimLimits)).toEqual({ authorized: false, fresh: [], acks: null, pending: false })
+    expect((await store.claimBatch('c1', 'tok-c1', [7], 20_003, claimLimits)).fresh).toEqual([7])
   })
 
   it('rate-limits fresh messages per window, refusing a batch whole and changing nothing', async () => {
     await store.createSession(record('rl1'), limits)
     const rated = { ...claimLimits, rate: { limit: 5, windowMs: 1000 } }
     const t = 10_000_000 // the start of a window
-    expect((await store.claimBatch('rl1', [1, 2, 3], t, rated)).fresh).toEqual([1, 2, 3])
+    expect((await store.claimBatch('rl1', 'tok-rl1', [1, 2, 3], t, rated)).fresh).toEqual([1, 2, 3])
     // 3 + 3 > 5: refused whole, with the time left in the window.
-    expect(await store.claimBatch('rl1', [4, 5, 6], t + 400, rated)).toEqual({ fresh: [], acks: null, pending: false, retryAfterMs: 600 })
+    expect(await store.claimBatch('rl1', 'tok-rl1', [4, 5, 6], t + 400, rated)).toEqual({ fresh: [], acks: null, pending: false, retryAfterMs: 600 })
     // Nothing was claimed by the refusal: 4 and 5 still fit.
-    expect((await store.claimBatch('rl1', [4, 5], t + 500, rated)).fresh).toEqual([4, 5])
+    expect((await store.claimBatch('rl1', 'tok-rl1', [4, 5], t + 500, rated)).fresh).toEqual([4, 5])
     // The next window starts counting again; a retry of an old batch is not counted.
     await store.finishBatch('rl1', [4, 5], '[]')
-    expect(await store.claimBatch('rl1', [4, 5], t + 600, rated)).toEqual({ fresh: [], acks: '[]', pending: false })
-    expect((await store.claimBatch('rl1', [6, 7, 8, 9, 10, 11, 12], t + 1000, rated)).fresh).toEqual([6, 7, 8, 9, 10, 11, 12])
+    expect(await store.claimBatch('rl1', 'tok-rl1', [4, 5], t + 600, rated)).toEqual({ fresh: [], acks: '[]', pending: false })
+    expect((await store.claimBatch('rl1', 'tok-rl1', [6, 7, 8, 9, 10, 11, 12], t + 1000, rated)).fresh).toEqual([6, 7, 8, 9, 10, 11, 12])
   })
 
   it('numbers log entries, reads after a cursor, keeps exclusions, bounds the log', async () => {

@@ -25,11 +25,11 @@ export interface BalancerLogEntry {
   path: string
   /** x-socket-sid of the request, if any */
   sid?: string
-  /** index into backends of the backend that answered; -1 when none did (502) */
+  /** index into backends of the backend the request went to (the last one tried); -1 when none answered (502) */
   backend: number
   /** port of that backend (0 when none) */
   port: number
-  /** response status (0 until known; 502 when no backend answered) */
+  /** response status: 0 until the response head arrived; 502 when no backend answered */
   status: number
   /** backends tried and skipped before this one */
   skipped: number
@@ -126,16 +126,21 @@ export async function startBalancer(initial: Backend[], opts: BalancerOptions = 
 
     const fail = () => {
       if (res.headersSent) return void res.destroy()
+      entry.backend = -1
+      entry.port = 0
       entry.status = 502
       res.writeHead(502, { 'content-type': 'application/json', 'cache-control': 'no-store' })
       res.end(NO_BACKEND)
     }
 
+    let start = 0
     const attempt = (tried: number, replay: boolean) => {
       if (clientGone) return
       const list = backends
       if (tried >= list.length) return fail()
-      const index = next++ % list.length
+      // Round robin across requests; within one request, each backend is tried at most once.
+      if (tried === 0) start = next++
+      const index = (start + tried) % list.length
       const target = list[index]!
       const key = `${target.port} ${path}`
       let counted = false
@@ -158,13 +163,13 @@ export async function startBalancer(initial: Backend[], opts: BalancerOptions = 
         agent,
       })
       current = up
+      entry.backend = index
+      entry.port = target.port
+      entry.skipped = tried
       let answered = false
       up.on('response', (upRes) => {
         answered = true
-        entry.backend = index
-        entry.port = target.port
         entry.status = upRes.statusCode ?? 0
-        entry.skipped = tried
         counted = true
         openCount.set(key, (openCount.get(key) ?? 0) + 1)
         upRes.on('close', uncount)

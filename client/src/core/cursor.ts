@@ -13,17 +13,27 @@ export class CursorTracker {
    * duplicate, which the caller drops. Frames without a well-formed id are not
    * tracked and always pass.
    */
+  private lastRaw = ''
+  private lastKey = ''
+
   accept(id: string | undefined): boolean {
     if (!id) return true
     const eq = id.lastIndexOf('=')
     if (eq <= 0) return true
     const seq = Number(id.slice(eq + 1))
     if (!Number.isSafeInteger(seq) || seq < 0) return true
+    const raw = id.slice(0, eq)
     let key: string
-    try {
-      key = decodeURIComponent(id.slice(0, eq))
-    } catch {
-      return true
+    if (raw === this.lastRaw) {
+      key = this.lastKey // frames of one log come in runs: decode its name once
+    } else {
+      try {
+        key = decodeURIComponent(raw)
+      } catch {
+        return true
+      }
+      this.lastRaw = raw
+      this.lastKey = key
     }
     const seen = this.positions.get(key)
     if (seen !== undefined && seq <= seen) return false

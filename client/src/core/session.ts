@@ -31,7 +31,9 @@ export async function createSession(
     const auth = await resolveAuth(opts.auth)
     const res = await request(opts.fetch, routes.connect, {
       method: 'POST',
-      headers: { ...opts.headers, 'content-type': 'application/json' },
+      // text/plain keeps connect a "simple" cross-origin request: no preflight, so a
+      // refused origin's 403 FORBIDDEN reaches the page instead of an opaque network error.
+      headers: { ...opts.headers, 'content-type': 'text/plain;charset=UTF-8' },
       body: JSON.stringify({ auth, transport }),
       signal: controller.signal,
     })

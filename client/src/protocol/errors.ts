@@ -18,6 +18,8 @@ export const ERROR_STATUS = {
   STORE_UNAVAILABLE: 503,
   // Never sent as an HTTP status: they travel inside an ack or stay client-side.
   HANDLER_ERROR: 500,
+  /** the instance running this message stopped mid-way: it ran at most once, its outcome is unknown */
+  INTERRUPTED: 500,
   UNKNOWN_EVENT: 404,
   ACK_TIMEOUT: 408,
   CONNECTION_FAILED: 0,

@@ -22,8 +22,16 @@ export const RESERVED_EVENTS = new Set([
   'removeListener',
 ])
 
+/** Names that object keys cannot hold faithfully (they would set a prototype instead). */
+const UNSAFE_KEYS = new Set(['__proto__'])
+
 export function isValidRoomName(name: unknown): name is string {
-  return typeof name === 'string' && ROOM_NAME.test(name)
+  return typeof name === 'string' && ROOM_NAME.test(name) && !UNSAFE_KEYS.has(name)
+}
+
+/** Keys of session state (socket.set). */
+export function isValidStateKey(key: unknown): key is string {
+  return typeof key === 'string' && key.length > 0 && key.length <= MAX_NAME_LENGTH && !UNSAFE_KEYS.has(key)
 }
 
 export function isValidEventName(name: unknown): name is string {

@@ -4,6 +4,8 @@
  * handler stays safe on edge runtimes.
  */
 
+import { attachBody, concatBytes } from '../transport/bytes.js'
+
 export interface NodeRequest extends AsyncIterable<unknown> {
   method?: string
   url?: string
@@ -45,82 +47,104 @@ export function nodeMiddleware(fetch: (req: Request) => Promise<Response>): Node
 }
 
 async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRequest, res: NodeResponse): Promise<void> {
-  const aborted = new AbortController()
-  let finished = false
-  res.on('close', () => {
-    if (!finished) aborted.abort()
-  })
-
   const method = req.method ?? 'GET'
+  if (!METHODS.has(method)) return refuse(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed`)
   const headers = new Headers()
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || name.startsWith(':')) continue
     if (Array.isArray(value)) for (const v of value) headers.append(name, v)
     else headers.set(name, value)
   }
+  const host = headers.get('host') ?? 'localhost'
   const proto = req.socket?.encrypted ? 'https' : 'http'
   // Express strips the mount path from req.url; originalUrl keeps it. Routing is on the suffix either way.
-  const url = `${proto}://${headers.get('host') ?? 'localhost'}${req.originalUrl ?? req.url ?? '/'}`
-  const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req, headers)
+  const url = `${proto}://${host}${req.originalUrl ?? req.url ?? '/'}`
+  if (!HOST.test(host) || !URL.canParse(url)) return refuse(res, 400, 'BAD_REQUEST', 'malformed Host header or URL')
 
-  const response = await fetch(new Request(url, { method, headers, body, signal: aborted.signal }))
+  const hasBody = method !== 'GET' && method !== 'HEAD'
+  const body = hasBody ? await readBody(req, headers) : undefined
+  // Only long-lived GETs (streams) need to hear that the client went away.
+  let signal: AbortSignal | undefined
+  if (!hasBody) {
+    const aborted = new AbortController()
+    res.on('close', () => aborted.abort())
+    signal = aborted.signal
+  }
+  // The body bytes ride beside the Request rather than in it: undici would copy them into a stream.
+  const request = new Request(url, { method, headers, signal })
+  if (body) attachBody(request, body)
 
+  const response = await fetch(request)
   const out: Record<string, string | string[]> = {}
   response.headers.forEach((value, name) => {
-    if (name === 'set-cookie') return
-    out[name] = value
+    if (name !== 'set-cookie') out[name] = value
   })
   const cookies = response.headers.getSetCookie?.() ?? []
   if (cookies.length) out['set-cookie'] = cookies
-  res.writeHead(response.status, out)
 
   if (!response.body) {
-    finished = true
+    res.writeHead(response.status, out)
     res.end()
-    return
+  } else if (!out['content-type']?.toString().startsWith('text/event-stream')) {
+    // A whole answer: headers and body leave in one write.
+    const bytes = new Uint8Array(await response.arrayBuffer())
+    out['content-length'] = String(bytes.byteLength)
+    res.writeHead(response.status, out)
+    res.end(bytes)
+  } else {
+    res.writeHead(response.status, out)
+    res.flushHeaders?.()
+    // Not awaited: an open stream keeps only its reader and res alive, not this request.
+    void pipe(response.body.getReader(), res)
   }
-  // Stream chunk by chunk: SSE must reach the client as it is written.
-  res.flushHeaders?.()
-  const reader = response.body.getReader()
+}
+
+/** Streams chunk by chunk: SSE must reach the client as it is written. */
+async function pipe(reader: ReadableStreamDefaultReader<Uint8Array>, res: NodeResponse): Promise<void> {
   res.on('close', () => void reader.cancel().catch(() => {}))
   try {
     for (;;) {
       const { done, value } = await reader.read()
       if (done) break
-      if (!res.write(value)) await new Promise<void>((resolve) => {
-        res.once('drain', resolve)
-        res.once('close', resolve)
-      })
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          res.once('drain', resolve)
+          res.once('close', resolve)
+        })
+      }
     }
+  } catch {
+    // the client went away; the reader is cancelled
   } finally {
-    finished = true
     if (!res.writableEnded) res.end()
   }
 }
 
+/** A host name or address with an optional port: nothing a URL would read as credentials or a path. */
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
+
+/** Methods a fetch Request can carry; others (TRACE, CONNECT) are refused before building one. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+
+function refuse(res: NodeResponse, status: number, code: string, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
+  res.end(JSON.stringify({ error: { code, message } }))
+}
+
 /** The raw body, or what a body parser (express.json(), express.text()...) already consumed. */
-async function readBody(req: NodeRequest, headers: Headers): Promise<BodyInit | undefined> {
+async function readBody(req: NodeRequest, headers: Headers): Promise<Uint8Array | undefined> {
   const consumed = req.readableEnded || (req.complete && req.body !== undefined)
   if (consumed) {
     const b = req.body
     if (b === undefined || b === null) return undefined
-    if (typeof b === 'string' || b instanceof Uint8Array) return b as BodyInit
+    if (b instanceof Uint8Array) return b
+    if (typeof b === 'string') return new TextEncoder().encode(b)
     // A parsed object: send it on as JSON.
     headers.set('content-type', 'application/json')
     headers.delete('content-length')
-    return JSON.stringify(b)
+    return new TextEncoder().encode(JSON.stringify(b))
   }
   const chunks: Uint8Array[] = []
   for await (const chunk of req) chunks.push(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : (chunk as Uint8Array))
-  if (chunks.length === 0) return undefined
-  if (chunks.length === 1) return chunks[0] as BodyInit
-  let size = 0
-  for (const c of chunks) size += c.byteLength
-  const all = new Uint8Array(size)
-  let at = 0
-  for (const c of chunks) {
-    all.set(c, at)
-    at += c.byteLength
-  }
-  return all
+  return chunks.length === 0 ? undefined : concatBytes(chunks)
 }

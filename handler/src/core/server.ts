@@ -1,4 +1,5 @@
 import { BROADCAST_ROOM, SocketServeError } from '@socket-serve/client/protocol'
+import { StoreUnavailableError } from '../store/errors.js'
 import type { SessionRecord, Store, StoreLimits } from '../store/types.js'
 import { NO_OBSERVER, type Observer } from '../inspector/observer.js'
 import { Recorder } from '../inspector/recorder.js'
@@ -96,11 +97,20 @@ export class ServerCore<
   // --- server-wide operations ----------------------------------------------
 
   emit<Ev extends EventNames<E>>(event: Ev, data?: EventData<E, Ev>): Promise<void> {
-    return this.to(BROADCAST_ROOM).emit(event, data)
+    return this.operator(BROADCAST_ROOM).emit(event, data)
   }
 
   to(room: string): BroadcastOperator<E, L, D> {
-    if (room !== BROADCAST_ROOM) checkRoom(room)
+    checkRoom(room)
+    return this.operator(room)
+  }
+
+  fetchSockets(): Promise<Socket<L, E, D>[]> {
+    return this.operator(BROADCAST_ROOM).fetchSockets()
+  }
+
+  /** A room's operator; the broadcast room is reachable only through emit() and fetchSockets(). */
+  private operator(room: string): BroadcastOperator<E, L, D> {
     return {
       emit: async (event, data) => {
         checkEvent(event)
@@ -111,10 +121,6 @@ export class ServerCore<
         return this.socketsOf(sids)
       },
     }
-  }
-
-  fetchSockets(): Promise<Socket<L, E, D>[]> {
-    return this.to(BROADCAST_ROOM).fetchSockets()
   }
 
   async fetchSocket(sid: string): Promise<Socket<L, E, D> | null> {
@@ -232,6 +238,8 @@ export class ServerCore<
               return { id: m.id, data }
             },
             (err) => {
+              // The store failing under a handler fails the whole POST (503): the client retries it.
+              if (err instanceof StoreUnavailableError) throw err
               if (started) observer.messageIn(record.sid, m.event, m.data, performance.now() - started)
               return { id: m.id, error: ackError(m.event, err) }
             },

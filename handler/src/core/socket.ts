@@ -1,4 +1,4 @@
-import { BROADCAST_ROOM, isValidEventName, isValidRoomName, SocketServeError } from '@socket-serve/client/protocol'
+import { BROADCAST_ROOM, isValidEventName, isValidRoomName, isValidStateKey, SocketServeError } from '@socket-serve/client/protocol'
 import type { SessionRecord } from '../store/types.js'
 import type { ServerCore } from './server.js'
 import type { DefaultEventsMap, DefaultSocketData, EventAck, EventData, EventNames, EventsMap } from './typed-events.js'
@@ -48,8 +48,11 @@ export class Socket<
     return this.record.state[key] as SocketData[K] | undefined
   }
 
+  /** Persists one state value (JSON); `undefined` removes the key. */
   async set<K extends keyof SocketData & string>(key: K, value: SocketData[K]): Promise<void> {
-    this.record.state[key] = value
+    if (!isValidStateKey(key)) throw new SocketServeError('INVALID_NAME', `invalid state key: ${JSON.stringify(key)?.slice(0, 64)}`)
+    if (value === undefined) delete this.record.state[key]
+    else this.record.state[key] = value
     if (!this.server.pendingConnects.has(this.id)) {
       await this.server.store.setState(this.id, { [key]: value }, this.server.limits)
     }

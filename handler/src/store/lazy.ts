@@ -44,6 +44,7 @@ export function lazyStore(load: () => Promise<Store>): Store {
     deleteSession: forward('deleteSession'),
     claimBatch: forward('claimBatch'),
     finishBatch: forward('finishBatch'),
+    releaseBatch: forward('releaseBatch'),
     joinRoom: forward('joinRoom'),
     leaveRoom: forward('leaveRoom'),
     members: forward('members'),

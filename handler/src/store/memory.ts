@@ -1,3 +1,4 @@
+import { safeEqual } from '../core/ids.js'
 import type { BatchClaim, ClaimLimits, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 interface Log {
@@ -13,6 +14,8 @@ interface Batch {
   acks: string | null
   /** when the last batch was claimed */
   at: number
+  /** the high-water mark before the last batch, to give its claim back */
+  prev: number
   /** rate limit: current window number and messages counted in it */
   window: number
   count: number
@@ -44,7 +47,7 @@ export class MemoryStore implements Store {
     this.sessions.set(record.sid, {
       record: clone(record),
       expiresAt: Date.now() + limits.ttl * 1000,
-      batch: { hwm: 0, key: '', acks: null, at: 0, window: 0, count: 0 },
+      batch: { hwm: 0, key: '', acks: null, at: 0, prev: 0, window: 0, count: 0 },
     })
     this.live.set(record.sid, record.lastSeen)
   }
@@ -57,7 +60,10 @@ export class MemoryStore implements Store {
   async setState(sid: string, patch: Record<string, unknown>, limits: StoreLimits): Promise<boolean> {
     const s = this.session(sid)
     if (!s) return false
-    Object.assign(s.record.state, clone(patch))
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === undefined) delete s.record.state[k]
+      else s.record.state[k] = clone(v)
+    }
     s.expiresAt = Date.now() + limits.ttl * 1000
     return true
   }
@@ -102,9 +108,9 @@ export class MemoryStore implements Store {
     this.logs.delete(`d:${sid}`)
   }
 
-  async claimBatch(sid: string, ids: number[], now: number, limits: ClaimLimits): Promise<BatchClaim> {
+  async claimBatch(sid: string, token: string, ids: number[], now: number, limits: ClaimLimits): Promise<BatchClaim> {
     const s = this.session(sid)
-    if (!s) return { fresh: [], acks: null, pending: false }
+    if (!s || !safeEqual(s.record.token, token)) return { authorized: false, fresh: [], acks: null, pending: false }
     s.record.lastSeen = now
     s.expiresAt = Date.now() + limits.ttl * 1000
     if (this.live.has(sid)) this.live.set(sid, now)
@@ -123,6 +129,7 @@ export class MemoryStore implements Store {
       b.count += fresh.length
     }
     if (fresh.length > 0) {
+      b.prev = b.hwm
       b.hwm = Math.max(b.hwm, ...fresh)
       b.key = key
       b.acks = null
@@ -132,7 +139,7 @@ export class MemoryStore implements Store {
     if (b.key === key) {
       if (b.acks === null && now - b.at > limits.staleAfter) {
         b.at = now
-        return { fresh: ids, acks: null, pending: false }
+        return { fresh: [], acks: null, pending: false, interrupted: true }
       }
       return { fresh: [], acks: b.acks, pending: b.acks === null }
     }
@@ -142,6 +149,14 @@ export class MemoryStore implements Store {
   async finishBatch(sid: string, ids: number[], acks: string): Promise<void> {
     const b = this.session(sid)?.batch
     if (b && b.key === ids.join(',')) b.acks = acks
+  }
+
+  async releaseBatch(sid: string, ids: number[]): Promise<void> {
+    const b = this.session(sid)?.batch
+    if (b && b.key === ids.join(',') && b.acks === null) {
+      b.hwm = b.prev
+      b.key = ''
+    }
   }
 
   async joinRoom(sid: string, room: string): Promise<number> {

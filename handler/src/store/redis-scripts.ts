@@ -29,12 +29,13 @@ return { head, first, entries }
 
 /**
  * KEYS: session. ARGV: batch key (ids joined by ','), max id, now, ttl, staleAfter ms,
- * rate limit (0: none), rate window ms.
- * Returns {0} gone | {1} fresh, with the previous high-water mark | {2, acks} replay |
- * {3} stale claim, run again | {4} pending | {5} old duplicate | {6, ms} rate limited.
+ * rate limit (0: none), rate window ms, session token.
+ * Returns {0} gone or wrong token | {1} fresh, with the previous high-water mark | {2, acks} replay |
+ * {3} stale claim: interrupted | {4} pending | {5} old duplicate | {6, ms} rate limited.
+ * The token is checked here, so a request without it cannot move the high-water mark.
  */
 export const CLAIM = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[8] then return {0} end
 redis.call('HSET', KEYS[1], 'lastSeen', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 local hwm = tonumber(redis.call('HGET', KEYS[1], 'hwm') or '0')
@@ -55,7 +56,7 @@ if tonumber(ARGV[2]) > hwm and limit > 0 then
   redis.call('HSET', KEYS[1], 'rlw', window, 'rlc', count + fresh)
 end
 if tonumber(ARGV[2]) > hwm then
-  redis.call('HSET', KEYS[1], 'hwm', ARGV[2], 'bkey', ARGV[1], 'bat', ARGV[3])
+  redis.call('HSET', KEYS[1], 'hwm', ARGV[2], 'bkey', ARGV[1], 'bat', ARGV[3], 'bprev', hwm)
   redis.call('HDEL', KEYS[1], 'backs')
   return {1, hwm}
 end
@@ -74,6 +75,15 @@ return {5}
 /** KEYS: session. ARGV: batch key, acks. */
 export const FINISH = `
 if redis.call('HGET', KEYS[1], 'bkey') == ARGV[1] then redis.call('HSET', KEYS[1], 'backs', ARGV[2]) end
+return 1
+`
+
+/** KEYS: session. ARGV: batch key. Gives an unfinished claim back. */
+export const RELEASE = `
+if redis.call('HGET', KEYS[1], 'bkey') == ARGV[1] and not redis.call('HGET', KEYS[1], 'backs') then
+  redis.call('HSET', KEYS[1], 'hwm', redis.call('HGET', KEYS[1], 'bprev') or '0')
+  redis.call('HDEL', KEYS[1], 'bkey')
+end
 return 1
 `
 

@@ -1,6 +1,6 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { StoreUnavailableError } from './errors.js'
-import { APPEND, CLAIM, FINISH, MEMBERSHIP, READ, SET_IF_LIVE, TOUCH } from './redis-scripts.js'
+import { APPEND, CLAIM, FINISH, RELEASE, MEMBERSHIP, READ, SET_IF_LIVE, TOUCH } from './redis-scripts.js'
 import type { BatchClaim, ClaimLimits, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 /**
@@ -15,7 +15,7 @@ import type { BatchClaim, ClaimLimits, LogEntry, ReadResult, SessionRecord, Stor
  */
 
 type Client = Redis | Cluster
-type Scripted = Client & Record<'ssAppend' | 'ssRead' | 'ssClaim' | 'ssFinish' | 'ssSetIfLive' | 'ssTouch' | 'ssMembership', (...args: (string | number)[]) => Promise<unknown>>
+type Scripted = Client & Record<'ssAppend' | 'ssRead' | 'ssClaim' | 'ssFinish' | 'ssRelease' | 'ssSetIfLive' | 'ssTouch' | 'ssMembership', (...args: (string | number)[]) => Promise<unknown>>
 
 export interface RedisStoreOptions {
   /** key prefix (default 'ss') */
@@ -111,7 +111,13 @@ export class RedisStore implements Store {
 
   async setState(sid: string, patch: Record<string, unknown>, limits: StoreLimits): Promise<boolean> {
     const args: string[] = []
-    for (const [k, v] of Object.entries(patch)) args.push(`s:${k}`, JSON.stringify(v))
+    const removed: string[] = []
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === undefined) removed.push(`s:${k}`)
+      else args.push(`s:${k}`, JSON.stringify(v))
+    }
+    if (removed.length) await this.run(() => this.client.hdel(this.session(sid), ...removed))
+    if (args.length === 0) return (await this.run(() => this.client.exists(this.session(sid)))) === 1
     return (await this.run(() => this.client.ssSetIfLive(this.session(sid), limits.ttl, ...args))) === 1
   }
 
@@ -147,21 +153,23 @@ export class RedisStore implements Store {
     )
   }
 
-  async claimBatch(sid: string, ids: number[], now: number, limits: ClaimLimits): Promise<BatchClaim> {
+  async claimBatch(sid: string, token: string, ids: number[], now: number, limits: ClaimLimits): Promise<BatchClaim> {
     const batchKey = ids.join(',')
     const [res] = await this.run(() =>
       Promise.all([
-        this.client.ssClaim(this.session(sid), batchKey, ids[ids.length - 1]!, now, limits.ttl, limits.staleAfter, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000) as Promise<[number, (number | string)?]>,
+        this.client.ssClaim(this.session(sid), batchKey, ids[ids.length - 1]!, now, limits.ttl, limits.staleAfter, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000, token) as Promise<[number, (number | string)?]>,
         this.client.zadd(this.key(LIVE), 'XX', now, sid),
       ]),
     )
     switch (res[0]) {
+      case 0:
+        return { authorized: false, fresh: [], acks: null, pending: false }
       case 1:
         return { fresh: ids.filter((id) => id > Number(res[1])), acks: null, pending: false }
       case 2:
         return { fresh: [], acks: String(res[1]), pending: false }
       case 3:
-        return { fresh: ids, acks: null, pending: false }
+        return { fresh: [], acks: null, pending: false, interrupted: true }
       case 4:
         return { fresh: [], acks: null, pending: true }
       case 6:
@@ -173,6 +181,10 @@ export class RedisStore implements Store {
 
   async finishBatch(sid: string, ids: number[], acks: string): Promise<void> {
     await this.run(() => this.client.ssFinish(this.session(sid), ids.join(','), acks))
+  }
+
+  async releaseBatch(sid: string, ids: number[]): Promise<void> {
+    await this.run(() => this.client.ssRelease(this.session(sid), ids.join(',')))
   }
 
   async joinRoom(sid: string, room: string, limits: StoreLimits): Promise<number> {
@@ -365,6 +377,7 @@ function defineScripts(client: Client): void {
     ['ssRead', READ, 2],
     ['ssClaim', CLAIM, 1],
     ['ssFinish', FINISH, 1],
+    ['ssRelease', RELEASE, 1],
     ['ssSetIfLive', SET_IF_LIVE, 1],
     ['ssTouch', TOUCH, 3],
     ['ssMembership', MEMBERSHIP, 2],

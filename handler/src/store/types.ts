@@ -40,6 +40,8 @@ export interface ReadResult {
 }
 
 export interface BatchClaim {
+  /** false when the session is gone or the token is wrong: nothing was claimed */
+  authorized?: boolean
   /** message ids never run before: run them now */
   fresh: number[]
   /** the stored ack replies (JSON) when this exact batch already finished */
@@ -48,6 +50,12 @@ export interface BatchClaim {
   pending: boolean
   /** set when the session's rate limit refused the batch: ms until it may be sent again */
   retryAfterMs?: number
+  /**
+   * this exact batch was claimed `staleAfter` ago and never finished: its instance
+   * stopped mid-way. It is not run again (its handlers may have had effects); the
+   * caller answers it as interrupted.
+   */
+  interrupted?: boolean
 }
 
 /** Per-session rate limit: at most `limit` messages per fixed window of `windowMs`. */
@@ -96,14 +104,16 @@ export interface Store {
 
   /**
    * Records that messages `ids` (increasing) are being run; see BatchClaim. A
-   * claim left unfinished for `staleAfter` ms (its instance died) is given out
-   * again. With `rate`, fresh messages are counted in the same step, and a batch
+   * claim left unfinished for `staleAfter` ms (its instance died) comes back as
+   * `interrupted`, once. With `rate`, fresh messages are counted in the same step, and a batch
    * over the limit is refused whole (nothing claimed, retryAfterMs set); the
    * first batch of a window always passes, so no batch is refused forever.
    */
-  claimBatch(sid: string, ids: number[], now: number, limits: ClaimLimits): Promise<BatchClaim>
+  claimBatch(sid: string, token: string, ids: number[], now: number, limits: ClaimLimits): Promise<BatchClaim>
   /** stores the ack replies of a claimed batch, for retries */
   finishBatch(sid: string, ids: number[], acks: string): Promise<void>
+  /** gives back an unfinished claim (its handlers failed on the store): a retry runs the batch again */
+  releaseBatch(sid: string, ids: number[]): Promise<void>
 
   /** adds sid to the room; returns the room log's head seq at the moment of joining */
   joinRoom(sid: string, room: string, limits: StoreLimits): Promise<number>

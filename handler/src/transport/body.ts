@@ -1,4 +1,5 @@
 import { SocketServeError } from '@socket-serve/client/protocol'
+import { concatBytes, takeBody } from './bytes.js'
 
 const ACCEPTED_TYPES = /^(application\/json|text\/plain)\s*(;|$)/i
 
@@ -22,14 +23,38 @@ export async function readJson(req: Request, max: number): Promise<unknown> {
   } catch {
     throw new SocketServeError('BAD_REQUEST', 'the body is not valid UTF-8')
   }
+  let value: unknown
   try {
-    return JSON.parse(text)
+    value = JSON.parse(text)
   } catch {
     throw new SocketServeError('BAD_REQUEST', 'the body is not valid JSON')
   }
+  if (tooDeep(value, MAX_DEPTH)) throw new SocketServeError('BAD_REQUEST', `the body nests deeper than ${MAX_DEPTH} levels`)
+  return value
+}
+
+/** Deeper payloads are refused: serialising them again (acks, store) would overflow the stack. */
+export const MAX_DEPTH = 64
+
+function tooDeep(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 0]]
+  while (stack.length) {
+    const [v, depth] = stack.pop()!
+    if (typeof v !== 'object' || v === null) continue
+    if (depth >= max) return true
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
+    }
+  }
+  return false
 }
 
 async function readBytes(req: Request, max: number): Promise<Uint8Array> {
+  const preread = takeBody(req)
+  if (preread) {
+    if (preread.byteLength > max) throw tooLarge(max)
+    return preread
+  }
   if (!req.body) return new Uint8Array(0)
   const reader = req.body.getReader()
   const chunks: Uint8Array[] = []
@@ -44,14 +69,7 @@ async function readBytes(req: Request, max: number): Promise<Uint8Array> {
     }
     chunks.push(value)
   }
-  if (chunks.length === 1) return chunks[0]!
-  const all = new Uint8Array(size)
-  let at = 0
-  for (const c of chunks) {
-    all.set(c, at)
-    at += c.byteLength
-  }
-  return all
+  return chunks.length === 0 ? new Uint8Array(0) : concatBytes(chunks)
 }
 
 function tooLarge(max: number): SocketServeError {

@@ -5,7 +5,14 @@ import type { Receiver } from './receiver.js'
 interface Watch {
   receivers: Set<Receiver>
   subscription: Subscription
+  /** newest seq notified since the subscription went live, when no notification can have been missed */
+  last?: number
+  /** pending unsubscribe after the last receiver left */
+  idle?: ReturnType<typeof setTimeout>
 }
+
+/** A subscription outlives its last stream this long: a poller comes back within it. */
+const IDLE_UNSUBSCRIBE_MS = 15_000
 
 /**
  * The streams open on this instance. One store subscription per log key,
@@ -44,11 +51,21 @@ export class Hub {
     let w = this.watches.get(key)
     if (!w) {
       const receivers = new Set<Receiver>()
-      const subscription = this.server.store.subscribe(key, (entry: LogEntry | null) => {
-        for (const each of receivers) each.onEntry(key, entry)
-      })
-      this.watches.set(key, (w = { receivers, subscription }))
+      const watch: Watch = {
+        receivers,
+        subscription: this.server.store.subscribe(key, (entry: LogEntry | null) => {
+          // null: notifications may have been lost, so the newest seq is unknown again.
+          if (entry === null) watch.last = undefined
+          // Any notification proves the subscription is live: every later entry will be notified too.
+          else watch.last = Math.max(watch.last ?? 0, entry.seq)
+          for (const each of receivers) each.onEntry(key, entry)
+        }),
+      }
+      this.watches.set(key, (w = watch))
+      w.subscription.ready.catch(() => this.drop(key, watch))
     }
+    clearTimeout(w.idle)
+    w.idle = undefined
     w.receivers.add(r)
     return w.subscription.ready
   }
@@ -57,10 +74,25 @@ export class Hub {
     const w = this.watches.get(key)
     if (!w) return
     w.receivers.delete(r)
-    if (w.receivers.size === 0) {
-      this.watches.delete(key)
-      w.subscription.unsubscribe()
+    if (w.receivers.size === 0 && !w.idle) {
+      w.idle = setTimeout(() => this.drop(key, w), IDLE_UNSUBSCRIBE_MS)
+      ;(w.idle as { unref?: () => void }).unref?.()
     }
+  }
+
+  /**
+   * The newest seq of a log this instance was notified of, if it cannot have
+   * missed one since: a stream whose cursor is there has nothing to read.
+   */
+  lastSeq(key: string): number | undefined {
+    return this.watches.get(key)?.last
+  }
+
+  private drop(key: string, w: Watch): void {
+    clearTimeout(w.idle)
+    if (this.watches.get(key) !== w || w.receivers.size > 0) return
+    this.watches.delete(key)
+    w.subscription.unsubscribe()
   }
 
   hasStream(sid: string): boolean {
@@ -75,6 +107,7 @@ export class Hub {
 
   close(): void {
     for (const set of [...this.bySession.values()]) for (const r of [...set]) r.close()
+    for (const [key, w] of [...this.watches]) this.drop(key, w)
     if (this.heartbeat) clearInterval(this.heartbeat)
     this.heartbeat = undefined
   }

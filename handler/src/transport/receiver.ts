@@ -2,6 +2,7 @@ import { BROADCAST_ROOM, DIRECT_KEY, encodeCursor, roomKey, type Cursor } from '
 import { isControlEntry, parseControlEntry } from '../core/frames.js'
 import type { ServerCore } from '../core/server.js'
 import type { LogEntry, SessionRecord } from '../store/types.js'
+import { concatBytes } from './bytes.js'
 
 /** One log this stream reads: its position and whether a store read is under way. */
 interface KeyState {
@@ -27,6 +28,21 @@ const MAX_QUEUED_BYTES = 8 * 1024 * 1024
 const HEARTBEAT = ':\n\n'
 
 /**
+ * A frame's bytes, encoded once per entry: the Hub hands the same entry object
+ * to every local stream of a room, so a broadcast is encoded once, not once per
+ * receiver. (An entry belongs to one log, so its frame id prefix is the same for all.)
+ */
+const frames = new WeakMap<LogEntry, Uint8Array>()
+function frameBytes(idPrefix: string, entry: LogEntry): Uint8Array {
+  let bytes = frames.get(entry)
+  if (!bytes) {
+    bytes = encoder.encode(`${idPrefix}${entry.seq}\ndata: ${entry.data}\n\n`)
+    frames.set(entry, bytes)
+  }
+  return bytes
+}
+
+/**
  * One open SSE or long-poll response. It reads the session's direct log, its
  * rooms' logs and the broadcast log from the client's cursor, then follows new
  * entries as the Hub hands them over. Frames ready in the same tick are written
@@ -35,7 +51,7 @@ const HEARTBEAT = ':\n\n'
 export class Receiver {
   readonly sid: string
   private keys = new Map<string, KeyState>()
-  private out: string[] = []
+  private out: (string | Uint8Array)[] = []
   private flushQueued = false
   private opened = false
   private closed = false
@@ -182,6 +198,8 @@ export class Receiver {
     try {
       do {
         k.again = false
+        const known = this.server.hub.lastSeq(k.storeKey)
+        if (known !== undefined && k.cursor >= known) break
         const res = await this.server.store.read(k.storeKey, k.cursor, READ_BATCH)
         if (this.closed || this.keys.get(k.storeKey) !== k) return
         // Entries past our cursor were trimmed away: the replay window was exceeded.
@@ -205,7 +223,7 @@ export class Receiver {
       return
     }
     if (entry.exclude === this.sid) return
-    this.out.push(`${k.idPrefix}${entry.seq}\ndata: ${entry.data}\n\n`)
+    this.out.push(frameBytes(k.idPrefix, entry))
     this.framesQueued++
     this.wroteMessage = true
     this.scheduleFlush()
@@ -241,10 +259,10 @@ export class Receiver {
   private flush(): void {
     this.flushQueued = false
     if (this.closed || this.out.length === 0) return
-    const chunk = this.out.length === 1 ? this.out[0]! : this.out.join('')
+    const parts = this.out.map((p) => (typeof p === 'string' ? encoder.encode(p) : p))
     this.out.length = 0
     try {
-      this.controller.enqueue(encoder.encode(chunk))
+      this.controller.enqueue(concatBytes(parts))
     } catch {
       this.close()
       return

@@ -16,6 +16,7 @@ import type { SessionRecord } from '../store/types.js'
 import { isObject, readJson } from './body.js'
 import { checkOrigin, corsHeaders, forbiddenOrigin, preflight } from './cors.js'
 import { errorResponse, jsonResponse, toServeError } from './http-errors.js'
+import { StoreUnavailableError } from '../store/errors.js'
 import { Receiver, type StreamMode } from './receiver.js'
 import { inspectorRoutes } from '../inspector/routes.js'
 
@@ -45,7 +46,16 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
 
   app.use('*', async (c, next) => {
     const verdict = checkOrigin(c.req.raw, opts.cors)
-    if (!verdict.allowed) return errorResponse(forbiddenOrigin())
+    if (!verdict.allowed) {
+      // Readable by the refused page (a simple request sees the status), but grants nothing else.
+      const res = errorResponse(forbiddenOrigin())
+      const origin = c.req.header('origin')
+      if (origin && c.req.method !== 'OPTIONS') {
+        res.headers.set('access-control-allow-origin', origin)
+        res.headers.set('vary', 'Origin')
+      }
+      return res
+    }
     if (c.req.method === 'OPTIONS') {
       return verdict.cors ? preflight(verdict.cors, opts.cors) : new Response(null, { status: 204 })
     }
@@ -74,11 +84,15 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
   })
 
   app.post('/message', async (c) => {
-    const record = await session(c)
+    const { sid, token } = credentials(c)
     const messages = parseMessages(await readJson(c.req.raw, opts.maxPayload))
     const ids = messages.map((m) => m.id)
     const limits = { ...server.limits, staleAfter: STALE_BATCH_MS, rate: opts.rate }
-    let claim = await store.claimBatch(record.sid, ids, Date.now(), limits)
+    // One round trip: the record and the claim travel together; the claim checks the token itself.
+    const [found, first] = await Promise.all([store.getSession(sid), store.claimBatch(sid, token, ids, Date.now(), limits)])
+    const record = check(found, token)
+    let claim = first
+    if (claim.authorized === false) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
     if (claim.retryAfterMs !== undefined) {
       throw new SocketServeError('RATE_LIMITED', `more than ${opts.rate!.limit} messages in ${opts.rate!.windowMs} ms`, {
         retryAfter: Math.max(1, Math.ceil(claim.retryAfterMs / 1000)),
@@ -87,15 +101,33 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
     // A retry that overtook its first attempt waits for that attempt's acks.
     for (let i = 0; claim.pending && i < 50; i++) {
       await sleep(100)
-      claim = await store.claimBatch(record.sid, ids, Date.now(), limits)
+      claim = await store.claimBatch(sid, token, ids, Date.now(), limits)
     }
     if (claim.pending) {
       throw new SocketServeError('STORE_UNAVAILABLE', 'this batch is still running; retry', { retryAfter: 1 })
     }
+    if (claim.interrupted) {
+      // Its instance stopped mid-way: the handlers may have run, so they are not run again.
+      const acks = JSON.stringify(
+        messages.filter((m) => m.ack).map((m) => ({ id: m.id, error: { code: 'INTERRUPTED', message: 'the server running this message stopped; it ran at most once' } })),
+      )
+      await store.finishBatch(sid, ids, acks)
+      return jsonResponse(`{"acks":${acks}}`)
+    }
     if (claim.fresh.length === 0) return jsonResponse(`{"acks":${claim.acks ?? '[]'}}`)
     const fresh = new Set(claim.fresh)
-    const acks = JSON.stringify(await server.dispatch(record, messages.filter((m) => fresh.has(m.id))))
-    await store.finishBatch(record.sid, ids, acks)
+    let replies: Awaited<ReturnType<typeof server.dispatch>>
+    try {
+      replies = await server.dispatch(record, messages.filter((m) => fresh.has(m.id)))
+    } catch (err) {
+      // A handler hit a store outage: answer 503 and give the claim back once the store
+      // answers again, so the client's retry runs the batch instead of waiting for it.
+      if (err instanceof StoreUnavailableError) releaseWhenBack(store, sid, ids)
+      throw err
+    }
+    const acks = serializeAcks(replies)
+    // Stored for retries without holding up the reply: a retry that comes first waits for it.
+    store.finishBatch(sid, ids, acks).catch((err) => console.error('[socket-serve] storing acks failed:', err))
     return jsonResponse(`{"acks":${acks}}`)
   })
 
@@ -136,18 +168,31 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
    * cannot set headers. An id alone never gets anywhere.
    */
   async function session(c: Context, streamRoute = false): Promise<SessionRecord> {
-    let sid = c.req.header(SID_HEADER)
-    let token = c.req.header(TOKEN_HEADER)
-    let scoped: string | undefined
-    if (!sid && !token && streamRoute) {
-      sid = c.req.query('sid')
-      scoped = c.req.query('st')
+    if (streamRoute && !c.req.header(SID_HEADER) && !c.req.header(TOKEN_HEADER)) {
+      const sid = c.req.query('sid')
+      const scoped = c.req.query('st')
+      if (!sid || !scoped) throw new SocketServeError('UNAUTHORIZED', 'missing session id or token')
+      const record = sid.length <= 64 ? await store.getSession(sid) : null
+      if (!record) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
+      if (!safeEqual(await streamToken(record.token), scoped)) throw new SocketServeError('UNAUTHORIZED', 'wrong session token')
+      return record
     }
-    if (!sid || (!token && !scoped)) throw new SocketServeError('UNAUTHORIZED', 'missing session id or token')
-    const record = sid.length <= 64 ? await store.getSession(sid) : null
+    const { sid, token } = credentials(c)
+    return check(await store.getSession(sid), token)
+  }
+
+  /** The session id and token headers every request for a session carries. */
+  function credentials(c: Context): { sid: string; token: string } {
+    const sid = c.req.header(SID_HEADER)
+    const token = c.req.header(TOKEN_HEADER)
+    if (!sid || !token) throw new SocketServeError('UNAUTHORIZED', 'missing session id or token')
+    if (sid.length > 64) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
+    return { sid, token }
+  }
+
+  function check(record: SessionRecord | null, token: string): SessionRecord {
     if (!record) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
-    const ok = token !== undefined ? safeEqual(record.token, token) : safeEqual(await streamToken(record.token), scoped!)
-    if (!ok) throw new SocketServeError('UNAUTHORIZED', 'wrong session token')
+    if (!safeEqual(record.token, token)) throw new SocketServeError('UNAUTHORIZED', 'wrong session token')
     return record
   }
 
@@ -155,7 +200,10 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
     const transport: Transport = mode === 'sse' ? 'sse' : 'polling'
     if (!opts.transports.includes(transport)) throw new SocketServeError('BAD_REQUEST', `transport ${transport} is disabled`)
     const record = await session(c, true)
-    await store.touch([record.sid], Date.now(), server.limits, transport)
+    // Polls come often: touch only when the record is getting stale or the transport changed.
+    if (Date.now() - record.lastSeen > opts.disconnectTimeout / 4 || record.transport !== transport) {
+      store.touch([record.sid], Date.now(), server.limits, transport).catch((err) => console.error('[socket-serve] touch failed:', err))
+    }
     const cursor = decodeCursor(c.req.header(CURSOR_HEADER))
     const wait = c.req.query('wait') !== '0'
     const receiver = new Receiver(server, record, cursor, mode, wait, c.req.raw.signal)
@@ -215,6 +263,34 @@ function parseMessages(body: unknown): IncomingMessage[] {
     last = m.id as number
     return { id: last, event: m.event, data: m.data, ack: m.ack as boolean | undefined }
   })
+}
+
+/** Retries giving a claim back for up to a minute (the store is down when this starts). */
+function releaseWhenBack(store: ServerCore['store'], sid: string, ids: number[]): void {
+  const until = Date.now() + 60_000
+  const attempt = () =>
+    store.releaseBatch(sid, ids).catch(() => {
+      if (Date.now() < until) setTimeout(attempt, 250)
+    })
+  void attempt()
+}
+
+/** A handler's reply that JSON cannot carry (too deep, circular) becomes an error ack, so the batch still finishes. */
+function serializeAcks(acks: { id: number; data?: unknown; error?: { code: string; message: string } }[]): string {
+  try {
+    return JSON.stringify(acks)
+  } catch {
+    return JSON.stringify(
+      acks.map((a) => {
+        try {
+          JSON.stringify(a)
+          return a
+        } catch {
+          return { id: a.id, error: { code: 'HANDLER_ERROR', message: 'the reply cannot be sent as JSON' } }
+        }
+      }),
+    )
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -33,7 +33,9 @@ const SOCKET_PATH = '/api/socket'
 // The socket server
 // ---------------------------------------------------------------------------
 
-const options = {}
+// The inspector API (handler/INSPECTOR.md) is on; the dashboard at /admin uses this token.
+const INSPECTOR_TOKEN = process.env.INSPECTOR_TOKEN ?? 'demo-inspector-token'
+const options = { inspector: { token: INSPECTOR_TOKEN } }
 if (process.env.REDIS_URL) options.redisUrl = process.env.REDIS_URL // the memory store otherwise
 if (process.env.MAX_STREAM_MS) options.maxStreamDuration = Number(process.env.MAX_STREAM_MS)
 if (process.env.PING_MS) options.pingInterval = Number(process.env.PING_MS)

@@ -32,6 +32,16 @@ io.onMessage('say', async (socket, data) => {
   return data
 })
 
+// As 'say', with pauses: `data.before` ms before the room emit, `data.delay` ms after it (before
+// the ack). Windows in which a test can kill the instance or stop Redis mid-handler.
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms ?? 0))
+io.onMessage('slowsay', async (socket, data) => {
+  await pause(data.before)
+  await io.to(data.room).emit('msg', data)
+  await pause(data.delay)
+  return data
+})
+
 io.onMessage('everyone', async (socket, data) => {
   await io.emit('all', data)
   return data

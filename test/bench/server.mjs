@@ -1,0 +1,163 @@
+// One benchmark server, run as its own child process by run.mjs (node --expose-gc), so that each
+// library gets a process of its own and the clients live elsewhere. Same shape for both libraries:
+//
+//   BENCH_LIB=socket-serve|socket.io  BENCH_REDIS=redis://127.0.0.1:PORT (optional)  node --expose-gc server.mjs
+//
+// Prints `LISTENING <port>` once it accepts connections. Events: 'echo' (acks its data), 'join'
+// (joins the room, acks 'ok'). Control routes, loopback only, outside the libraries' paths:
+//   GET  /bench/clock                                   -> {"t": <epoch ms, sub-ms>}
+//   GET  /bench/stats                                   -> gc() x3, then process.memoryUsage() and "clients"
+//   POST /bench/fanout?room=R&count=N&rate=MSG_PER_S    -> the server emits 'tick' {n, t} to room R
+//        N times (rate 0: unpaced), then answers {"sent","ms","errors"} once every emit has returned
+//   POST /bench/exit                                    -> exits cleanly (so --cpu-prof writes its file)
+import http from 'node:http'
+import v8 from 'node:v8'
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises'
+
+const LIB = process.env.BENCH_LIB
+const REDIS_URL = process.env.BENCH_REDIS || undefined
+const MAX_RUN_MS = Number(process.env.BENCH_SERVER_MAX_MS ?? 20 * 60_000)
+
+/** Wall-clock ms with sub-ms precision, comparable across processes on this machine. */
+const now = () => performance.timeOrigin + performance.now()
+
+let emitTick // (room, n) => Promise | void
+let clientCount // () => number
+let closeLib // () => Promise<void>
+let server
+
+async function control(req, res) {
+  const url = new URL(req.url, 'http://x')
+  const reply = (status, body) => {
+    res.writeHead(status, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(body))
+  }
+  try {
+    if (url.pathname === '/bench/clock') return reply(200, { t: now() })
+    if (url.pathname === '/bench/stats') {
+      for (let i = 0; i < 3; i++) {
+        globalThis.gc?.()
+        await sleep(20)
+      }
+      const m = process.memoryUsage()
+      const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((x) => [x.space_name, { size: x.space_size, used: x.space_used_size }]))
+      return reply(200, { ...m, spaces, clients: clientCount(), gc: typeof globalThis.gc === 'function' })
+    }
+    if (url.pathname === '/bench/fanout' && req.method === 'POST') {
+      const room = url.searchParams.get('room') ?? 'bench'
+      const count = Math.min(1_000_000, Number(url.searchParams.get('count') ?? 1))
+      const rate = Number(url.searchParams.get('rate') ?? 0)
+      return reply(200, await fanout(room, count, rate))
+    }
+    if (url.pathname === '/bench/exit' && req.method === 'POST') {
+      reply(200, { ok: true })
+      await shutdown()
+      return
+    }
+    reply(404, { error: 'no such bench route' })
+  } catch (err) {
+    reply(500, { error: String(err?.stack ?? err) })
+  }
+}
+
+/** Emits `count` ticks to `room`: all at once (yielding to the loop every 100) or paced at `rate`/s. */
+async function fanout(room, count, rate) {
+  const pending = []
+  let errors = 0
+  const emit = (n) => {
+    const p = emitTick(room, n)
+    if (p && typeof p.then === 'function') pending.push(p.catch(() => errors++))
+  }
+  const start = performance.now()
+  const deadline = Date.now() + 120_000
+  let n = 0
+  if (rate > 0) {
+    while (n < count && Date.now() < deadline) {
+      const due = Math.min(count, Math.floor(((performance.now() - start) * rate) / 1000) + 1)
+      while (n < due) emit(n++)
+      if (n < count) await sleep(Math.max(0, (n * 1000) / rate - (performance.now() - start)))
+    }
+  } else {
+    while (n < count && Date.now() < deadline) {
+      emit(n++)
+      if (n % 100 === 0) await yieldToLoop()
+    }
+  }
+  await Promise.all(pending)
+  return { sent: n, ms: performance.now() - start, errors }
+}
+
+async function startSocketServe() {
+  const { serve } = await import('socket-serve')
+  const io = serve(REDIS_URL ? { redisUrl: REDIS_URL } : {})
+  io.onMessage('echo', (_socket, data) => data)
+  io.onMessage('join', async (socket, room) => {
+    await socket.join(room)
+    return 'ok'
+  })
+  emitTick = (room, n) => io.to(room).emit('tick', { n, t: now() })
+  clientCount = () => io.core.hub.streamCount
+  closeLib = () => io.close()
+  const middleware = io.middleware()
+  return http.createServer((req, res) => (req.url.startsWith('/bench/') ? control(req, res) : middleware(req, res)))
+}
+
+async function startSocketIo() {
+  const { Server } = await import('socket.io')
+  const httpServer = http.createServer((req, res) => control(req, res))
+  const io = new Server(httpServer)
+  let redis = []
+  if (REDIS_URL) {
+    const { Redis } = await import('ioredis')
+    const { createAdapter } = await import('@socket.io/redis-adapter')
+    const pub = new Redis(REDIS_URL)
+    const sub = pub.duplicate()
+    redis = [pub, sub]
+    io.adapter(createAdapter(pub, sub))
+  }
+  io.on('connection', (socket) => {
+    socket.on('echo', (data, ack) => ack(data))
+    socket.on('join', (room, ack) => {
+      socket.join(room)
+      ack('ok')
+    })
+  })
+  emitTick = (room, n) => {
+    io.to(room).emit('tick', { n, t: now() })
+  }
+  clientCount = () => io.engine.clientsCount
+  closeLib = async () => {
+    io.disconnectSockets(true)
+    await new Promise((r) => io.close(() => r()))
+    await Promise.allSettled(redis.map((c) => c.quit()))
+  }
+  return httpServer
+}
+
+let shuttingDown = false
+async function shutdown() {
+  if (shuttingDown) return
+  shuttingDown = true
+  const timer = setTimeout(() => process.exit(0), 3000)
+  try {
+    await closeLib?.()
+    server?.closeAllConnections?.()
+  } catch {
+    // exiting anyway
+  }
+  clearTimeout(timer)
+  process.exit(0)
+}
+
+if (LIB === 'socket-serve') server = await startSocketServe()
+else if (LIB === 'socket.io') server = await startSocketIo()
+else {
+  console.error(`BENCH_LIB must be socket-serve or socket.io, not ${LIB}`)
+  process.exit(2)
+}
+await new Promise((r) => server.listen(0, '127.0.0.1', r))
+process.on('SIGTERM', () => void shutdown())
+process.on('SIGINT', () => void shutdown())
+process.on('disconnect', () => void shutdown()) // the bench process went away
+setTimeout(() => void shutdown(), MAX_RUN_MS).unref()
+console.log(`LISTENING ${server.address().port}`)
