@@ -184,7 +184,7 @@ describe.each(transports)('multi-instance over $name', ({ transports: only }) =>
     expect(crossed).toBeGreaterThan(0)
   }, 120_000)
 
-  it('kill -9 of an instance serving streams mid-traffic: every client gets all 1,000 messages exactly once, in order', async () => {
+  it('kill -9 of an instance serving streams mid-traffic: every client gets every accepted message of 1,000 exactly once, in order', async () => {
     const redis = await redisServer()
     const dep = await deployment(3, { REDIS_URL: redis.url })
     const clients = await openMany(6, dep.url, only)
@@ -197,12 +197,15 @@ describe.each(transports)('multi-instance over $name', ({ transports: only }) =>
     const KILL_AT = 300
     const sender = clients[0]!.socket
     const acked: number[] = []
-    const ackErrors: string[] = []
+    /** n -> error code, for the messages whose ack was an error */
+    const ackErrors = new Map<number, string>()
+    const answered: number[] = [] // n, in the order their acks came back
     let victim = -1
     let killedAt = 0
     for (let n = 0; n < N; n++) {
       sender.emit('say', { room: 'k', n }, (reply: unknown) => {
-        if (reply instanceof Error) ackErrors.push(String(reply))
+        answered.push(n)
+        if (reply instanceof Error) ackErrors.set(n, (reply as Error & { code?: string }).code ?? String(reply))
         else acked.push((reply as { n: number }).n)
       })
       if (n === KILL_AT) {
@@ -216,19 +219,33 @@ describe.each(transports)('multi-instance over $name', ({ transports: only }) =>
     }
     expect(victim).toBeGreaterThanOrEqual(0)
 
-    await until(() => acked.length + ackErrors.length === N, 'the sender to get an ack for every message', 120_000)
-    expect(ackErrors).toEqual([])
-    expect(acked).toEqual(range(N)) // acks come back in emit order
-    await until(() => counts.every((c) => c.got.length >= N), 'every client to receive all messages', 120_000)
+    await until(() => answered.length === N, 'the sender to get an ack for every message', 120_000)
+    expect(answered).toEqual(range(N)) // acks come back in emit order
+    // The only acceptable ack error: INTERRUPTED, for the messages whose POST was running on the
+    // killed instance (their handler ran at most once, and the client is told).
+    expect([...ackErrors.values()].filter((code) => code !== 'INTERRUPTED')).toEqual([])
+    expect(ackErrors.size).toBeLessThanOrEqual(50)
+    // Every message acked OK reaches every client; an interrupted one reaches all of them or none.
+    await until(() => counts.every((c) => acked.every((n) => c.got.includes(n))), 'every client to receive all accepted messages', 120_000)
     const recoveredIn = Date.now() - killedAt
     await sleep(1000) // duplicates would arrive now
     const posts = dep.balancer.log.filter((e) => e.sid === clients[0]!.id && e.path.endsWith('/message'))
     console.log(
       `[kill -9 over ${only}] victim :${dep.ports[victim]}; all delivered ${recoveredIn} ms after the kill; sender POSTs: ${posts.length}, ` +
         `to the victim ${posts.filter((e) => e.port === dep.ports[victim]).length}, rerouted ${posts.filter((e) => e.skipped > 0).length}, ` +
-        `non-200 ${JSON.stringify(posts.filter((e) => e.status !== 200).map((e) => e.status))}; client disconnect events ${disconnects.join(',')}`,
+        `non-200 ${JSON.stringify(posts.filter((e) => e.status !== 200).map((e) => e.status))}; ` +
+        `interrupted ${JSON.stringify([...ackErrors.keys()])}; client disconnect events ${disconnects.join(',')}`,
     )
-    counts.forEach((c, i) => expect(c.got, `client ${i}: ${summary(c.got, range(N))}`).toEqual(range(N)))
+    const ok = new Set(acked)
+    const delivered = counts[0]!.got
+    counts.forEach((c, i) => {
+      const what = `client ${i}: ${summary(c.got, acked)}`
+      expect(c.got.every((n, j) => j === 0 || n > c.got[j - 1]!), `${what} (order / duplicates)`).toBe(true)
+      expect(c.got.filter((n) => !ok.has(n) && !ackErrors.has(n)), what).toEqual([])
+      expect(c.got, `${what} (differs from client 0)`).toEqual(delivered) // every client, the same messages
+    })
+    expect(delivered.filter((n) => ok.has(n))).toEqual(acked)
+    if (ackErrors.size === 0) expect(delivered).toEqual(range(N)) // the usual case: all 1,000, exactly once
     // Same sessions throughout: the session lives in Redis, not in the dead instance.
     for (const c of clients) expect(c.socket.id).toBe(c.id)
     // The victim really served some of these clients' streams before it died.
@@ -306,11 +323,9 @@ describe.each(transports)('multi-instance over $name', ({ transports: only }) =>
       expect(r.retryAfter).not.toBeNull()
     }
     expect(statuses.some((s) => s.status === 503 && s.code === 'STORE_UNAVAILABLE')).toBe(true)
-    // The client retried the POSTs refused with 503 until they were accepted. (A handler whose own
-    // store write failed during the outage answers HANDLER_ERROR instead: see the known bug below.
-    // Such a message is not accepted, and must then not be delivered either.)
-    expect(accepted.length + refused.length).toBe(N)
-    expect(accepted.length).toBeGreaterThanOrEqual(N - 5)
+    // The client retried the POSTs refused with 503 until they were accepted.
+    expect(refused, `refused acks: ${JSON.stringify(refused)}`).toEqual([])
+    expect(accepted).toEqual(range(N))
 
     await until(() => counts.every((c) => c.got.length >= accepted.length), 'every client to receive every accepted message', 120_000)
     await sleep(1000)

@@ -157,6 +157,29 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     expect(all.entries.map((e) => e.seq)).toEqual(Array.from({ length: all.entries.length }, (_, i) => all.first + i))
   })
 
+  it('tags appends with their origin; a re-run append of the same origin is not appended twice', async () => {
+    const first = await store.append('r:origin', '{"e":"a"}', undefined, limits, { id: 's:1:0', check: false })
+    await store.append('r:origin', '{"e":"other"}', undefined, limits)
+    expect(await store.append('r:origin', '{"e":"a"}', undefined, limits, { id: 's:1:0', check: true })).toBe(first)
+    const fresh = await store.append('r:origin', '{"e":"b"}', undefined, limits, { id: 's:1:1', check: true })
+    expect(fresh).toBe(first + 2)
+    const { entries } = await store.read('r:origin', 0, 10)
+    expect(entries.map((e) => [e.seq, e.origin])).toEqual([
+      [first, 's:1:0'],
+      [first + 1, undefined],
+      [fresh, 's:1:1'],
+    ])
+  })
+
+  it('marks the claim of a batch given back as a re-run', async () => {
+    await store.createSession(record('rr'), limits)
+    expect((await store.claimBatch('rr', 'tok-rr', [1, 2], 1, claimLimits)).rerun).toBeUndefined()
+    await store.releaseBatch('rr', [1, 2])
+    expect(await store.claimBatch('rr', 'tok-rr', [1, 2], 2, claimLimits)).toEqual({ fresh: [1, 2], acks: null, pending: false, rerun: true })
+    await store.finishBatch('rr', [1, 2], '[]')
+    expect((await store.claimBatch('rr', 'tok-rr', [3], 3, claimLimits)).rerun).toBeUndefined()
+  })
+
   it('joins and leaves rooms at the head of the room log', async () => {
     await store.createSession(record('m1'), limits)
     await store.createSession(record('m2'), limits)

@@ -14,7 +14,8 @@ export interface NodeRequest extends AsyncIterable<unknown> {
   body?: unknown
   readableEnded?: boolean
   complete?: boolean
-  socket?: { encrypted?: boolean }
+  /** net.Socket or tls.TLSSocket (only `encrypted` is read) */
+  socket?: unknown
 }
 
 export interface NodeResponse {
@@ -56,7 +57,7 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
     else headers.set(name, value)
   }
   const host = headers.get('host') ?? 'localhost'
-  const proto = req.socket?.encrypted ? 'https' : 'http'
+  const proto = (req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http'
   // Express strips the mount path from req.url; originalUrl keeps it. Routing is on the suffix either way.
   const url = `${proto}://${host}${req.originalUrl ?? req.url ?? '/'}`
   if (!HOST.test(host) || !URL.canParse(url)) return refuse(res, 400, 'BAD_REQUEST', 'malformed Host header or URL')

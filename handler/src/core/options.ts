@@ -21,7 +21,10 @@ export interface ServeOptions {
   pingInterval?: number
   /** ms of silence after a missed heartbeat before the client gives up (default 20000) */
   pingTimeout?: number
-  /** ms without any stream or request before a session is disconnected (default 45000) */
+  /**
+   * ms without any stream or request before a session is disconnected (default 45000).
+   * Keep it above pingInterval: open streams prove they are alive once per pingInterval.
+   */
   disconnectTimeout?: number
   /** ms between sweeps of idle sessions on long-lived runtimes; 0 = only lazily and io.sweep() */
   sweepInterval?: number

@@ -5,6 +5,7 @@ import { NO_OBSERVER, type Observer } from '../inspector/observer.js'
 import { Recorder } from '../inspector/recorder.js'
 import { Hub } from '../transport/hub.js'
 import { PendingAcks } from './acks.js'
+import { handlerContext, nextOrigin } from './context.js'
 import { endEntry, joinEntry, leaveEntry, messageEntry } from './frames.js'
 import { newInstanceId, newSessionId, newToken } from './ids.js'
 import type { ResolvedOptions } from './options.js'
@@ -158,7 +159,7 @@ export class ServerCore<
   /** Every emit goes through here: to a session's direct log, or to a room's log. */
   async emitTo(target: { sid?: string; room?: string }, event: string, data: unknown, exclude?: string, ackId?: string): Promise<void> {
     const key = target.sid !== undefined ? `d:${target.sid}` : `r:${target.room}`
-    await this.store.append(key, messageEntry(event, data, ackId), exclude, this.limits)
+    await this.store.append(key, messageEntry(event, data, ackId), exclude, this.limits, nextOrigin())
     this.observer.messageOut(target, event, data)
   }
 
@@ -223,13 +224,15 @@ export class ServerCore<
   async dispatch(
     record: SessionRecord,
     messages: { id: number; event: string; data?: unknown; ack?: boolean }[],
+    rerun = false,
   ): Promise<{ id: number; data?: unknown; error?: { code: string; message: string } }[]> {
     const socket = new Socket<L, E, D>(this, record)
     const pending: Promise<{ id: number; data?: unknown; error?: { code: string; message: string } }>[] = []
     const observer = this.observer
     for (const m of messages) {
       const started = observer === NO_OBSERVER ? 0 : performance.now()
-      const result = this.runHandler(socket, m.event, m.data, !!m.ack)
+      const context = { message: `${record.sid}:${m.id}`, rerun, emits: 0 }
+      const result = handlerContext.run(context, () => this.runHandler(socket, m.event, m.data, !!m.ack))
       if (m.ack) {
         pending.push(
           result.then(

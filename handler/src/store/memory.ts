@@ -1,5 +1,5 @@
 import { safeEqual } from '../core/ids.js'
-import type { BatchClaim, ClaimLimits, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import type { AppendOrigin, BatchClaim, ClaimLimits, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 interface Log {
   entries: LogEntry[]
@@ -16,6 +16,8 @@ interface Batch {
   at: number
   /** the high-water mark before the last batch, to give its claim back */
   prev: number
+  /** the batch key given back by releaseBatch: its next claim is a re-run */
+  released: string
   /** rate limit: current window number and messages counted in it */
   window: number
   count: number
@@ -47,7 +49,7 @@ export class MemoryStore implements Store {
     this.sessions.set(record.sid, {
       record: clone(record),
       expiresAt: Date.now() + limits.ttl * 1000,
-      batch: { hwm: 0, key: '', acks: null, at: 0, prev: 0, window: 0, count: 0 },
+      batch: { hwm: 0, key: '', acks: null, at: 0, prev: 0, released: '', window: 0, count: 0 },
     })
     this.live.set(record.sid, record.lastSeen)
   }
@@ -129,12 +131,14 @@ export class MemoryStore implements Store {
       b.count += fresh.length
     }
     if (fresh.length > 0) {
+      const rerun = b.released === key
+      b.released = ''
       b.prev = b.hwm
       b.hwm = Math.max(b.hwm, ...fresh)
       b.key = key
       b.acks = null
       b.at = now
-      return { fresh, acks: null, pending: false }
+      return rerun ? { fresh, acks: null, pending: false, rerun } : { fresh, acks: null, pending: false }
     }
     if (b.key === key) {
       if (b.acks === null && now - b.at > limits.staleAfter) {
@@ -155,6 +159,7 @@ export class MemoryStore implements Store {
     const b = this.session(sid)?.batch
     if (b && b.key === ids.join(',') && b.acks === null) {
       b.hwm = b.prev
+      b.released = b.key
       b.key = ''
     }
   }
@@ -187,10 +192,15 @@ export class MemoryStore implements Store {
     return out
   }
 
-  async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits): Promise<number> {
+  async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number> {
     let log = this.logs.get(key)
     if (!log) this.logs.set(key, (log = { entries: [], head: 0 }))
+    if (origin?.check) {
+      const seen = recentOrigin(log.entries, origin.id)
+      if (seen !== undefined) return seen
+    }
     const entry: LogEntry = exclude === undefined ? { seq: ++log.head, data } : { seq: ++log.head, data, exclude }
+    if (origin) entry.origin = origin.id
     log.entries.push(entry)
     // Trim in chunks so the amortised cost stays O(1) per append.
     if (log.entries.length > limits.maxLogLength * 1.25) {
@@ -269,6 +279,16 @@ export class MemoryStore implements Store {
     }
     return s
   }
+}
+
+/** How far back a re-run looks for its earlier appends. */
+export const ORIGIN_LOOKBACK = 500
+
+function recentOrigin(entries: LogEntry[], origin: string): number | undefined {
+  for (let i = entries.length - 1; i >= Math.max(0, entries.length - ORIGIN_LOOKBACK); i--) {
+    if (entries[i]!.origin === origin) return entries[i]!.seq
+  }
+  return undefined
 }
 
 function addTo<T>(map: Map<string, Set<T>>, key: string, value: T): () => void {

@@ -3,14 +3,26 @@
  * (same hash tag), so they run unchanged on Redis Cluster.
  */
 
-/** KEYS: seq, log. ARGV: data, exclude ('' for none), maxLen, log ttl, channel, seq ttl. Returns the seq. */
+/**
+ * KEYS: seq, log. ARGV: data, exclude ('' for none), maxLen, log ttl, channel, seq ttl,
+ * origin ('' for none), '1' to return the seq of a recent entry of that origin instead of appending.
+ * Returns the seq.
+ */
 export const APPEND = `
-local seq = redis.call('INCR', KEYS[1])
-if ARGV[2] == '' then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], seq .. '-1', 'd', ARGV[1])
-else
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], seq .. '-1', 'd', ARGV[1], 'x', ARGV[2])
+if ARGV[8] == '1' then
+  local recent = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 500)
+  for _, e in ipairs(recent) do
+    local f = e[2]
+    for i = 1, #f, 2 do
+      if f[i] == 'o' and f[i + 1] == ARGV[7] then return tonumber(string.match(e[1], '^(%d+)')) end
+    end
+  end
 end
+local seq = redis.call('INCR', KEYS[1])
+local fields = { 'd', ARGV[1] }
+if ARGV[2] ~= '' then table.insert(fields, 'x'); table.insert(fields, ARGV[2]) end
+if ARGV[7] ~= '' then table.insert(fields, 'o'); table.insert(fields, ARGV[7]) end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], seq .. '-1', unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('PUBLISH', ARGV[5], seq .. '|' .. ARGV[2] .. '|' .. ARGV[1])
@@ -56,9 +68,11 @@ if tonumber(ARGV[2]) > hwm and limit > 0 then
   redis.call('HSET', KEYS[1], 'rlw', window, 'rlc', count + fresh)
 end
 if tonumber(ARGV[2]) > hwm then
+  local rerun = 0
+  if redis.call('HGET', KEYS[1], 'brel') == ARGV[1] then rerun = 1 end
   redis.call('HSET', KEYS[1], 'hwm', ARGV[2], 'bkey', ARGV[1], 'bat', ARGV[3], 'bprev', hwm)
-  redis.call('HDEL', KEYS[1], 'backs')
-  return {1, hwm}
+  redis.call('HDEL', KEYS[1], 'backs', 'brel')
+  return {1, hwm, rerun}
 end
 if redis.call('HGET', KEYS[1], 'bkey') == ARGV[1] then
   local acks = redis.call('HGET', KEYS[1], 'backs')
@@ -81,7 +95,7 @@ return 1
 /** KEYS: session. ARGV: batch key. Gives an unfinished claim back. */
 export const RELEASE = `
 if redis.call('HGET', KEYS[1], 'bkey') == ARGV[1] and not redis.call('HGET', KEYS[1], 'backs') then
-  redis.call('HSET', KEYS[1], 'hwm', redis.call('HGET', KEYS[1], 'bprev') or '0')
+  redis.call('HSET', KEYS[1], 'hwm', redis.call('HGET', KEYS[1], 'bprev') or '0', 'brel', ARGV[1])
   redis.call('HDEL', KEYS[1], 'bkey')
 end
 return 1

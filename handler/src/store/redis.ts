@@ -1,7 +1,7 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { StoreUnavailableError } from './errors.js'
 import { APPEND, CLAIM, FINISH, RELEASE, MEMBERSHIP, READ, SET_IF_LIVE, TOUCH } from './redis-scripts.js'
-import type { BatchClaim, ClaimLimits, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import type { AppendOrigin, BatchClaim, ClaimLimits, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 /**
  * Key layout (every multi-key script stays inside one hash tag):
@@ -30,6 +30,8 @@ const OWN_CLIENT_OPTIONS: RedisOptions = {
   enableOfflineQueue: false,
   enableAutoPipelining: true,
   maxRetriesPerRequest: 1,
+  // A command whose reply was lost may have run: sending it again would append twice.
+  autoResendUnfulfilledCommands: false,
   lazyConnect: true,
   retryStrategy: (times) => Math.min(50 * times, 1000),
 }
@@ -157,15 +159,17 @@ export class RedisStore implements Store {
     const batchKey = ids.join(',')
     const [res] = await this.run(() =>
       Promise.all([
-        this.client.ssClaim(this.session(sid), batchKey, ids[ids.length - 1]!, now, limits.ttl, limits.staleAfter, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000, token) as Promise<[number, (number | string)?]>,
+        this.client.ssClaim(this.session(sid), batchKey, ids[ids.length - 1]!, now, limits.ttl, limits.staleAfter, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000, token) as Promise<[number, (number | string)?, number?]>,
         this.client.zadd(this.key(LIVE), 'XX', now, sid),
       ]),
     )
     switch (res[0]) {
       case 0:
         return { authorized: false, fresh: [], acks: null, pending: false }
-      case 1:
-        return { fresh: ids.filter((id) => id > Number(res[1])), acks: null, pending: false }
+      case 1: {
+        const fresh = ids.filter((id) => id > Number(res[1]))
+        return res[2] === 1 ? { fresh, acks: null, pending: false, rerun: true } : { fresh, acks: null, pending: false }
+      }
       case 2:
         return { fresh: [], acks: String(res[1]), pending: false }
       case 3:
@@ -204,11 +208,11 @@ export class RedisStore implements Store {
     return all.length > limit ? all.slice(0, limit) : all
   }
 
-  async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits): Promise<number> {
+  async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number> {
     const seqTtl = key.startsWith('d:') ? limits.ttl : Math.max(limits.ttl, this.seqTtl)
     return Number(
       await this.run(() =>
-        this.client.ssAppend(this.logKey(key, 'q'), this.logKey(key, 'l'), data, exclude ?? '', limits.maxLogLength, limits.ttl, this.channel(key), seqTtl),
+        this.client.ssAppend(this.logKey(key, 'q'), this.logKey(key, 'l'), data, exclude ?? '', limits.maxLogLength, limits.ttl, this.channel(key), seqTtl, origin?.id ?? '', origin?.check ? '1' : '0'),
       ),
     )
   }
@@ -224,6 +228,7 @@ export class RedisStore implements Store {
       for (let i = 0; i < fields.length; i += 2) {
         if (fields[i] === 'd') entry.data = fields[i + 1]!
         else if (fields[i] === 'x') entry.exclude = fields[i + 1]!
+        else if (fields[i] === 'o') entry.origin = fields[i + 1]!
       }
       return entry
     })
@@ -398,7 +403,7 @@ export function redisStore(target: string | Client | ClusterNode[], options: Red
       enableOfflineQueue: false,
       enableAutoPipelining: true,
       lazyConnect: true,
-      redisOptions: { maxRetriesPerRequest: 1 },
+      redisOptions: { maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false },
       clusterRetryStrategy: (times) => Math.min(50 * times, 1000),
     })
     return new RedisStore(cluster, { ...options, owned: true })

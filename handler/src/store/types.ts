@@ -29,6 +29,14 @@ export interface LogEntry {
   data: string
   /** a session that must not receive this entry (broadcast from that session) */
   exclude?: string
+  /** the handler run that appended it (`<sid>:<message id>:<emit index>`), for re-runs */
+  origin?: string
+}
+
+/** Tags an append with the handler run that made it; `check`: skip it if that origin is already in the log. */
+export interface AppendOrigin {
+  id: string
+  check: boolean
 }
 
 export interface ReadResult {
@@ -48,6 +56,8 @@ export interface BatchClaim {
   acks: string | null
   /** this exact batch was claimed but has not finished yet (a concurrent retry) */
   pending: boolean
+  /** the fresh ids were claimed before and given back (releaseBatch): their emits may be in the logs */
+  rerun?: boolean
   /** set when the session's rate limit refused the batch: ms until it may be sent again */
   retryAfterMs?: number
   /**
@@ -121,8 +131,12 @@ export interface Store {
   leaveRoom(sid: string, room: string, limits: StoreLimits): Promise<number>
   members(room: string, limit: number): Promise<string[]>
 
-  /** appends an entry and notifies subscribers of the key, atomically; returns its seq */
-  append(key: string, data: string, exclude: string | undefined, limits: StoreLimits): Promise<number>
+  /**
+   * Appends an entry and notifies subscribers of the key, atomically; returns its seq.
+   * With `origin.check`, an entry of that origin among the log's recent entries is
+   * returned instead of appending again.
+   */
+  append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number>
   read(key: string, after: number, limit: number): Promise<ReadResult>
   head(key: string): Promise<number>
   /**

@@ -9,6 +9,8 @@ interface Watch {
   last?: number
   /** pending unsubscribe after the last receiver left */
   idle?: ReturnType<typeof setTimeout>
+  /** bumped when notifications may have been lost, so reads begun before it teach nothing */
+  generation: number
 }
 
 /** A subscription outlives its last stream this long: a poller comes back within it. */
@@ -53,9 +55,13 @@ export class Hub {
       const receivers = new Set<Receiver>()
       const watch: Watch = {
         receivers,
+        generation: 0,
         subscription: this.server.store.subscribe(key, (entry: LogEntry | null) => {
           // null: notifications may have been lost, so the newest seq is unknown again.
-          if (entry === null) watch.last = undefined
+          if (entry === null) {
+            watch.last = undefined
+            watch.generation++
+          }
           // Any notification proves the subscription is live: every later entry will be notified too.
           else watch.last = Math.max(watch.last ?? 0, entry.seq)
           for (const each of receivers) each.onEntry(key, entry)
@@ -86,6 +92,20 @@ export class Hub {
    */
   lastSeq(key: string): number | undefined {
     return this.watches.get(key)?.last
+  }
+
+  /** Where a log's notifications stand now: pass it back to noteHead after a read. */
+  generation(key: string): number {
+    return this.watches.get(key)?.generation ?? -1
+  }
+
+  /**
+   * A read made while the subscription was live saw the log's head: later
+   * entries will all be notified, so streams at that head need not read again.
+   */
+  noteHead(key: string, head: number, generation: number): void {
+    const w = this.watches.get(key)
+    if (w && w.generation === generation) w.last = Math.max(w.last ?? 0, head)
   }
 
   private drop(key: string, w: Watch): void {

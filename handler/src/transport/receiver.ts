@@ -198,9 +198,13 @@ export class Receiver {
     try {
       do {
         k.again = false
-        const known = this.server.hub.lastSeq(k.storeKey)
+        const hub = this.server.hub
+        const known = hub.lastSeq(k.storeKey)
         if (known !== undefined && k.cursor >= known) break
+        const generation = hub.generation(k.storeKey)
         const res = await this.server.store.read(k.storeKey, k.cursor, READ_BATCH)
+        // Pulls run only once the key's subscription is live (open and join await it).
+        hub.noteHead(k.storeKey, res.head, generation)
         if (this.closed || this.keys.get(k.storeKey) !== k) return
         // Entries past our cursor were trimmed away: the replay window was exceeded.
         if (res.first > k.cursor + 1 && res.head > k.cursor) this.recovered = false

@@ -89,7 +89,15 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
     const ids = messages.map((m) => m.id)
     const limits = { ...server.limits, staleAfter: STALE_BATCH_MS, rate: opts.rate }
     // One round trip: the record and the claim travel together; the claim checks the token itself.
-    const [found, first] = await Promise.all([store.getSession(sid), store.claimBatch(sid, token, ids, Date.now(), limits)])
+    let found: SessionRecord | null
+    let first: Awaited<ReturnType<typeof store.claimBatch>>
+    try {
+      ;[found, first] = await Promise.all([store.getSession(sid), store.claimBatch(sid, token, ids, Date.now(), limits)])
+    } catch (err) {
+      // The claim may have landed with its reply lost: give it back, or the retry would wait on it forever.
+      if (err instanceof StoreUnavailableError) whenStoreIsBack(() => store.releaseBatch(sid, ids))
+      throw err
+    }
     const record = check(found, token)
     let claim = first
     if (claim.authorized === false) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
@@ -118,16 +126,16 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
     const fresh = new Set(claim.fresh)
     let replies: Awaited<ReturnType<typeof server.dispatch>>
     try {
-      replies = await server.dispatch(record, messages.filter((m) => fresh.has(m.id)))
+      replies = await server.dispatch(record, messages.filter((m) => fresh.has(m.id)), !!claim.rerun)
     } catch (err) {
       // A handler hit a store outage: answer 503 and give the claim back once the store
       // answers again, so the client's retry runs the batch instead of waiting for it.
-      if (err instanceof StoreUnavailableError) releaseWhenBack(store, sid, ids)
+      if (err instanceof StoreUnavailableError) whenStoreIsBack(() => store.releaseBatch(sid, ids))
       throw err
     }
     const acks = serializeAcks(replies)
     // Stored for retries without holding up the reply: a retry that comes first waits for it.
-    store.finishBatch(sid, ids, acks).catch((err) => console.error('[socket-serve] storing acks failed:', err))
+    whenStoreIsBack(() => store.finishBatch(sid, ids, acks))
     return jsonResponse(`{"acks":${acks}}`)
   })
 
@@ -265,12 +273,13 @@ function parseMessages(body: unknown): IncomingMessage[] {
   })
 }
 
-/** Retries giving a claim back for up to a minute (the store is down when this starts). */
-function releaseWhenBack(store: ServerCore['store'], sid: string, ids: number[]): void {
+/** Runs a store write in the background, retrying it for up to a minute while the store is down. */
+function whenStoreIsBack(write: () => Promise<void>): void {
   const until = Date.now() + 60_000
   const attempt = () =>
-    store.releaseBatch(sid, ids).catch(() => {
+    write().catch((err) => {
       if (Date.now() < until) setTimeout(attempt, 250)
+      else console.error('[socket-serve] store write given up:', err)
     })
   void attempt()
 }

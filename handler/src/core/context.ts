@@ -1,0 +1,35 @@
+/**
+ * Which client message a handler is running for, so that emits made while it
+ * runs (through socket or io) can be tagged with an origin id. When a batch is
+ * run again after a store outage, emits whose origin already reached the log
+ * are not appended twice.
+ *
+ * AsyncLocalStorage is taken from the runtime when it has one (Node, Bun, Deno
+ * through process.getBuiltinModule), without importing `node:` modules; where
+ * there is none, emits carry no origin and a re-run may repeat them.
+ */
+export interface HandlerContext {
+  /** `<sid>:<message id>` */
+  message: string
+  /** the batch is being run again: appends check for their origin first */
+  rerun: boolean
+  /** emits made so far by this message's handler */
+  emits: number
+}
+
+interface ContextStore {
+  run<R>(value: HandlerContext, fn: () => R): R
+  getStore(): HandlerContext | undefined
+}
+
+type Builtins = { getBuiltinModule?: (name: string) => { AsyncLocalStorage?: new () => ContextStore } | undefined }
+const ALS = (globalThis as { process?: Builtins }).process?.getBuiltinModule?.('node:async_hooks')?.AsyncLocalStorage
+
+export const handlerContext: ContextStore = ALS ? new ALS() : { run: (_value, fn) => fn(), getStore: () => undefined }
+
+/** The origin id of the next emit made inside a handler, if any. */
+export function nextOrigin(): { id: string; check: boolean } | undefined {
+  const ctx = handlerContext.getStore()
+  if (!ctx) return undefined
+  return { id: `${ctx.message}:${ctx.emits++}`, check: ctx.rerun }
+}
