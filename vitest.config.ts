@@ -30,7 +30,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['client/src/**/*.test.ts', 'handler/src/**/*.test.ts'],
+          include: ['client/src/**/*.test.ts', 'handler/src/**/*.test.ts', 'inspector-ui/src/**/*.test.ts', 'devtools-extension/src/**/*.test.ts'],
           exclude,
         },
       },

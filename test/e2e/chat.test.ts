@@ -14,8 +14,8 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { launchChromium } from '../support/browser.js'
 import { outputDir, ROOT } from '../support/paths.js'
-import { freePort } from '../support/ports.js'
-import { startProcess, type ChildHandle } from '../support/processes.js'
+import type { ChildHandle } from '../support/processes.js'
+import { openChat, say, startChatServer, status } from '../support/chat-page.js'
 
 const LONG = 60_000 // generous: waits end as soon as the condition holds
 
@@ -36,7 +36,6 @@ interface PageMessage extends ChatEvent {
 const received = (page: Page) => page.evaluate(() => (window as any).__chat.received() as ChatEvent[])
 const messages = (page: Page) => page.evaluate(() => (window as any).__chat.messages() as PageMessage[])
 const texts = (list: { text: string }[]) => list.map((m) => m.text)
-const status = (page: Page) => page.getByTestId('status').getAttribute('data-state')
 const memberNames = (page: Page) => page.getByTestId('member').locator('.member-name').allTextContents()
 const deliveredTicks = (page: Page) => page.locator('[data-testid=message][data-status=delivered]').count()
 
@@ -45,32 +44,6 @@ const socketInfo = (page: Page) =>
     const c = (window as any).__chat
     return { id: c.socket.id as string | undefined, recovered: c.socket.recovered as boolean, statusLog: c.state.statusLog as string[] }
   })
-
-async function startChatServer(env: Record<string, string> = {}): Promise<ChildHandle> {
-  return startProcess(process.execPath, ['test/apps/chat/server.mjs'], {
-    cwd: ROOT,
-    name: 'chat-server',
-    env: { PORT: String(await freePort()), HOST: '127.0.0.1', MAX_STREAM_MS: '3000', ...env },
-  })
-}
-
-async function openChat(browser: Browser, base: string, name: string, logs: string[], room = 'lobby') {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } })
-  const page = await context.newPage()
-  page.on('console', (m) => logs.push(`[${name} console.${m.type()}] ${m.text()}`))
-  page.on('pageerror', (e) => logs.push(`[${name} pageerror] ${e.message}`))
-  await page.goto(base + '/')
-  await page.getByTestId('name-input').fill(name)
-  await page.getByTestId('room-select').selectOption(room)
-  await page.getByTestId('join-button').click()
-  await expect.poll(() => status(page), { timeout: LONG }).toBe('connected')
-  return { context, page }
-}
-
-async function say(page: Page, text: string) {
-  await page.getByTestId('message-input').fill(text)
-  await page.getByTestId('message-input').press('Enter')
-}
 
 // --- the test ---------------------------------------------------------------------------
 
@@ -96,7 +69,7 @@ describe('chat demo in Chromium', () => {
     await server?.stop()
   }, 30_000)
 
-  it('serves the page, the SDK and the admin placeholder, and refuses path traversal', async () => {
+  it('serves the page, the SDK and the inspector dashboard, and refuses path traversal', async () => {
     const base = server!.url
     const page = await fetch(base + '/')
     expect(page.status).toBe(200)
@@ -105,9 +78,13 @@ describe('chat demo in Chromium', () => {
     expect(sdk.status).toBe(200)
     expect(sdk.headers.get('content-type')).toMatch(/^text\/javascript/)
     expect(await sdk.text()).toMatch(/connect/)
-    const admin = await fetch(base + '/admin')
-    expect(admin.status).toBe(200)
-    expect(await admin.text()).toMatch(/inspector/i)
+    const admin = await fetch(base + '/admin', { redirect: 'manual' })
+    expect(admin.status).toBe(302)
+    expect(admin.headers.get('location')).toMatch(/^\/admin\/\?endpoint=%2Fapi%2Fsocket#token=/)
+    const dashboard = await fetch(base + '/admin/?endpoint=%2Fapi%2Fsocket')
+    expect(await dashboard.text()).toMatch(/<title>socket-serve inspector<\/title>/)
+    const embed = await fetch(base + '/admin/inspector.js')
+    expect(embed.headers.get('content-type')).toMatch(/^text\/javascript/)
     for (const bad of ['/vendor/client/%2e%2e/package.json', '/vendor/client/..%2fpackage.json', '/vendor/client/%2e%2e%2f%2e%2e%2fhandler%2fpackage.json']) {
       const res = await fetch(base + bad)
       expect(res.status, bad).toBeGreaterThanOrEqual(400)

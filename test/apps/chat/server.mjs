@@ -11,7 +11,7 @@
 //   /api/socket/*      the socket-serve handler (io.middleware())
 //   /                  the chat page (public/)
 //   /vendor/client/*   the client SDK's built ESM files (client/dist), imported by the page
-//   /admin             placeholder for the inspector
+//   /admin/            the inspector dashboard (inspector-ui/dist/app), reading /api/socket/_inspector/
 
 import { createServer } from 'node:http'
 import { randomUUID } from 'node:crypto'
@@ -181,16 +181,10 @@ async function serveFile(res, root, rel, method) {
   }
 }
 
-const ADMIN_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>socket-serve admin</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2937}
-code{background:#f3f4f6;padding:.1rem .3rem;border-radius:4px}</style></head>
-<body><h1>Admin</h1>
-<!-- PLACEHOLDER: the inspector issue replaces this page with the embedded <Inspector> (inspector-ui). -->
-<p data-testid="admin-placeholder">The socket-serve inspector arrives with its own issue; it will be embedded here,
-reading <code>${SOCKET_PATH}/_inspector/</code>.</p>
-<p><a href="/">Back to the chat</a></p></body></html>
-`
+// The inspector dashboard (inspector-ui's standalone page, built by `npm run build`).
+const INSPECTOR_DIST = resolve(here, '../../../inspector-ui/dist/app')
+// Local demo only: the dashboard is opened with the token in the URL fragment (never sent to the server).
+const ADMIN_URL = `/admin/?endpoint=${encodeURIComponent(SOCKET_PATH)}#token=${encodeURIComponent(INSPECTOR_TOKEN)}`
 
 const socketMiddleware = io.middleware()
 
@@ -204,7 +198,9 @@ const server = createServer((req, res) => {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', { allow: 'GET, HEAD' })
   }
-  if (path === '/admin' || path === '/admin/') return send(res, 200, 'text/html; charset=utf-8', ADMIN_PAGE)
+  if (path === '/admin' || (path === '/admin/' && !url.search)) return send(res, 302, 'text/plain; charset=utf-8', '', { location: ADMIN_URL })
+  if (path === '/admin/') return serveFile(res, INSPECTOR_DIST, 'index.html', req.method)
+  if (path.startsWith('/admin/')) return serveFile(res, INSPECTOR_DIST, path.slice('/admin/'.length), req.method)
   if (path.startsWith('/vendor/client/')) return serveFile(res, CLIENT_DIST, path.slice('/vendor/client/'.length), req.method)
   if (path === '/') return serveFile(res, PUBLIC_DIR, 'index.html', req.method)
   return serveFile(res, PUBLIC_DIR, path, req.method)

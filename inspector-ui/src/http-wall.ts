@@ -1,0 +1,174 @@
+import { createSseParser } from './sse.js'
+import {
+  InspectorError,
+  type FeedEvent,
+  type FeedStatus,
+  type InspectorRequest,
+  type InspectorResponse,
+} from './types.js'
+import type { InspectorWall } from './wall.js'
+
+export interface HttpWallOptions {
+  /** The base of the socket routes, e.g. `/api/socket` or `https://host/api/socket`. */
+  endpoint: string
+  /** The inspector token (`serve({ inspector: { token } })`), sent as `Authorization: Bearer`. */
+  token: string
+  /** Defaults to the global `fetch`. */
+  fetch?: typeof fetch
+  /** First delay before reconnecting the live feed after an error, doubled up to `maxRetryDelay`. */
+  retryDelay?: number
+  maxRetryDelay?: number
+}
+
+/** The inspector's URL for a route under `{endpoint}/_inspector/`. */
+export function inspectorUrl(endpoint: string, route: string): string {
+  return `${endpoint.replace(/\/+$/, '')}/_inspector/${route}`
+}
+
+/** Where each request goes: the one table between the wall's requests and INSPECTOR.md's routes. */
+export function routeOf(request: InspectorRequest): { method: 'GET' | 'POST'; route: string; body?: unknown } {
+  switch (request.type) {
+    case 'snapshot':
+      return { method: 'GET', route: request.limit === undefined ? 'snapshot' : `snapshot?limit=${request.limit}` }
+    case 'session':
+      return { method: 'GET', route: `sessions/${encodeURIComponent(request.id)}` }
+    case 'metrics':
+      return { method: 'GET', route: 'metrics' }
+    case 'emit':
+      return { method: 'POST', route: 'emit', body: { to: request.to, event: request.event, data: request.data } }
+    case 'disconnect':
+      return { method: 'POST', route: 'disconnect', body: { sid: request.sid } }
+  }
+}
+
+/** Reads the error shape `{ error: { code, message } }`, falling back on the status. */
+export async function errorFromResponse(response: Response): Promise<InspectorError> {
+  let code = response.status === 401 ? 'UNAUTHORIZED' : response.status === 403 ? 'FORBIDDEN' : response.status === 404 ? 'NOT_FOUND' : 'HTTP_ERROR'
+  let message = `${response.status} ${response.statusText}`.trim()
+  try {
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } }
+    if (typeof body?.error?.code === 'string') code = body.error.code
+    if (typeof body?.error?.message === 'string') message = body.error.message
+  } catch {
+    // Not JSON (a proxy's page, an HTML 404): the status says enough.
+  }
+  return new InspectorError(code, message, response.status)
+}
+
+/** Parses one feed `data:` payload; a malformed line is dropped rather than stopping the feed. */
+export function parseFeedData(data: string): FeedEvent | undefined {
+  try {
+    const value = JSON.parse(data) as FeedEvent
+    if (value && typeof value === 'object' && typeof value.type === 'string') {
+      if (typeof value.at !== 'number') value.at = Date.now()
+      return value
+    }
+  } catch {
+    // fall through
+  }
+  return undefined
+}
+
+/** A wall over the inspector HTTP API (handler/INSPECTOR.md). */
+export function httpWall(options: HttpWallOptions): InspectorWall {
+  const { endpoint, token } = options
+  const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+  const retryDelay = options.retryDelay ?? 1000
+  const maxRetryDelay = options.maxRetryDelay ?? 15_000
+  const auth = { authorization: `Bearer ${token}` }
+
+  const listeners = new Set<{ onEvent: (event: FeedEvent) => void; onStatus?: (status: FeedStatus) => void }>()
+  let status: FeedStatus = 'closed'
+  let stop: (() => void) | undefined
+
+  const setStatus = (next: FeedStatus) => {
+    if (next === status) return
+    status = next
+    for (const l of listeners) l.onStatus?.(next)
+  }
+
+  const startFeed = () => {
+    const controller = new AbortController()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let delay = retryDelay
+    let stopped = false
+
+    const connect = async () => {
+      setStatus(status === 'closed' || status === 'connecting' ? 'connecting' : 'reconnecting')
+      let openedAt = 0
+      try {
+        const response = await doFetch(inspectorUrl(endpoint, 'events'), {
+          headers: { ...auth, accept: 'text/event-stream' },
+          cache: 'no-store',
+          signal: controller.signal,
+        })
+        if (!response.ok || !response.body) throw await errorFromResponse(response)
+        openedAt = Date.now()
+        setStatus('open')
+        const parser = createSseParser((message) => {
+          if (message.event !== 'message') return
+          const event = parseFeedData(message.data)
+          if (!event) return
+          for (const l of [...listeners]) l.onEvent(event)
+        })
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done) break
+          parser.push(value)
+        }
+      } catch {
+        // Reconnect below, unless we were stopped.
+      }
+      if (stopped) return
+      // A stream that lived a while and ended (a server's stream time limit) reconnects at once.
+      if (openedAt && Date.now() - openedAt > 5000) delay = retryDelay
+      const wait = openedAt && Date.now() - openedAt > 5000 ? 0 : delay
+      delay = Math.min(delay * 2, maxRetryDelay)
+      setStatus('reconnecting')
+      timer = setTimeout(() => void connect(), wait)
+    }
+
+    void connect()
+    return () => {
+      stopped = true
+      if (timer) clearTimeout(timer)
+      controller.abort()
+      setStatus('closed')
+    }
+  }
+
+  return {
+    listen(onEvent, onStatus) {
+      const entry = { onEvent, onStatus }
+      listeners.add(entry)
+      if (!stop) stop = startFeed()
+      onStatus?.(status)
+      return () => {
+        if (!listeners.delete(entry)) return
+        if (listeners.size === 0 && stop) {
+          const s = stop
+          stop = undefined
+          s()
+        }
+      }
+    },
+
+    async send<R extends InspectorRequest>(request: R): Promise<InspectorResponse<R>> {
+      const { method, route, body } = routeOf(request)
+      let response: Response
+      try {
+        response = await doFetch(inspectorUrl(endpoint, route), {
+          method,
+          headers: body === undefined ? { ...auth } : { ...auth, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          cache: 'no-store',
+        })
+      } catch (error) {
+        throw new InspectorError('NETWORK_ERROR', `Cannot reach ${endpoint}: ${(error as Error)?.message ?? error}`)
+      }
+      if (!response.ok) throw await errorFromResponse(response)
+      return (await response.json()) as InspectorResponse<R>
+    },
+  }
+}

@@ -1,0 +1,158 @@
+import { useCallback, useDeferredValue, useMemo } from 'react'
+import { DataGrid, type GridColumn } from '../components/DataGrid.js'
+import { useInspector } from '../context.js'
+import { filterSessions, userLabel, type FeedItem } from '../feed.js'
+import { formatAgo, formatCount } from '../stats.js'
+import type { SessionInfo, Snapshot } from '../types.js'
+import { SessionDetail } from './SessionDetail.js'
+
+function Ago({ at }: { at: number | undefined }) {
+  const { now } = useInspector()
+  return <span title={at ? new Date(at).toLocaleString() : undefined}>{formatAgo(at, now)}</span>
+}
+
+const columns: GridColumn<SessionInfo>[] = [
+  {
+    id: 'connected',
+    accessorFn: (s) => (s.connected ? 1 : 0),
+    header: '',
+    meta: { width: '28px' },
+    cell: ({ row }) => (
+      <span
+        className={`ssi-dot ${row.original.connected ? 'ssi-dot-on' : 'ssi-dot-off'}`}
+        title={row.original.connected ? 'connected' : 'not connected'}
+      />
+    ),
+    sortDescFirst: true,
+  },
+  {
+    id: 'id',
+    accessorKey: 'id',
+    header: 'Session',
+    meta: { width: 'minmax(9rem, 1.4fr)', mono: true },
+    sortFn: 'text',
+  },
+  {
+    id: 'user',
+    accessorFn: (s) => userLabel(s.user),
+    header: 'User',
+    meta: { width: 'minmax(7rem, 1fr)' },
+    sortFn: 'alphanumeric',
+    sortUndefined: 'last',
+  },
+  {
+    id: 'transport',
+    accessorFn: (s) => s.transport ?? '',
+    header: 'Transport',
+    meta: { width: '6.5rem' },
+  },
+  {
+    id: 'connectedAt',
+    accessorFn: (s) => s.connectedAt ?? 0,
+    header: 'Since',
+    meta: { width: '5rem', align: 'right' },
+    cell: ({ row }) => <Ago at={row.original.connectedAt} />,
+    sortFn: 'basic',
+  },
+  {
+    id: 'lastSeen',
+    accessorFn: (s) => s.lastSeen ?? 0,
+    header: 'Seen',
+    meta: { width: '4.5rem', align: 'right' },
+    cell: ({ row }) => <Ago at={row.original.lastSeen} />,
+    sortFn: 'basic',
+    sortDescFirst: true,
+  },
+  {
+    id: 'rooms',
+    accessorFn: (s) => s.rooms.length,
+    header: 'Rooms',
+    meta: { width: 'minmax(6rem, 1fr)' },
+    cell: ({ row }) => {
+      const rooms = row.original.rooms
+      if (rooms.length === 0) return <span className="ssi-muted">–</span>
+      return <span title={rooms.join(', ')}>{rooms.length > 3 ? `${rooms.slice(0, 3).join(', ')} +${rooms.length - 3}` : rooms.join(', ')}</span>
+    },
+    sortFn: 'basic',
+  },
+  {
+    id: 'queued',
+    accessorKey: 'queued',
+    header: 'Queued',
+    meta: { width: '4.5rem', align: 'right' },
+    cell: ({ row }) => (
+      <span className={row.original.queued > 0 ? 'ssi-warn' : 'ssi-muted'}>{formatCount(row.original.queued)}</span>
+    ),
+    sortFn: 'basic',
+    sortDescFirst: true,
+  },
+]
+
+const sessionId = (s: SessionInfo) => s.id
+const sessionAttributes = (s: SessionInfo) => ({ 'data-sid': s.id, 'data-connected': String(s.connected) })
+const sessionClass = (s: SessionInfo) => (s.connected ? undefined : 'ssi-dim')
+const SORT_NEWEST = [{ id: 'connectedAt', desc: true }]
+
+export function Sessions({
+  snapshot,
+  search,
+  onSearch,
+  selected,
+  onSelect,
+  feed,
+}: {
+  snapshot: Snapshot | undefined
+  search: string
+  onSearch: (value: string) => void
+  selected: string | undefined
+  onSelect: (id: string | undefined) => void
+  feed: FeedItem[]
+}) {
+  const all = snapshot?.sessions
+  const deferredSearch = useDeferredValue(search)
+  const sessions = useMemo(() => filterSessions(all ?? [], deferredSearch), [all, deferredSearch])
+  const listed = all?.length ?? 0
+  const total = snapshot?.totals.sessions ?? 0
+  const onRowClick = useCallback((s: SessionInfo) => onSelect(s.id === selected ? undefined : s.id), [onSelect, selected])
+
+  return (
+    <div className={`ssi-view ssi-split${selected ? ' ssi-has-detail' : ''}`}>
+      <div className="ssi-split-main">
+        <div className="ssi-toolbar">
+          <input
+            className="ssi-input ssi-search"
+            type="search"
+            placeholder="Search id, user, transport, room…"
+            aria-label="Search sessions"
+            value={search}
+            onChange={(e) => onSearch(e.target.value)}
+            data-testid="ssi-session-search"
+          />
+          <span className="ssi-muted ssi-small" data-testid="ssi-session-count">
+            {search ? `${formatCount(sessions.length)} of ${formatCount(listed)}` : formatCount(listed)} sessions
+            {total > listed ? ` (first ${formatCount(listed)} of ${formatCount(total)})` : ''}
+          </span>
+        </div>
+        <DataGrid
+          label="Sessions"
+          columns={columns}
+          data={sessions}
+          getRowId={sessionId}
+          onRowClick={onRowClick}
+          selectedId={selected}
+          testId="ssi-sessions-grid"
+          rowTestId="ssi-session-row"
+          rowAttributes={sessionAttributes}
+          rowClassName={sessionClass}
+          initialSorting={SORT_NEWEST}
+          empty={snapshot ? (search ? 'No session matches.' : 'No sessions.') : 'Loading…'}
+        />
+      </div>
+      {selected ? (
+        <div className="ssi-split-side">
+          <SessionDetail id={selected} onClose={() => onSelect(undefined)} feed={feed} />
+        </div>
+      ) : null}
+    </div>
+  )
+}

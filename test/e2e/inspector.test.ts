@@ -1,0 +1,106 @@
+// The inspector dashboard (inspector-ui at /admin/ of the chat demo, on a real redis-server) in
+// Chromium: it shows what real chat pages do. Screenshots go to test-output/inspector/.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium } from '../support/browser.js'
+import { openChat, say, startChatServer } from '../support/chat-page.js'
+import { outputDir, ROOT } from '../support/paths.js'
+import type { ChildHandle } from '../support/processes.js'
+import { startRedis, type RedisServer } from '../support/redis.js'
+
+const LONG = 30_000
+
+describe('inspector dashboard on the live demo', () => {
+  let redis: RedisServer | undefined
+  let server: ChildHandle | undefined
+  let browser: Browser | undefined
+  let admin: Page
+  const contexts: BrowserContext[] = []
+  const logs: string[] = []
+  let OUT = ''
+
+  beforeAll(async () => {
+    if (!existsSync(join(ROOT, 'inspector-ui/dist/app/index.html'))) throw new Error('inspector-ui is not built: run `npm run build` first')
+    OUT = outputDir('inspector')
+    redis = await startRedis()
+    server = await startChatServer({ REDIS_URL: redis.url, PING_MS: '2000' })
+    browser = await launchChromium()
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    contexts.push(context)
+    admin = await context.newPage()
+    admin.on('pageerror', (e) => logs.push(`[admin pageerror] ${e.message}`))
+    await admin.goto(server.url + '/admin')
+    await admin.getByTestId('ssi-root').waitFor({ timeout: LONG })
+  }, 60_000)
+
+  afterAll(async () => {
+    if (logs.length) console.log(logs.join('\n'))
+    for (const c of contexts) await c.close().catch(() => {})
+    await browser?.close().catch(() => {})
+    await server?.stop()
+    await redis?.stop()
+  }, 30_000)
+
+  const count = (id: string) => admin.getByTestId(id).first().innerText()
+  const tab = (id: string) => admin.getByTestId(`ssi-tab-${id}`).click()
+
+  it('sessions appear and disappear, room members update, the feed shows another page’s message, acks get latency', async () => {
+    await tab('overview')
+    await expect.poll(() => count('ssi-count-sessions'), { timeout: LONG }).toBe('0')
+
+    const alice = await openChat(browser!, server!.url, 'Alice', logs)
+    const bob = await openChat(browser!, server!.url, 'Bob', logs, 'random')
+    contexts.push(alice.context, bob.context)
+    const aliceId = await alice.page.evaluate(() => (window as any).__chat.socket.id as string)
+    const bobId = await bob.page.evaluate(() => (window as any).__chat.socket.id as string)
+
+    // Sessions appear, with their rooms.
+    await expect.poll(() => count('ssi-count-sessions'), { timeout: LONG }).toBe('2')
+    await tab('sessions')
+    await expect.poll(() => admin.getByTestId('ssi-session-row').count(), { timeout: LONG }).toBe(2)
+    const rowsText = await admin.getByTestId('ssi-sessions-grid').innerText()
+    for (const id of [aliceId, bobId]) expect(rowsText).toContain(id.slice(0, 8))
+
+    // A room's members update when Bob moves to Alice's room.
+    await tab('rooms')
+    const roomRow = (name: string) => admin.getByTestId('ssi-room-row').filter({ hasText: name })
+    await expect.poll(() => roomRow('lobby').innerText(), { timeout: LONG }).toMatch(/\b1\b/)
+    await bob.page.getByTestId('room-select').selectOption('lobby')
+    await bob.page.getByTestId('join-button').click()
+    await expect.poll(() => roomRow('lobby').innerText(), { timeout: LONG }).toMatch(/\b2\b/)
+    await admin.screenshot({ path: join(OUT, 'rooms.png') })
+
+    // The live feed shows a message Alice sends from her own page.
+    await tab('feed')
+    await expect.poll(() => admin.getByTestId('ssi-feed-status').first().innerText(), { timeout: LONG }).toMatch(/live|open|connected/i)
+    // Instances notice an open feed within a few seconds: keep sending until one shows.
+    await expect
+      .poll(
+        async () => {
+          await say(alice.page, `hello inspector ${Date.now()}`)
+          return admin.getByTestId('ssi-feed-item').filter({ hasText: 'hello inspector' }).count()
+        },
+        { timeout: LONG, intervals: [1000] },
+      )
+      .toBeGreaterThan(0)
+    await admin.screenshot({ path: join(OUT, 'feed.png') })
+
+    // Alice's chat messages were acked: the ack latency view has data for the 'chat' event.
+    await tab('acks')
+    await expect.poll(() => admin.getByTestId('ssi-ack-row').filter({ hasText: 'chat' }).count(), { timeout: LONG }).toBeGreaterThan(0)
+    expect(await admin.getByTestId('ssi-ack-chart').first().isVisible()).toBe(true)
+    await admin.screenshot({ path: join(OUT, 'acks.png') })
+
+    // Sessions disappear when their page disconnects.
+    await bob.page.evaluate(() => (window as any).__chat.socket.disconnect())
+    await tab('overview')
+    await expect.poll(() => count('ssi-count-sessions'), { timeout: LONG }).toBe('1')
+    await admin.screenshot({ path: join(OUT, 'overview.png') })
+    await tab('sessions')
+    await expect.poll(() => admin.getByTestId('ssi-session-row').count(), { timeout: LONG }).toBe(1)
+    expect(await admin.getByTestId('ssi-sessions-grid').innerText()).toContain(aliceId.slice(0, 8))
+    await admin.screenshot({ path: join(OUT, 'sessions.png') })
+  }, 120_000)
+})
