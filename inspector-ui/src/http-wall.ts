@@ -117,14 +117,17 @@ export function httpWall(options: HttpWallOptions): InspectorWall {
           if (done) break
           parser.push(value)
         }
-      } catch {
-        // Reconnect below, unless we were stopped.
+      } catch (error) {
+        // Reconnect below, unless we were stopped. A refusal (bad token, no inspector) will not
+        // mend itself soon: retry, but at the slowest pace.
+        const status = (error as InspectorError)?.status
+        if (status === 401 || status === 403 || status === 404) delay = maxRetryDelay
       }
       if (stopped) return
       // A stream that lived a while and ended (a server's stream time limit) reconnects at once.
-      if (openedAt && Date.now() - openedAt > 5000) delay = retryDelay
-      const wait = openedAt && Date.now() - openedAt > 5000 ? 0 : delay
-      delay = Math.min(delay * 2, maxRetryDelay)
+      const livedAWhile = openedAt > 0 && Date.now() - openedAt > 5000
+      const wait = livedAWhile ? 0 : delay
+      delay = livedAWhile ? retryDelay : Math.min(delay * 2, maxRetryDelay)
       setStatus('reconnecting')
       timer = setTimeout(() => void connect(), wait)
     }

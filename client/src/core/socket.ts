@@ -436,7 +436,8 @@ export class ClientSocket<Listen extends EventsMap = DefaultEventsMap, Emit exte
     if (!session) throw new SocketServeError('DISCONNECTED', 'no session')
     const hook = devtoolsHook()
     if (hook) {
-      const messages = batch.map((m) => ({ id: m.id, event: m.event, ack: m.ack !== undefined }))
+      // The encoded payload is already at hand, so the panel can show it at no extra cost.
+      const messages = batch.map((m) => ({ id: m.id, event: m.event, ack: m.ack !== undefined, json: m.json }))
       report(hook, 'frame:out', { socket: this.uid, time: Date.now(), bytes: utf8Length(body), messages })
     }
     const res = await request(this.opts.fetch, this.routes.message, {

@@ -1,0 +1,136 @@
+import { Inspector, type InspectorWall } from '@socket-serve/inspector'
+import { useEffect, useMemo, useState } from 'react'
+import type { InspectorRelay } from '../relay/inspector-relay.js'
+import type { PanelStore } from './store.js'
+
+const TOKENS_KEY = 'inspectorTokens'
+
+/** Tokens by endpoint, in chrome.storage.local: entered once per server. */
+async function loadTokens(): Promise<Record<string, string>> {
+  const got = await chrome.storage.local.get(TOKENS_KEY)
+  return (got[TOKENS_KEY] as Record<string, string> | undefined) ?? {}
+}
+
+async function saveToken(endpoint: string, token: string | undefined): Promise<Record<string, string>> {
+  const tokens = await loadTokens()
+  if (token) tokens[endpoint] = token
+  else delete tokens[endpoint]
+  await chrome.storage.local.set({ [TOKENS_KEY]: tokens })
+  return tokens
+}
+
+export function ServerView({ store, relay, theme, active }: { store: PanelStore; relay: InspectorRelay; theme: 'light' | 'dark'; active: boolean }) {
+  const endpoints = store.endpoints()
+  const [picked, setPicked] = useState<string>()
+  const endpoint = picked && endpoints.includes(picked) ? picked : endpoints[0]
+  const [tokens, setTokens] = useState<Record<string, string>>()
+  const [editing, setEditing] = useState(false)
+  // The inspector polls: start it the first time the view is shown, then keep it.
+  const [opened, setOpened] = useState(false)
+  useEffect(() => {
+    if (active) setOpened(true)
+  }, [active])
+  useEffect(() => {
+    void loadTokens().then(setTokens)
+    const onChange = (changes: Record<string, chrome.storage.StorageChange>, area: string) => {
+      if (area === 'local' && TOKENS_KEY in changes) setTokens((changes[TOKENS_KEY].newValue as Record<string, string>) ?? {})
+    }
+    chrome.storage.onChanged.addListener(onChange)
+    return () => chrome.storage.onChanged.removeListener(onChange)
+  }, [])
+
+  const token = endpoint ? tokens?.[endpoint] : undefined
+  const wall = useMemo(
+    () => (endpoint && token ? (relay.wall({ endpoint, token }) as unknown as InspectorWall) : undefined),
+    [relay, endpoint, token],
+  )
+
+  if (!endpoint) {
+    return (
+      <div className="server-empty muted" data-testid="server-empty">
+        No socket-serve endpoint seen on this page yet. It appears once the page's client starts connecting.
+      </div>
+    )
+  }
+  if (tokens === undefined) return null
+
+  return (
+    <div className="server-view" data-testid="server-view" data-endpoint={endpoint}>
+      <div className="toolbar">
+        <span className="small muted">endpoint</span>
+        {endpoints.length > 1 ? (
+          <select value={endpoint} onChange={(e) => setPicked(e.target.value)} data-testid="endpoint-select">
+            {endpoints.map((e) => (
+              <option key={e} value={e}>
+                {e}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <code className="small" data-testid="endpoint">
+            {endpoint}
+          </code>
+        )}
+        <span className="spacer" />
+        {token && !editing ? (
+          <>
+            <button type="button" onClick={() => setEditing(true)} data-testid="change-token">
+              Change token
+            </button>
+            <button type="button" onClick={() => void saveToken(endpoint, undefined).then(setTokens)} data-testid="forget-token">
+              Forget token
+            </button>
+          </>
+        ) : null}
+      </div>
+      {!token || editing ? (
+        <TokenForm
+          endpoint={endpoint}
+          onCancel={token ? () => setEditing(false) : undefined}
+          onSave={(value) =>
+            void saveToken(endpoint, value).then((t) => {
+              setTokens(t)
+              setEditing(false)
+            })
+          }
+        />
+      ) : opened && wall ? (
+        <div className="inspector-host">
+          <Inspector key={`${endpoint}\n${token}`} wall={wall} endpoint={endpoint} theme={theme} initialTab="sessions" title="Server" />
+        </div>
+      ) : null}
+    </div>
+  )
+}
+
+function TokenForm({ endpoint, onSave, onCancel }: { endpoint: string; onSave(token: string): void; onCancel?: () => void }) {
+  const [value, setValue] = useState('')
+  return (
+    <form
+      className="token-form card"
+      data-testid="token-form"
+      onSubmit={(e) => {
+        e.preventDefault()
+        if (value.trim()) onSave(value.trim())
+      }}
+    >
+      <h3>Inspector token</h3>
+      <p className="small muted">
+        The server's inspector API (<code>{endpoint}/_inspector/</code>) needs the token given to{' '}
+        <code>serve({'{'} inspector: {'{'} token {'}'} {'}'})</code>. It is kept in this browser's extension storage for this endpoint; requests are
+        made from the inspected page's origin.
+      </p>
+      <div className="row">
+        <input type="password" autoComplete="off" placeholder="token" value={value} onChange={(e) => setValue(e.target.value)} data-testid="token-input" autoFocus />
+        <button type="submit" className="primary" data-testid="token-save">
+          Save
+        </button>
+        {onCancel ? (
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        ) : null}
+      </div>
+    </form>
+  )
+}

@@ -1,0 +1,57 @@
+import { PageModel } from '../relay/page-model.js'
+import type { HookEvent, PageInfo, SocketSummary } from '../relay/protocol.js'
+
+/**
+ * The panel's state for React: the page model plus the links' status, with one version number
+ * bumped (at most once per frame) whenever something changed.
+ */
+export class PanelStore {
+  readonly model = new PageModel()
+  linkUp = false
+  contentUp = false
+  /** sockets the hook reports right now (inspectedWindow.eval), for endpoints the backlog lost */
+  hookSockets: SocketSummary[] = []
+  private version = 0
+  private readonly listeners = new Set<() => void>()
+  private scheduled = false
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn)
+    return () => this.listeners.delete(fn)
+  }
+
+  getVersion = (): number => this.version
+
+  reset(page: PageInfo | undefined): void {
+    this.model.reset(page)
+    this.changed()
+  }
+
+  events(events: HookEvent[], dropped: number): void {
+    this.model.apply(events, dropped)
+    this.changed()
+  }
+
+  update(fn: (store: this) => void): void {
+    fn(this)
+    this.changed()
+  }
+
+  /** Endpoints from the recorded states, then those the hook knows. */
+  endpoints(): string[] {
+    const fromHook = this.hookSockets.map((s) => s.endpoint).filter((e): e is string => !!e)
+    return [...new Set([...this.model.endpoints(), ...fromHook])]
+  }
+
+  private changed(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    const run = () => {
+      this.scheduled = false
+      this.version++
+      for (const fn of this.listeners) fn()
+    }
+    if (typeof requestAnimationFrame === 'function' && typeof document !== 'undefined' && !document.hidden) requestAnimationFrame(run)
+    else setTimeout(run, 50)
+  }
+}

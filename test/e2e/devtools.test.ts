@@ -1,0 +1,243 @@
+/**
+ * The DevTools extension (devtools-extension/) in a real Chromium, against the live chat demo, in
+ * the REAL DevTools panel (TOOLING.md): --auto-open-devtools-for-tabs opens DevTools for the tab,
+ * raw CDP on the DevTools front-end shows our panel, and the panel's iframe target is read and
+ * clicked over CDP (Playwright does not expose DevTools targets).
+ *
+ * The page sends 3 chat messages; Bob (a Node client of the same server) sends 2 more. The panel's
+ * counts must match what the page itself recorded (window.__chat), and its Server view (the
+ * inspector-ui tree over the relay) must list the page's own session.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connect, type ClientSocket } from '@socket-serve/client'
+import type { BrowserContext, Page } from 'playwright-core'
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { launchChromiumWithExtension } from '../support/browser.js'
+import { attach, listTargets, type CdpSession } from '../support/cdp.js'
+import { say, startChatServer, status } from '../support/chat-page.js'
+import { outputDir, ROOT } from '../support/paths.js'
+import { freePort } from '../support/ports.js'
+import type { ChildHandle } from '../support/processes.js'
+
+const EXT_ROOT = join(ROOT, 'devtools-extension')
+const EXT_DIST = join(EXT_ROOT, 'dist')
+const PANEL_TITLE = 'socket-serve' // devtools-extension/src/devtools.ts
+const TOKEN = 'devtools-e2e-token'
+const WAIT = 30_000
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Newest mtime under the paths that make the extension (its sources and inspector-ui's). */
+function newestSource(): number {
+  const roots = ['src', 'public', 'manifest.config.ts', 'vite.config.ts', 'panel.html', 'devtools.html', 'package.json']
+    .map((p) => join(EXT_ROOT, p))
+    .concat(join(ROOT, 'inspector-ui', 'src'))
+  let newest = 0
+  const visit = (path: string) => {
+    if (!existsSync(path)) return
+    const info = statSync(path)
+    if (info.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name))
+    else newest = Math.max(newest, info.mtimeMs)
+  }
+  roots.forEach(visit)
+  return newest
+}
+
+/** Builds dist/ when missing or older than its sources (vite + the zip step, ~10 s). */
+function ensureExtensionBuilt(): void {
+  const manifest = join(EXT_DIST, 'manifest.json')
+  if (existsSync(manifest) && statSync(manifest).mtimeMs >= newestSource()) return
+  const vite = join(EXT_ROOT, 'node_modules', 'vite', 'bin', 'vite.js')
+  for (const args of [[vite, 'build', '--logLevel', 'warn'], [join(EXT_ROOT, 'scripts', 'zip.mjs')]]) {
+    // vitest sets NODE_ENV=test, which would give a development React build.
+    const env = { ...process.env, NODE_ENV: 'production' }
+    const r = spawnSync(process.execPath, args, { cwd: EXT_ROOT, env, encoding: 'utf8', timeout: 90_000 })
+    if (r.status !== 0) throw new Error(`extension build failed (${args.join(' ')}):\n${r.stdout}\n${r.stderr}`)
+  }
+}
+
+/** Polls `fn` until it returns something truthy. */
+async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = WAIT): Promise<T> {
+  const end = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await fn()
+      if (v) return v
+    } catch (e) {
+      last = e
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+    await sleep(150)
+  }
+}
+
+describe('DevTools extension in the real DevTools panel', () => {
+  let server: ChildHandle | undefined
+  let context: BrowserContext | undefined
+  let bob: ClientSocket | undefined
+  let userDataDir = ''
+  const sessions: CdpSession[] = []
+  const logs: string[] = []
+  const OUT = outputDir('devtools')
+
+  beforeAll(async () => {
+    for (const built of ['handler/dist/index.js', 'client/dist/index.js']) {
+      if (!existsSync(join(ROOT, built))) throw new Error(`${built} is missing: run \`tsc -b handler client\` first`)
+    }
+    const started = Date.now()
+    ensureExtensionBuilt()
+    logs.push(`extension ready in ${Date.now() - started} ms`)
+    server = await startChatServer({ INSPECTOR_TOKEN: TOKEN, MAX_STREAM_MS: '60000' })
+  }, 120_000)
+
+  afterAll(async () => {
+    for (const s of sessions) s.close()
+    bob?.disconnect()
+    await context?.close().catch(() => {})
+    await server?.stop()
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true })
+    writeFileSync(join(OUT, 'log.txt'), logs.join('\n') + '\n')
+  })
+
+  it('shows the page frames, acks and its server session', async () => {
+    const base = server!.url
+    const port = await freePort()
+    userDataDir = mkdtempSync(join(tmpdir(), 'ss-devtools-'))
+    const launched = await launchChromiumWithExtension(userDataDir, EXT_DIST, {
+      args: ['--auto-open-devtools-for-tabs', `--remote-debugging-port=${port}`, '--remote-debugging-address=127.0.0.1'],
+    })
+    context = launched.context
+    const { extensionId } = launched
+    const page: Page = context.pages()[0] ?? (await context.newPage())
+    await page.setViewportSize({ width: 1100, height: 720 })
+    page.on('console', (m) => logs.push(`[page console.${m.type()}] ${m.text()}`))
+    page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`))
+
+    // The page: join the lobby, send 3 messages, wait for their acks (the ✓ ticks).
+    await page.goto(base + '/')
+    await page.getByTestId('name-input').fill('ada')
+    await page.getByTestId('join-button').click()
+    await expect.poll(() => status(page), { timeout: WAIT }).toBe('connected')
+    for (const text of ['one', 'two', 'three']) await say(page, text)
+    await expect.poll(() => page.locator('[data-testid=message][data-status=delivered]').count(), { timeout: WAIT }).toBe(3)
+
+    // Bob, a Node client in the same room, sends 2: the page receives more than it sent.
+    bob = connect(`${base}/api/socket`)
+    await new Promise<void>((resolve, reject) => {
+      bob!.emit('join', { room: 'lobby', name: 'bob' }, (reply: unknown) => (reply instanceof Error ? reject(reply) : resolve()))
+    })
+    for (const text of ['hi ada', 'bye ada']) await bob.emitWithAck('chat', { text, clientId: `bob-${text}` })
+    await expect.poll(() => page.evaluate(() => (window as any).__chat.received().length), { timeout: WAIT }).toBe(5)
+    const pageSid = await page.evaluate(() => (window as any).__chat.socket.id as string)
+    const received = await page.evaluate(() => (window as any).__chat.received().length as number)
+
+    // DevTools opened with the tab; the devtools page adds our panel once it sees the hook.
+    const frontEnd = await until('the DevTools front-end target', async () => (await listTargets(port)).find((t) => t.url.startsWith('devtools://')))
+    const devtools = await attach(frontEnd)
+    sessions.push(devtools)
+    const panelId = `chrome-extension://${extensionId}${PANEL_TITLE}`
+    const legacy = `(await import('./ui/legacy/legacy.js'))`
+    await until('our panel to be registered', () =>
+      devtools.evaluate<boolean>(`(async () => ${legacy}.InspectorView.InspectorView.instance().tabbedPane.tabs.some((t) => t.id === ${JSON.stringify(panelId)}))()`),
+    )
+    // Undocked, the front-end's window is all DevTools: a readable screenshot.
+    await devtools.evaluate(`(async () => ${legacy}.DockController.DockController.instance().setDockSide('undocked'))()`).catch(() => {})
+    await devtools.evaluate(`(async () => { await ${legacy}.InspectorView.InspectorView.instance().showPanel(${JSON.stringify(panelId)}) })()`)
+    const panelTarget = await until('the panel iframe target', async () => (await listTargets(port)).find((t) => t.url === `chrome-extension://${extensionId}/panel.html`))
+    const panel = await attach(panelTarget)
+    sessions.push(panel)
+    expect(await panel.evaluate<string>('typeof chrome.devtools')).toBe('object')
+
+    const q = (selector: string) => JSON.stringify(selector)
+    const dataset = (selector: string) => panel.evaluate<Record<string, string>[]>(`[...document.querySelectorAll(${q(selector)})].map((e) => ({ ...e.dataset }))`)
+
+    // "This page": per-event counts match what the page recorded.
+    const chat = await until('chat counts in the panel', async () => {
+      const row = (await dataset('[data-testid=event-count][data-event=chat]'))[0]
+      return row && Number(row.sent) === 3 && Number(row.received) === received ? row : undefined
+    })
+    expect(chat).toMatchObject({ sent: '3', received: String(received) })
+    expect(received).toBe(5)
+
+    // The connection carries the page's session id and is connected.
+    const [connection] = await dataset('[data-testid=connection]')
+    expect(connection).toMatchObject({ state: 'connected', sid: pageSid })
+
+    // Ack latency: the page's 3 chat emits and its join were acked.
+    const acks = await dataset('[data-testid=ack-stat][data-direction=client]')
+    expect(acks.find((a) => a.event === 'chat')?.count).toBe('3')
+    expect(acks.find((a) => a.event === 'join')?.count).toBe('1')
+
+    // The frame list, filtered by event name and direction, has the same counts.
+    const setInput = (selector: string, value: string) =>
+      panel.evaluate(`(() => {
+        const el = document.querySelector(${q(selector)})
+        const proto = el instanceof HTMLSelectElement ? HTMLSelectElement.prototype : HTMLInputElement.prototype
+        Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, ${q(value)})
+        el.dispatchEvent(new Event(el instanceof HTMLSelectElement ? 'change' : 'input', { bubbles: true }))
+      })()`)
+    const rows = (selector: string) => panel.evaluate<number>(`document.querySelectorAll(${q(selector)}).length`)
+    await setInput('[data-testid=filter]', 'chat')
+    await until('3 chat frames sent', async () => (await rows('[data-testid=frame-row][data-event=chat][data-direction=out]')) === 3)
+    await until(`${received} chat frames received`, async () => (await rows('[data-testid=frame-row][data-event=chat][data-direction=in]')) === received)
+    expect(await rows('[data-testid=frame-row]:not([data-event=chat])')).toBe(0)
+    await setInput('[data-testid=direction]', 'out')
+    await until('only sent frames', async () => (await rows('[data-testid=frame-row]')) === 3)
+    await setInput('[data-testid=direction]', 'all')
+    await setInput('[data-testid=filter]', '')
+
+    // The payload viewer shows a received chat's data.
+    await panel.evaluate(`[...document.querySelectorAll('[data-testid=frame-row][data-event=chat][data-direction=in]')].at(-1).click()`)
+    const payload = await until('the payload viewer', () => panel.evaluate<string>(`document.querySelector('[data-testid=payload] pre')?.textContent`))
+    expect(payload).toContain('bye ada')
+    // ...and a sent one's: the page's own text, as the client encoded it.
+    await panel.evaluate(`[...document.querySelectorAll('[data-testid=frame-row][data-event=chat][data-direction=out]')].at(-1).click()`)
+    await until('the sent payload', async () => (await panel.evaluate<string>(`document.querySelector('[data-testid=payload] pre')?.textContent ?? ''`)).includes('three'))
+
+    // The service worker is stopped (as Chrome does when idle): the panel and the page's relay
+    // reconnect, the next message shows up, and nothing is shown twice.
+    const worker = (await listTargets(port)).find((t) => t.type === 'service_worker' && t.url.includes(extensionId))
+    expect(worker).toBeDefined()
+    const closed = await fetch(`http://127.0.0.1:${port}/json/close/${worker!.id}`)
+    expect(closed.ok).toBe(true)
+    await until('the worker to stop', async () => !(await listTargets(port)).some((t) => t.id === worker!.id))
+    await until('the panel to lose its link', async () => (await dataset('[data-testid=relay-status]'))[0]?.link === 'false', 5_000).catch(() => {
+      logs.push('the panel reconnected before we looked') // fine: it is quick
+    })
+    await say(page, 'four')
+    await expect.poll(() => page.locator('[data-testid=message][data-status=delivered]').count(), { timeout: WAIT }).toBe(4)
+    const receivedAfter = await page.evaluate(() => (window as any).__chat.received().length as number)
+    await until('the counts after the worker restart', async () => {
+      const row = (await dataset('[data-testid=event-count][data-event=chat]'))[0]
+      return row && Number(row.sent) === 4 && Number(row.received) === receivedAfter
+    })
+    await setInput('[data-testid=filter]', 'chat')
+    expect(await rows('[data-testid=frame-row][data-event=chat][data-direction=out]')).toBe(4)
+    await setInput('[data-testid=filter]', '')
+    expect((await dataset('[data-testid=relay-status]'))[0]).toMatchObject({ link: 'true', content: 'true' })
+
+    const shoot = async (file: string) => {
+      await devtools.send('Emulation.setDeviceMetricsOverride', { width: 1280, height: 800, deviceScaleFactor: 1, mobile: false })
+      await sleep(300)
+      const shot = await devtools.send<{ data: string }>('Page.captureScreenshot', { format: 'png' })
+      writeFileSync(join(OUT, file), Buffer.from(shot.data, 'base64'))
+    }
+    await shoot('this-page.png')
+    if (process.env.UPDATE_DOCS_SCREENSHOT === '1') copyFileSync(join(OUT, 'this-page.png'), join(EXT_ROOT, 'docs', 'panel.png'))
+
+    // "Server": the token once, then the inspector tree lists this page's own session.
+    await panel.evaluate(`document.querySelector('[data-testid=view-server]').click()`)
+    await until('the token form', () => panel.evaluate<boolean>(`!!document.querySelector('[data-testid=token-input]')`))
+    await setInput('[data-testid=token-input]', TOKEN)
+    await panel.evaluate(`document.querySelector('[data-testid=token-save]').click()`)
+    await until('the page session in the Server view', () =>
+      panel.evaluate<boolean>(`(document.querySelector('[data-testid=server-view]')?.innerText ?? '').includes(${q(pageSid)})`),
+    )
+    const stored = await panel.evaluate<Record<string, string>>(`chrome.storage.local.get('inspectorTokens').then((r) => r.inspectorTokens)`)
+    expect(Object.values(stored)).toEqual([TOKEN])
+    await shoot('server.png')
+  }, 100_000)
+})
