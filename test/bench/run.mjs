@@ -330,12 +330,24 @@ function percentiles(values, ps) {
 
 // ---------------------------------------------------------------- measurements
 async function measureEcho(client) {
-  for (let i = 0; i < CFG.echoWarmup; i++) await client.ack('echo', { i, text: 'hello' })
+  return measureRoundTrips((i) => client.ack('echo', { i, text: 'hello' }))
+}
+
+/** The same round trips as a bare fetch POST to a node:http echo in the server process: HTTP's own cost. */
+async function measureHttpFloor(server) {
+  const url = `http://127.0.0.1:${server.port}/bench/echo`
+  const post = (i) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ i, text: 'hello' }) }).then((r) => r.text())
+  return measureRoundTrips(post)
+}
+
+async function measureRoundTrips(roundTrip) {
+  for (let i = 0; i < CFG.echoWarmup; i++) await roundTrip(i)
   const times = []
   const end = Date.now() + 120_000
   for (let i = 0; i < CFG.echo && Date.now() < end; i++) {
     const t = performance.now()
-    await client.ack('echo', { i, text: 'hello' })
+    await roundTrip(i)
     times.push(performance.now() - t)
   }
   const [p50, p90, p99] = percentiles(times, [50, 90, 99])
@@ -426,6 +438,10 @@ async function measureTraffic(peer, store, redis) {
       out.echo = await measureEcho(c)
       await closeClients([c])
       log(`${peer.id} ${store} echo p50 ${out.echo.p50.toFixed(3)} ms`)
+      if (peer.id === 'ss-sse' && store === 'memory') {
+        httpFloor = await measureHttpFloor(servers[0])
+        log(`http floor echo p50 ${httpFloor.p50.toFixed(3)} ms`)
+      }
     }
     if (PARTS.includes('fanout')) {
       const state = fanoutState(CFG.receivers)
@@ -612,6 +628,15 @@ function printCommandDetails(results) {
   if (lines.length) console.log(`Redis commands per broadcast, by command (inner commands of Lua scripts counted too):\n${lines.join('\n')}\n`)
 }
 
+function printHttpFloor(results) {
+  if (!httpFloor) return
+  const times = (echo) => (echo ? `${(echo.p50 / httpFloor.p50).toFixed(2)}x` : '—')
+  console.log(
+    `HTTP floor (echo): a bare fetch POST to a node:http echo in the same server process, same client process: ${f3(httpFloor.p50)} / ${f3(httpFloor.p90)} / ${f3(httpFloor.p99)} ms (p50 / p90 / p99). ` +
+      `Echo p50 against it: socket-serve SSE ${times(results.memory?.['ss-sse']?.echo)}, Socket.IO WebSocket ${times(results.memory?.['sio-ws']?.echo)}.\n`,
+  )
+}
+
 // ---------------------------------------------------------------- main
 const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown CPU'
 log(`${cpu} x${os.cpus().length}, Node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}${QUICK ? ' (BENCH_QUICK)' : ''}`)
@@ -620,6 +645,7 @@ const needRedis = STORES.some((s) => s !== 'memory')
 const redis = needRedis ? await startRedis() : undefined
 const results = {}
 const skipped = []
+let httpFloor // { p50, p90, p99 } of bare fetch POSTs, measured beside socket-serve's memory echo
 try {
   for (const store of STORES) {
     results[store] = {}
@@ -659,6 +685,7 @@ console.log(
 )
 printTable(results)
 printRatios(results)
+printHttpFloor(results)
 printCommandDetails(results)
 if (skipped.length) console.log(`Not measured: ${skipped.join(', ')}\n`)
 try {

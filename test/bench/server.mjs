@@ -49,6 +49,14 @@ async function control(req, res) {
       const rate = Number(url.searchParams.get('rate') ?? 0)
       return reply(200, await fanout(room, count, rate))
     }
+    if (url.pathname === '/bench/echo' && req.method === 'POST') {
+      // The HTTP floor: what one fetch POST costs with no library behind it.
+      const chunks = []
+      for await (const chunk of req) chunks.push(chunk)
+      const body = Buffer.concat(chunks)
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length })
+      return res.end(body)
+    }
     if (url.pathname === '/bench/exit' && req.method === 'POST') {
       reply(200, { ok: true })
       await shutdown()

@@ -30,7 +30,9 @@ export function isTransient(err: SocketServeError): boolean {
 export async function request(fetchImpl: FetchLike, url: string, init: RequestInit): Promise<Response> {
   let res: Response
   try {
-    res = await fetchImpl(url, init)
+    // Our POSTs are never redirected (followed, one would arrive as a GET); saying so also
+    // spares undici a copy of every request made in case it had to be sent again.
+    res = await fetchImpl(url, { redirect: 'error', ...init })
   } catch (err) {
     throw toSocketError(err)
   }

@@ -4,18 +4,25 @@
  * handler stays safe on edge runtimes.
  */
 
-import { attachBody, concatBytes } from '../transport/bytes.js'
+import { attachBody, responseText } from '../transport/beside.js'
+import { concatBytes } from '../transport/bytes.js'
 
-export interface NodeRequest extends AsyncIterable<unknown> {
+export interface NodeRequest {
   method?: string
   url?: string
   originalUrl?: string
   headers: Record<string, string | string[] | undefined>
+  /** name, value, name, value...: cheaper to read than `headers`, which Node builds on first use */
+  rawHeaders?: string[]
   body?: unknown
   readableEnded?: boolean
   complete?: boolean
   /** net.Socket or tls.TLSSocket (only `encrypted` is read) */
   socket?: unknown
+  on(event: 'data', fn: (chunk: unknown) => void): unknown
+  on(event: 'end', fn: () => void): unknown
+  on(event: 'error', fn: (err: unknown) => void): unknown
+  on(event: 'close', fn: () => void): unknown
 }
 
 export interface NodeResponse {
@@ -50,12 +57,7 @@ export function nodeMiddleware(fetch: (req: Request) => Promise<Response>): Node
 async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRequest, res: NodeResponse): Promise<void> {
   const method = req.method ?? 'GET'
   if (!METHODS.has(method)) return refuse(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed`)
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || name.startsWith(':')) continue
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v)
-    else headers.set(name, value)
-  }
+  const headers = requestHeaders(req)
   const host = headers.get('host') ?? 'localhost'
   const proto = (req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http'
   // Express strips the mount path from req.url; originalUrl keeps it. Routing is on the suffix either way.
@@ -63,7 +65,13 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
   if (!HOST.test(host) || !URL.canParse(url)) return refuse(res, 400, 'BAD_REQUEST', 'malformed Host header or URL')
 
   const hasBody = method !== 'GET' && method !== 'HEAD'
-  const body = hasBody ? await readBody(req, headers) : undefined
+  let body: Uint8Array | undefined
+  try {
+    body = hasBody ? await readBody(req, headers) : undefined
+  } catch {
+    // The client went away mid-body (or the socket failed): nobody to answer, nothing to run.
+    return refuse(res, 400, 'BAD_REQUEST', 'the request body did not arrive whole')
+  }
   // Only long-lived GETs (streams) need to hear that the client went away.
   let signal: AbortSignal | undefined
   if (!hasBody) {
@@ -88,7 +96,8 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
     res.end()
   } else if (!out['content-type']?.toString().startsWith('text/event-stream')) {
     // A whole answer: headers and body leave in one write.
-    const bytes = new Uint8Array(await response.arrayBuffer())
+    const text = responseText(response)
+    const bytes = text !== undefined ? encoder.encode(text) : new Uint8Array(await response.arrayBuffer())
     out['content-length'] = String(bytes.byteLength)
     res.writeHead(response.status, out)
     res.end(bytes)
@@ -121,6 +130,23 @@ async function pipe(reader: ReadableStreamDefaultReader<Uint8Array>, res: NodeRe
   }
 }
 
+function requestHeaders(req: NodeRequest): Headers {
+  const headers = new Headers()
+  const raw = req.rawHeaders
+  if (raw) {
+    for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 58 /* : */) headers.append(raw[i]!, raw[i + 1]!)
+    return headers
+  }
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || name.startsWith(':')) continue
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v)
+    else headers.set(name, value)
+  }
+  return headers
+}
+
+const encoder = new TextEncoder()
+
 /** A host name or address with an optional port: nothing a URL would read as credentials or a path. */
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
 
@@ -139,13 +165,20 @@ async function readBody(req: NodeRequest, headers: Headers): Promise<Uint8Array 
     const b = req.body
     if (b === undefined || b === null) return undefined
     if (b instanceof Uint8Array) return b
-    if (typeof b === 'string') return new TextEncoder().encode(b)
+    if (typeof b === 'string') return encoder.encode(b)
     // A parsed object: send it on as JSON.
     headers.set('content-type', 'application/json')
     headers.delete('content-length')
-    return new TextEncoder().encode(JSON.stringify(b))
+    return encoder.encode(JSON.stringify(b))
   }
+  // Events rather than for-await: Node's async iterator costs more than the read of a small body.
   const chunks: Uint8Array[] = []
-  for await (const chunk of req) chunks.push(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : (chunk as Uint8Array))
+  await new Promise<void>((resolve, reject) => {
+    req.on('data', (chunk) => chunks.push(typeof chunk === 'string' ? encoder.encode(chunk) : (chunk as Uint8Array)))
+    req.on('end', resolve)
+    req.on('error', reject)
+    // A client gone mid-body: after 'end' this is a no-op.
+    req.on('close', () => reject(new Error('the request closed before its body ended')))
+  })
   return chunks.length === 0 ? undefined : concatBytes(chunks)
 }

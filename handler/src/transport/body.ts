@@ -1,5 +1,6 @@
 import { SocketServeError } from '@socket-serve/client/protocol'
-import { concatBytes, takeBody } from './bytes.js'
+import { takeBody } from './beside.js'
+import { concatBytes } from './bytes.js'
 
 const ACCEPTED_TYPES = /^(application\/json|text\/plain)\s*(;|$)/i
 

@@ -11,19 +11,3 @@ export function concatBytes(chunks: Uint8Array[]): Uint8Array {
   }
   return all
 }
-
-/**
- * Body bytes an adapter already read, kept beside their Request: building a
- * Request from bytes costs a copy into a stream that readJson would read back.
- */
-const preread = new WeakMap<Request, Uint8Array>()
-
-export function attachBody(req: Request, body: Uint8Array): void {
-  preread.set(req, body)
-}
-
-export function takeBody(req: Request): Uint8Array | undefined {
-  const body = preread.get(req)
-  if (body) preread.delete(req)
-  return body
-}

@@ -1,17 +1,18 @@
 import { SocketServeError } from '@socket-serve/client/protocol'
 import { StoreUnavailableError } from '../store/errors.js'
+import { textResponse } from './beside.js'
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }
 
 export function jsonResponse(body: string, status = 200): Response {
-  return new Response(body, { status, headers: JSON_HEADERS })
+  return textResponse(body, { status, headers: JSON_HEADERS })
 }
 
 /** The one error shape: `{ "error": { "code", "message" } }` with the code's status. */
 export function errorResponse(err: SocketServeError): Response {
   const headers: Record<string, string> = { ...JSON_HEADERS }
   if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter)
-  return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers })
+  return textResponse(JSON.stringify(err.toJSON()), { status: err.status, headers })
 }
 
 /** Anything thrown while serving a request, as the error the client should see. */

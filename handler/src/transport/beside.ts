@@ -1,0 +1,32 @@
+/**
+ * Bodies kept beside their Request or Response objects. On Node, undici copies
+ * a body into a ReadableStream that the other side would read straight back;
+ * the Node adapter and the routes hand the bytes over directly instead. Other
+ * runtimes never look here: the Request and Response stay complete either way.
+ */
+
+const requestBodies = new WeakMap<Request, Uint8Array>()
+const responseTexts = new WeakMap<Response, string>()
+
+/** Body bytes an adapter already read, for a Request it built without a body. */
+export function attachBody(req: Request, body: Uint8Array): void {
+  requestBodies.set(req, body)
+}
+
+export function takeBody(req: Request): Uint8Array | undefined {
+  const body = requestBodies.get(req)
+  if (body) requestBodies.delete(req)
+  return body
+}
+
+/** A Response whose whole body is `text`, which an adapter can read without its stream. */
+export function textResponse(text: string, init: ResponseInit): Response {
+  const res = new Response(text, init)
+  responseTexts.set(res, text)
+  return res
+}
+
+/** The body of a textResponse (headers may have changed since; the body cannot). */
+export function responseText(res: Response): string | undefined {
+  return responseTexts.get(res)
+}
