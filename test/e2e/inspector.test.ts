@@ -103,4 +103,59 @@ describe('inspector dashboard on the live demo', () => {
     expect(await admin.getByTestId('ssi-sessions-grid').innerText()).toContain(aliceId.slice(0, 8))
     await admin.screenshot({ path: join(OUT, 'sessions.png') })
   }, 120_000)
+
+  it('lists 10,000 sessions with a bounded number of rows in the page, searchable and scrollable to the end', async () => {
+    const SESSIONS = 10_000
+    // A server of its own, on the memory store with the default ping: sessions that never open a
+    // stream live for pingInterval + pingTimeout, long enough for all 10,000 to be listed at once.
+    const big = await startChatServer({})
+    try {
+      const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } })
+      contexts.push(context)
+      const page = await context.newPage()
+      page.on('pageerror', (e) => logs.push(`[10k admin pageerror] ${e.message}`))
+      await page.goto(big.url + '/admin')
+      await page.getByTestId('ssi-root').waitFor({ timeout: LONG })
+
+      // Real sessions through the connect route, 50 at a time.
+      const created: string[] = []
+      let next = 0
+      await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          while (next < SESSIONS) {
+            next++
+            const res = await fetch(`${big.url}/api/socket/connect`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' })
+            expect(res.status).toBe(200)
+            created.push(((await res.json()) as { sid: string }).sid)
+          }
+        }),
+      )
+      expect(new Set(created).size).toBe(SESSIONS)
+
+      await page.getByTestId('ssi-tab-sessions').click()
+      const grid = page.getByTestId('ssi-sessions-grid')
+      const rows = page.getByTestId('ssi-session-row')
+      await expect.poll(() => grid.getAttribute('aria-rowcount'), { timeout: LONG }).toBe(String(SESSIONS))
+      // Virtualised: only the rows in view (and a few beyond) exist in the page.
+      expect(await rows.count()).toBeGreaterThan(5)
+      expect(await rows.count()).toBeLessThan(100)
+
+      // Scrolled to the end: the last row is rendered, the first is gone, still few rows.
+      await grid.locator('.ssi-grid-body').evaluate((el) => (el.scrollTop = el.scrollHeight))
+      const lastIndex = () => rows.evaluateAll((els) => Math.max(...els.map((r) => Number(r.getAttribute('aria-rowindex')))))
+      await expect.poll(lastIndex, { timeout: LONG }).toBe(SESSIONS)
+      expect(await page.locator('[data-testid=ssi-session-row][aria-rowindex="1"]').count()).toBe(0)
+      expect(await rows.count()).toBeLessThan(100)
+      await page.screenshot({ path: join(OUT, 'sessions-10000.png') })
+
+      // Search finds one session among them.
+      const wanted = created[SESSIONS - 1]!
+      await page.getByTestId('ssi-session-search').fill(wanted)
+      await expect.poll(() => rows.count(), { timeout: LONG }).toBe(1)
+      expect(await rows.innerText()).toContain(wanted.slice(0, 8))
+      await expect.poll(() => page.getByTestId('ssi-session-count').innerText(), { timeout: LONG }).toMatch(/^1 of \S+ sessions/)
+    } finally {
+      await big.stop()
+    }
+  }, 120_000)
 })
