@@ -32,21 +32,25 @@ export class SseParser {
       if (chunk.charCodeAt(0) === 10) start = 1
       this.skipLF = false
     }
-    for (let i = start; i < chunk.length; i++) {
-      const c = chunk.charCodeAt(i)
-      if (c !== 10 && c !== 13) continue
-      let line = chunk.slice(start, i)
+    // Line ends found with indexOf (native) rather than a per-character loop: frames are long lines.
+    let lf = chunk.indexOf('\n', start)
+    let cr = chunk.indexOf('\r', start)
+    while (lf !== -1 || cr !== -1) {
+      const end = cr === -1 || (lf !== -1 && lf < cr) ? lf : cr
+      let line = chunk.slice(start, end)
       if (this.partial.length > 0) {
         this.partial.push(line)
         line = this.partial.join('')
         this.partial = []
       }
-      if (c === 13) {
-        if (i + 1 < chunk.length) {
-          if (chunk.charCodeAt(i + 1) === 10) i++
+      start = end + 1
+      if (end === cr) {
+        if (start < chunk.length) {
+          if (chunk.charCodeAt(start) === 10) start++
         } else this.skipLF = true
       }
-      start = i + 1
+      if (lf !== -1 && lf < start) lf = chunk.indexOf('\n', start)
+      if (cr !== -1 && cr < start) cr = chunk.indexOf('\r', start)
       this.line(line)
     }
     if (start < chunk.length) this.partial.push(chunk.slice(start))
