@@ -47,7 +47,7 @@ export function serve<
   Object.assign(io, {
     fetch,
     handlers: { GET: fetch, POST: fetch, OPTIONS: fetch },
-    middleware: () => nodeMiddleware(fetch),
+    middleware: () => nodeMiddleware(fetch, core.opts.maxPayload),
     onConnect: core.onConnect.bind(core),
     onMessage: core.onMessage.bind(core),
     onDisconnect: core.onDisconnect.bind(core),

@@ -68,6 +68,32 @@ describe('bad input', () => {
     expect([status2, json2.error?.code]).toEqual([413, 'PAYLOAD_TOO_LARGE'])
   })
 
+  it('a huge streamed body is refused with 413 after the limit, not after buffering it all', async () => {
+    const CHUNK = 64 * 1024
+    const CHUNKS = 2_000 // 125 MiB, if the server read it all
+    let pulled = 0
+    let answered = false
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (answered || pulled === CHUNKS) return c.close()
+        pulled++
+        c.enqueue(new Uint8Array(CHUNK).fill(0x20))
+      },
+    })
+    const res = await fetch(`${server.url}/message`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...auth() },
+      duplex: 'half',
+    } as RequestInit)
+    answered = true
+    const pulledWhenAnswered = pulled
+    expect(res.status).toBe(413)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE')
+    // The limit is 10,000 bytes: the answer came while the client was still sending.
+    expect(pulledWhenAnswered).toBeLessThan(CHUNKS / 2)
+  })
+
   it('wrong content type → 415', async () => {
     const [status, json] = await post('/message', '<xml/>', { 'content-type': 'application/xml' })
     expect([status, json.error?.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE'])

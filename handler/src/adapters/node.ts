@@ -40,9 +40,13 @@ export interface NodeResponse {
 
 export type NodeMiddleware = (req: NodeRequest, res: NodeResponse, next?: (err?: unknown) => void) => void
 
-export function nodeMiddleware(fetch: (req: Request) => Promise<Response>): NodeMiddleware {
+/**
+ * `maxBody`: bytes read from a request body at the most (the handler's maxPayload). A larger body
+ * is not buffered: the handler sees more than its limit and answers 413 as on any runtime.
+ */
+export function nodeMiddleware(fetch: (req: Request) => Promise<Response>, maxBody = Infinity): NodeMiddleware {
   return (req, res) => {
-    serveNode(fetch, req, res).catch((err) => {
+    serveNode(fetch, req, res, maxBody).catch((err) => {
       console.error('[socket-serve] node adapter failed:', err)
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json' })
@@ -54,7 +58,7 @@ export function nodeMiddleware(fetch: (req: Request) => Promise<Response>): Node
   }
 }
 
-async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRequest, res: NodeResponse): Promise<void> {
+async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRequest, res: NodeResponse, maxBody: number): Promise<void> {
   const method = req.method ?? 'GET'
   if (!METHODS.has(method)) return refuse(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed`)
   const headers = requestHeaders(req)
@@ -67,7 +71,7 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
   const hasBody = method !== 'GET' && method !== 'HEAD'
   let body: Uint8Array | undefined
   try {
-    body = hasBody ? await readBody(req, headers) : undefined
+    body = hasBody ? await readBody(req, headers, maxBody) : undefined
   } catch {
     // The client went away mid-body (or the socket failed): nobody to answer, nothing to run.
     return refuse(res, 400, 'BAD_REQUEST', 'the request body did not arrive whole')
@@ -158,8 +162,12 @@ function refuse(res: NodeResponse, status: number, code: string, message: string
   res.end(JSON.stringify({ error: { code, message } }))
 }
 
-/** The raw body, or what a body parser (express.json(), express.text()...) already consumed. */
-async function readBody(req: NodeRequest, headers: Headers): Promise<Uint8Array | undefined> {
+/**
+ * The raw body, or what a body parser (express.json(), express.text()...) already consumed. Reading
+ * stops past `max` bytes: what was read (more than `max`) is enough for the handler to refuse it,
+ * and Node discards the rest of an unread body once the response ends.
+ */
+async function readBody(req: NodeRequest, headers: Headers, max: number): Promise<Uint8Array | undefined> {
   const consumed = req.readableEnded || (req.complete && req.body !== undefined)
   if (consumed) {
     const b = req.body
@@ -171,10 +179,19 @@ async function readBody(req: NodeRequest, headers: Headers): Promise<Uint8Array 
     headers.delete('content-length')
     return encoder.encode(JSON.stringify(b))
   }
+  // Declared too large: the handler refuses it from the header alone.
+  if (Number(headers.get('content-length') ?? NaN) > max) return undefined
   // Events rather than for-await: Node's async iterator costs more than the read of a small body.
   const chunks: Uint8Array[] = []
+  let size = 0
   await new Promise<void>((resolve, reject) => {
-    req.on('data', (chunk) => chunks.push(typeof chunk === 'string' ? encoder.encode(chunk) : (chunk as Uint8Array)))
+    req.on('data', (chunk) => {
+      if (size > max) return
+      const bytes = typeof chunk === 'string' ? encoder.encode(chunk) : (chunk as Uint8Array)
+      chunks.push(bytes)
+      size += bytes.byteLength
+      if (size > max) resolve()
+    })
     req.on('end', resolve)
     req.on('error', reject)
     // A client gone mid-body: after 'end' this is a no-op.

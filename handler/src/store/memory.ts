@@ -301,8 +301,10 @@ function addTo<T>(map: Map<string, Set<T>>, key: string, value: T): () => void {
   }
 }
 
-/** Records are copied in and out, as a networked store would serialise them. */
-/** A copy through JSON: what the Redis store keeps too, so both stores hand back the same values. */
+/**
+ * Records are copied in and out, as a networked store would serialise them: through JSON, which is
+ * what the Redis store keeps, so both stores hand back the same values.
+ */
 function clone<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T)
 }
