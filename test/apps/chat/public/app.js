@@ -31,6 +31,7 @@ const state = {
   messages: new Map(), // room -> [{ id, clientId, from, fromId, text, at, mine, status }]
   received: [], // every 'chat' event as it arrived, unfiltered (tests count these)
   attempt: 0,
+  joinsPending: 0, // joins sent (or queued) whose ack has not come back
   lastId: undefined, // the session id we had last (socket.id is undefined while disconnected)
   statusLog: [], // every status the pill showed, in order (tests read it)
 }
@@ -68,9 +69,9 @@ socket.on('connect', () => {
   state.attempt = 0
   setStatus('connected', 'connected', socket.recovered === false ? 'new session' : 'session kept')
   showFooter()
-  // Rejoin on every connect: a reconnect keeps the session (and its room), but a brand-new
-  // session after expiry has none.
-  if (state.room) join(state.room, state.name)
+  // A reconnect that kept the session kept its room too; a brand-new session (after expiry) has
+  // none, so join again, unless a join is still queued: the client sends that one on this session.
+  if (state.room && socket.recovered === false && state.joinsPending === 0) join(state.room, state.name)
 })
 socket.on('disconnect', (reason) => {
   const final = reason === 'io client disconnect' || reason === 'io server disconnect'
@@ -97,7 +98,9 @@ function join(room, name) {
   state.room = room
   state.name = name
   renderRoom()
+  state.joinsPending++
   socket.emit('join', { room, name }, (reply) => {
+    state.joinsPending--
     const error = ackError(reply)
     if (error) return showJoinError(error)
     showJoinError('')
