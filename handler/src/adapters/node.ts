@@ -4,7 +4,7 @@
  * handler stays safe on edge runtimes.
  */
 
-import { attachBody, responseText } from '../transport/beside.js'
+import { attachBody, offerSink, responseSource, responseText, type DirectSink } from '../transport/beside.js'
 import { concatBytes } from '../transport/bytes.js'
 
 export interface NodeRequest {
@@ -36,6 +36,10 @@ export interface NodeResponse {
   once(event: 'drain' | 'close', fn: () => void): unknown
   on(event: 'close', fn: () => void): unknown
   flushHeaders?: () => void
+  cork?: () => void
+  uncork?: () => void
+  writableLength?: number
+  destroyed?: boolean
 }
 
 export type NodeMiddleware = (req: NodeRequest, res: NodeResponse, next?: (err?: unknown) => void) => void
@@ -86,6 +90,7 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
   // The body bytes ride beside the Request rather than in it: undici would copy them into a stream.
   const request = new Request(url, { method, headers, signal })
   if (body) attachBody(request, body)
+  offerSink(request)
 
   const response = await fetch(request)
   const out: Record<string, string | string[]> = {}
@@ -95,7 +100,16 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
   const cookies = response.headers.getSetCookie?.() ?? []
   if (cookies.length) out['set-cookie'] = cookies
 
-  if (!response.body) {
+  const source = responseSource(response)
+  if (source) {
+    // A stream that writes straight into res. On close it is told directly: the Request's own
+    // signal follows ours only as long as undici keeps its internal controller alive.
+    res.writeHead(response.status, out)
+    res.flushHeaders?.()
+    res.on('close', () => source.cancel())
+    source.attach(directSink(res))
+    if (res.destroyed) source.cancel() // closed before we listened
+  } else if (!response.body) {
     res.writeHead(response.status, out)
     res.end()
   } else if (!out['content-type']?.toString().startsWith('text/event-stream')) {
@@ -110,6 +124,26 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
     res.flushHeaders?.()
     // Not awaited: an open stream keeps only its reader and res alive, not this request.
     void pipe(response.body.getReader(), res)
+  }
+}
+
+/**
+ * Writes a stream's chunks as they come. Corking around the write makes Node send the chunk (with
+ * its chunked-encoding frame) in one syscall now, rather than on the next tick: a broadcast to many
+ * streams then reaches the first client without waiting for the writes to all the others.
+ */
+function directSink(res: NodeResponse): DirectSink {
+  return {
+    write(chunk) {
+      if (res.writableEnded) return
+      res.cork?.()
+      res.write(chunk)
+      res.uncork?.()
+    },
+    backlog: () => res.writableLength ?? 0,
+    end() {
+      if (!res.writableEnded) res.end()
+    },
   }
 }
 

@@ -30,3 +30,45 @@ export function textResponse(text: string, init: ResponseInit): Response {
 export function responseText(res: Response): string | undefined {
   return responseTexts.get(res)
 }
+
+/**
+ * Where a streaming source can write its chunks directly, when the runtime adapter offers one.
+ * On Node a chunk then reaches the socket at once, without a hop through a ReadableStream
+ * (an enqueue, a read and their promises per chunk per client).
+ */
+export interface DirectSink {
+  write(chunk: Uint8Array): void
+  /** bytes written but not yet handed to the network */
+  backlog(): number
+  end(): void
+}
+
+/** A streaming body that starts writing once it has a sink. */
+export interface DirectSource {
+  attach(sink: DirectSink): void
+  /** the client went away */
+  cancel(): void
+}
+
+const sinkOffers = new WeakSet<Request>()
+const responseSources = new WeakMap<Response, DirectSource>()
+
+/** An adapter that will look for a DirectSource on the Response marks its Request. */
+export function offerSink(req: Request): void {
+  sinkOffers.add(req)
+}
+
+export function sinkOffered(req: Request): boolean {
+  return sinkOffers.has(req)
+}
+
+/** A streaming Response without a ReadableStream: only for a Request whose adapter offered a sink. */
+export function sourceResponse(source: DirectSource, init: ResponseInit): Response {
+  const res = new Response(null, init)
+  responseSources.set(res, source)
+  return res
+}
+
+export function responseSource(res: Response): DirectSource | undefined {
+  return responseSources.get(res)
+}

@@ -2,6 +2,7 @@ import { BROADCAST_ROOM, DIRECT_KEY, encodeCursor, roomKey, type Cursor } from '
 import { isControlEntry, parseControlEntry } from '../core/frames.js'
 import type { ServerCore } from '../core/server.js'
 import type { LogEntry, SessionRecord } from '../store/types.js'
+import type { DirectSink, DirectSource } from './beside.js'
 import { concatBytes } from './bytes.js'
 
 /** One log this stream reads: its position and whether a store read is under way. */
@@ -46,9 +47,10 @@ function frameBytes(idPrefix: string, entry: LogEntry): Uint8Array {
  * One open SSE or long-poll response. It reads the session's direct log, its
  * rooms' logs and the broadcast log from the client's cursor, then follows new
  * entries as the Hub hands them over. Frames ready in the same tick are written
- * as one chunk. A poll ends after its first write of messages.
+ * as one chunk. A poll ends after its first write of messages. It writes to the
+ * ReadableStream of stream(), or straight into a sink that a runtime adapter attached.
  */
-export class Receiver {
+export class Receiver implements DirectSource {
   readonly sid: string
   private keys = new Map<string, KeyState>()
   private out: (string | Uint8Array)[] = []
@@ -61,6 +63,7 @@ export class Receiver {
   private saveTimer?: ReturnType<typeof setTimeout>
   private recovered = true
   private controller!: ReadableStreamDefaultController<Uint8Array>
+  private sink?: DirectSink
   private deadline?: ReturnType<typeof setTimeout>
 
   constructor(
@@ -87,6 +90,18 @@ export class Receiver {
       },
       new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
     )
+  }
+
+  /** In place of stream(): writes go straight into the adapter's sink. */
+  attach(sink: DirectSink): void {
+    this.sink = sink
+    // The client may have gone between the request and now.
+    if (this.closed) sink.end()
+    else void this.open()
+  }
+
+  cancel(): void {
+    this.close()
   }
 
   /** The Hub hands over an entry appended to one of our logs (null: re-read, some may be missed). */
@@ -120,6 +135,10 @@ export class Receiver {
     this.server.hub.remove(this)
     for (const key of this.keys.keys()) this.server.hub.unwatch(key, this)
     this.keys.clear()
+    if (this.sink) {
+      this.sink.end()
+      return
+    }
     try {
       this.controller?.close()
     } catch {
@@ -265,18 +284,27 @@ export class Receiver {
     if (this.closed || this.out.length === 0) return
     const parts = this.out.map((p) => (typeof p === 'string' ? encoder.encode(p) : p))
     this.out.length = 0
-    try {
-      this.controller.enqueue(concatBytes(parts))
-    } catch {
-      this.close()
-      return
+    const bytes = concatBytes(parts)
+    if (this.sink) {
+      this.sink.write(bytes)
+    } else {
+      try {
+        this.controller.enqueue(bytes)
+      } catch {
+        this.close()
+        return
+      }
     }
     if (this.framesQueued > 0) {
       this.server.observer.delivered(this.framesQueued)
       this.framesQueued = 0
     }
     if (this.mode === 'poll' && this.wroteMessage) this.close()
-    else if ((this.controller.desiredSize ?? 0) < -MAX_QUEUED_BYTES) this.close()
+    else if (this.backlog() > MAX_QUEUED_BYTES) this.close()
+  }
+
+  private backlog(): number {
+    return this.sink ? this.sink.backlog() : -(this.controller.desiredSize ?? 0)
   }
 
   /** With an inspector configured, queued counts should be right within a second. */

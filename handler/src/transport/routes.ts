@@ -13,6 +13,7 @@ import {
 import { safeEqual, streamToken } from '../core/ids.js'
 import type { ServerCore } from '../core/server.js'
 import type { SessionRecord } from '../store/types.js'
+import { sinkOffered, sourceResponse } from './beside.js'
 import { isObject, readJson } from './body.js'
 import { checkOrigin, corsHeaders, forbiddenOrigin, preflight } from './cors.js'
 import { errorResponse, jsonResponse, toServeError } from './http-errors.js'
@@ -215,13 +216,14 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
     const cursor = decodeCursor(c.req.header(CURSOR_HEADER))
     const wait = c.req.query('wait') !== '0'
     const receiver = new Receiver(server, record, cursor, mode, wait, c.req.raw.signal)
-    return new Response(receiver.stream(), {
+    const init = {
       headers: {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
         'x-accel-buffering': 'no',
       },
-    })
+    }
+    return sinkOffered(c.req.raw) ? sourceResponse(receiver, init) : new Response(receiver.stream(), init)
   }
 
   return app
