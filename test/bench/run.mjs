@@ -368,6 +368,9 @@ function fanoutState(receivers) {
       const seen = Array.from({ length: receivers }, () => new Uint8Array(count))
       const maxSeen = new Int32Array(receivers).fill(-1)
       const latencies = new Float64Array(expected)
+      // per message: when its first and its last receiver got it (server-side vs client-side cost)
+      const firstAt = new Float64Array(count).fill(Infinity)
+      const lastAt = new Float64Array(count).fill(-Infinity)
       let unique = 0
       let duplicated = 0
       let reordered = 0
@@ -384,7 +387,10 @@ function fanoutState(receivers) {
           if (n < maxSeen[r]) reordered++
           else maxSeen[r] = n
           // the stamp is the sender's clock: bring it to ours
-          latencies[unique++] = at - (t - sender.offset)
+          const latency = at - (t - sender.offset)
+          latencies[unique++] = latency
+          if (latency < firstAt[n]) firstAt[n] = latency
+          if (latency > lastAt[n]) lastAt[n] = latency
           last = at
         },
       }
@@ -402,10 +408,14 @@ function fanoutState(receivers) {
       }
       run = undefined
       const [p50, p99] = percentiles(latencies.subarray(0, unique), [50, 99])
+      const [firstP50] = percentiles(firstAt.filter(Number.isFinite), [50])
+      const [lastP50] = percentiles(lastAt.filter(Number.isFinite), [50])
       return {
         n: unique,
         p50,
         p99,
+        firstP50,
+        lastP50,
         perSecond: unique / (((last || now()) - start) / 1000),
         lost: expected - unique,
         duplicated,
@@ -628,6 +638,22 @@ function printCommandDetails(results) {
   if (lines.length) console.log(`Redis commands per broadcast, by command (inner commands of Lua scripts counted too):\n${lines.join('\n')}\n`)
 }
 
+/** Where paced latency goes: how soon a message reaches its first receiver, and how long until its last. */
+function printPacedSpread(results) {
+  const lines = []
+  for (const store of STORES) {
+    for (const peer of PEERS) {
+      const paced = results[store]?.[peer.id]?.paced
+      if (paced?.firstP50 !== undefined) lines.push(`- ${peer.label} (${STORE_LABEL[store]}): first ${f3(paced.firstP50)} ms, last ${f3(paced.lastP50)} ms`)
+    }
+  }
+  if (lines.length) {
+    console.log(
+      `Paced fan-out, per message, p50 over messages of the latency of its first and of its last receiver (all receivers share the bench process: the spread is the server writing and this process reading every stream, one after another):\n${lines.join('\n')}\n`,
+    )
+  }
+}
+
 function printHttpFloor(results) {
   if (!httpFloor) return
   const times = (echo) => (echo ? `${(echo.p50 / httpFloor.p50).toFixed(2)}x` : '—')
@@ -686,6 +712,7 @@ console.log(
 printTable(results)
 printRatios(results)
 printHttpFloor(results)
+printPacedSpread(results)
 printCommandDetails(results)
 if (skipped.length) console.log(`Not measured: ${skipped.join(', ')}\n`)
 try {
