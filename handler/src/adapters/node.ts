@@ -106,9 +106,9 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
     // signal follows ours only as long as undici keeps its internal controller alive.
     res.writeHead(response.status, out)
     res.flushHeaders?.()
-    res.on('close', () => source.cancel())
+    res.on('close', () => source.close())
     source.attach(directSink(res))
-    if (res.destroyed) source.cancel() // closed before we listened
+    if (res.destroyed) source.close() // closed before we listened
   } else if (!response.body) {
     res.writeHead(response.status, out)
     res.end()

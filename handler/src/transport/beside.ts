@@ -46,8 +46,8 @@ export interface DirectSink {
 /** A streaming body that starts writing once it has a sink. */
 export interface DirectSource {
   attach(sink: DirectSink): void
-  /** the client went away */
-  cancel(): void
+  /** the client went away (safe to call more than once) */
+  close(): void
 }
 
 const sinkOffers = new WeakSet<Request>()

@@ -100,10 +100,6 @@ export class Receiver implements DirectSource {
     else void this.open()
   }
 
-  cancel(): void {
-    this.close()
-  }
-
   /** The Hub hands over an entry appended to one of our logs (null: re-read, some may be missed). */
   onEntry(storeKey: string, entry: LogEntry | null): void {
     const k = this.keys.get(storeKey)
