@@ -24,6 +24,11 @@ export const ERROR_STATUS = {
   ACK_TIMEOUT: 408,
   CONNECTION_FAILED: 0,
   DISCONNECTED: 0,
+  /**
+   * the session ended (beyond its recovery window) while this message was on its way:
+   * whether it ran is unknown, and it is not sent again under a new session
+   */
+  SESSION_LOST: 0,
 } as const
 
 export type ErrorCode = keyof typeof ERROR_STATUS

@@ -70,10 +70,37 @@ export interface OpenFrame {
 
 export interface DisconnectFrame {
   c: 'disconnect'
+  /** a DisconnectFrameReason; only `io server disconnect` means the client must not come back */
   reason: string
 }
 
-export type ServerFrame = MessageFrame | OpenFrame | DisconnectFrame
+/**
+ * Why the server ended a session, as the `disconnect` frame says it. Only a kick
+ * (`io server disconnect`: socket.disconnect() or an admin action) stops the client;
+ * any other ending (the sweep took the client for gone, the session ended while the
+ * client was away) makes it reconnect, as a lost transport does.
+ */
+export const DisconnectFrameReason = {
+  Kick: 'io server disconnect',
+  ClientDisconnect: 'io client disconnect',
+  PingTimeout: 'ping timeout',
+} as const
+
+/** True when a `disconnect` frame with this reason means "do not reconnect". */
+export const isKick = (reason: string): boolean => reason === DisconnectFrameReason.Kick
+
+/**
+ * Sent on an open stream when it finds entries it should have delivered are gone
+ * (trimmed past the replay window, or a log that restarted): the client sets
+ * `recovered = false` and tells the application.
+ */
+export interface GapFrame {
+  c: 'gap'
+  /** the client log keys (`d`, `r:<room>`) that lost entries */
+  keys: string[]
+}
+
+export type ServerFrame = MessageFrame | OpenFrame | DisconnectFrame | GapFrame
 
 /** Client -> server message batch (`POST {base}/message`). */
 export interface OutgoingMessage {
@@ -97,6 +124,12 @@ export interface AckResult {
 
 export interface MessageBatchReply {
   acks: AckResult[]
+  /**
+   * Present when the server ran only the first part of the batch (the session's
+   * rate limit admits no more now): messages with id >= `from` did not run and
+   * must be sent again, same ids, after `retryAfter` seconds.
+   */
+  deferred?: { from: number; retryAfter: number }
 }
 
 /** Client -> server acks of server emitWithAck (`POST {base}/ack`). */
@@ -119,4 +152,9 @@ export interface ConnectReply {
   maxPayload: number
   transports: Transport[]
   protocol: number
+  /** most messages one POST {base}/message may carry (the client splits larger bursts) */
+  maxBatch?: number
 }
+
+/** Messages per POST when the server does not say. */
+export const DEFAULT_MAX_BATCH = 1000
