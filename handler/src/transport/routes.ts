@@ -95,6 +95,7 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono<{ Bindings
       maxPayload: opts.maxPayload,
       transports: opts.transports,
       protocol: PROTOCOL_VERSION,
+      maxBatch: MAX_BATCH,
     }
     return jsonResponse(JSON.stringify(reply))
   })
