@@ -105,7 +105,7 @@ function ephemeralWarning(store: Store): () => void {
     console.error(
       `[socket-serve] ${platform} runs many short-lived instances, but serve() has no store: the in-memory ` +
         'store keeps sessions and messages in one instance, so they WILL be lost between requests. ' +
-        'Pass redisUrl (or set REDIS_URL) or store: upstashStore({ url, token }).',
+        'Pass redisUrl (or set REDIS_URL).',
     )
   }
 }
