@@ -104,7 +104,8 @@ export function createRoutes(server: ServerCore<any, any, any>, pluginRoutes: ((
 
   app.post('/message', async (c) => {
     const { sid, token } = credentials(c)
-    const messages = parseMessages(await readJson(c.req.raw, opts.maxPayload))
+    const body = await readJson(c.req.raw, opts.maxPayload)
+    const messages = parseMessages(body)
     const reply = await receiveMessages(
       {
         sessions: store,
@@ -115,6 +116,7 @@ export function createRoutes(server: ServerCore<any, any, any>, pluginRoutes: ((
       sid,
       token,
       messages,
+      answeredUpTo(body),
     )
     return jsonResponse(reply)
   })
@@ -239,6 +241,14 @@ async function authenticate(
   }
   if (user === false || user === null) throw new SocketServeError('FORBIDDEN', 'connection refused')
   return user
+}
+
+/** `answered`: the client has had every message up to this id answered (absent: one POST at a time). */
+function answeredUpTo(body: unknown): number | undefined {
+  const n = isObject(body) ? body.answered : undefined
+  if (n === undefined) return undefined
+  if (!Number.isSafeInteger(n) || (n as number) < 0) throw new SocketServeError('BAD_REQUEST', 'answered must be a non-negative integer')
+  return n as number
 }
 
 function parseMessages(body: unknown): IncomingMessage[] {
