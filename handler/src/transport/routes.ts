@@ -175,11 +175,11 @@ export function createRoutes(server: ServerCore<any, any, any>, pluginRoutes: ((
       const record = sid.length <= 64 ? await store.getSession(sid) : null
       if (!record) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
       if (!safeEqual(await streamToken(record.token), scoped)) throw new SocketServeError('UNAUTHORIZED', 'wrong session token')
-      return server.revive(record)
+      return server.revive(record, true)
     }
     const { sid, token } = credentials(c)
     // A session ended for being idle comes back when its client does, within the recovery window.
-    return server.revive(check(await store.getSession(sid), token))
+    return server.revive(check(await store.getSession(sid), token), streamRoute)
   }
 
   /** The session id and token headers every request for a session carries. */
