@@ -3,7 +3,7 @@ import type { MessageClaim } from '../store/claim-model.js'
 import { StoreUnavailableError } from '../store/errors.js'
 import type { ClaimLimits, FinishedMessage, SessionRecord, Sessions } from '../store/types.js'
 import type { HandlerOutcome, RunnableMessage } from './dispatch.js'
-import { randomId } from './ids.js'
+import { randomId } from '../ids.js'
 
 /** A client message as POST {base}/message carries it. */
 export interface IncomingMessage {

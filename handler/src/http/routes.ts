@@ -11,7 +11,7 @@ import {
   type ConnectReply,
   type Transport,
 } from '@socket-serve/client/protocol'
-import { safeEqual, streamToken } from '../core/ids.js'
+import { safeEqual, streamToken } from '../ids.js'
 import type { ServerCore } from '../core/server.js'
 import type { SessionRecord } from '../store/types.js'
 import { sinkOffered, sourceResponse } from './beside.js'
@@ -19,7 +19,7 @@ import { isObject, readJson } from './body.js'
 import { checkOrigin, corsHeaders, forbiddenOrigin, preflight } from './cors.js'
 import { errorResponse, jsonResponse, toServeError } from './http-errors.js'
 import type { WaitUntil } from './background.js'
-import { Receiver, type StreamMode } from './receiver.js'
+import { Receiver, type StreamMode } from '../delivery/receiver.js'
 
 const ROUTES = new Set(['/connect', '/message', '/ack', '/disconnect', '/sse', '/poll', '/_sweep'])
 export const MAX_BATCH = 1000
