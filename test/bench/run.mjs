@@ -269,7 +269,7 @@ async function openClient(peer, server, onTick) {
   if (peer.lib === 'socket.io') {
     socket = sioConnect(server.url, { transports: [peer.transport], forceNew: true, reconnection: false, timeout: 20_000 })
   } else {
-    socket = ssConnect(server.url, { transports: [peer.transport], reconnection: false, timeout: 20_000 })
+    socket = ssConnect(server.url, { transports: [peer.transport], reconnection: false, timeout: 20_000, fetch: countingFetch })
   }
   await new Promise((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`${peer.id}: no connect in 20 s`)), 20_000)
@@ -290,6 +290,23 @@ async function openClient(peer, server, onTick) {
         : (event, data) => socket.emitWithAck(event, data, { timeout: 10_000 }),
     close: () => socket.disconnect(),
   }
+}
+
+/** Bytes of every socket-serve stream/poll response body read by this process, for bytes per frame. */
+let streamBytes = 0
+function countingFetch(input, init) {
+  return fetch(input, init).then((res) => {
+    if (init?.method !== 'GET' || !res.body) return res
+    const counted = res.body.pipeThrough(
+      new TransformStream({
+        transform(chunk, ctl) {
+          streamBytes += chunk.byteLength
+          ctl.enqueue(chunk)
+        },
+      }),
+    )
+    return new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers })
+  })
 }
 
 /** Opens `n` clients, `concurrency` at a time. */
@@ -395,6 +412,7 @@ function fanoutState(receivers) {
         },
       }
       const start = now()
+      const bytesBefore = streamBytes
       const sent = await control(sender.port, 'POST', `/bench/fanout?room=${room}&count=${count}&rate=${rate}`)
       let progressAt = Date.now()
       let lastUnique = -1
@@ -417,6 +435,8 @@ function fanoutState(receivers) {
         firstP50,
         lastP50,
         perSecond: unique / (((last || now()) - start) / 1000),
+        // socket-serve only: response bytes (frames, heartbeats, poll heads excluded) per delivered message
+        bytesPerFrame: streamBytes > bytesBefore ? (streamBytes - bytesBefore) / unique : undefined,
         lost: expected - unique,
         duplicated,
         reordered,
@@ -461,7 +481,7 @@ async function measureTraffic(peer, store, redis) {
       await state.run(servers[0], servers, CFG.fanoutWarmup, 0) // warm-up, discarded
       await sleep(200)
       out.unpaced = await state.run(servers[0], servers, CFG.fanout, 0)
-      log(`${peer.id} ${store} fan-out unpaced ${Math.round(out.unpaced.perSecond)}/s lost ${out.unpaced.lost}`)
+      log(`${peer.id} ${store} fan-out unpaced ${Math.round(out.unpaced.perSecond)}/s lost ${out.unpaced.lost}${out.unpaced.bytesPerFrame ? `, ${out.unpaced.bytesPerFrame.toFixed(1)} bytes/frame` : ''}`)
       await sleep(200)
       out.paced = await state.run(servers[0], servers, CFG.fanout, CFG.rate)
       log(`${peer.id} ${store} fan-out paced p50 ${out.paced.p50.toFixed(3)} ms lost ${out.paced.lost}`)
@@ -654,6 +674,17 @@ function printPacedSpread(results) {
   }
 }
 
+function printFrameBytes(results) {
+  const lines = []
+  for (const store of STORES) {
+    for (const peer of PEERS) {
+      const r = results[store]?.[peer.id]
+      if (r?.unpaced?.bytesPerFrame) lines.push(`- ${peer.label} (${STORE_LABEL[store]}): ${r.unpaced.bytesPerFrame.toFixed(1)} unpaced, ${r.paced?.bytesPerFrame?.toFixed(1) ?? '—'} paced`)
+    }
+  }
+  if (lines.length) console.log(`Stream bytes per delivered fan-out message (response body bytes read ÷ messages; a tick's data line is ~45 bytes):\n${lines.join('\n')}\n`)
+}
+
 function printHttpFloor(results) {
   if (!httpFloor) return
   const times = (echo) => (echo ? `${(echo.p50 / httpFloor.p50).toFixed(2)}x` : '—')
@@ -713,6 +744,7 @@ printTable(results)
 printRatios(results)
 printHttpFloor(results)
 printPacedSpread(results)
+printFrameBytes(results)
 printCommandDetails(results)
 if (skipped.length) console.log(`Not measured: ${skipped.join(', ')}\n`)
 try {

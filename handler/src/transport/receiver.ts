@@ -1,17 +1,20 @@
-import { BROADCAST_ROOM, DIRECT_KEY, encodeCursor, roomKey, type Cursor } from '@socket-serve/client/protocol'
+import { BROADCAST_ROOM, DIRECT_KEY, encodeCursor, roomKey } from '@socket-serve/client/protocol'
 import { isControlEntry, parseControlEntry } from '../core/frames.js'
 import type { ServerCore } from '../core/server.js'
 import type { LogEntry, SessionRecord } from '../store/types.js'
 import type { DirectSink, DirectSource } from './beside.js'
 import { concatBytes } from './bytes.js'
+import { BROADCAST_TAG, DIRECT_TAG, resumePositions, roomPosition, roomTag, sessionMark } from './cursor-id.js'
 
 /** One log this stream reads: its position and whether a store read is under way. */
 interface KeyState {
   storeKey: string
   /** the client's name for this log (`d`, `r:<room>`) */
   clientKey: string
-  /** `id: <key>=` prefix of this log's frames */
-  idPrefix: string
+  /** this log's key in frame ids: `d`, `*` or the room's tag */
+  tag: string
+  /** where the session joined this log: a cursor at it need not be sent */
+  joinedAt: number
   cursor: number
   pulling: boolean
   again: boolean
@@ -29,15 +32,15 @@ const MAX_QUEUED_BYTES = 8 * 1024 * 1024
 const HEARTBEAT = ':\n\n'
 
 /**
- * A frame's bytes, encoded once per entry: the Hub hands the same entry object
- * to every local stream of a room, so a broadcast is encoded once, not once per
- * receiver. (An entry belongs to one log, so its frame id prefix is the same for all.)
+ * A frame's `data:` bytes, encoded once per entry: the Hub hands the same entry
+ * object to every local stream of a room, so a broadcast's payload is encoded
+ * once, not once per receiver. Only the `id:` line (each stream's cursor) differs.
  */
 const frames = new WeakMap<LogEntry, Uint8Array>()
-function frameBytes(idPrefix: string, entry: LogEntry): Uint8Array {
+function dataBytes(entry: LogEntry): Uint8Array {
   let bytes = frames.get(entry)
   if (!bytes) {
-    bytes = encoder.encode(`${idPrefix}${entry.seq}\ndata: ${entry.data}\n\n`)
+    bytes = encoder.encode(`data: ${entry.data}\n\n`)
     frames.set(entry, bytes)
   }
   return bytes
@@ -65,17 +68,23 @@ export class Receiver implements DirectSource {
   private controller!: ReadableStreamDefaultController<Uint8Array>
   private sink?: DirectSink
   private deadline?: ReturnType<typeof setTimeout>
+  /** positions the client's Last-Event-ID gives, by tag */
+  private readonly resume: Map<string, number>
+  private readonly mark: string
 
   constructor(
     private readonly server: ServerCore<any, any, any>,
     private readonly record: SessionRecord,
-    private readonly cursor: Cursor,
+    /** the client's Last-Event-ID */
+    cursor: string | undefined,
     private readonly mode: StreamMode,
     /** poll only: false answers at once with whatever is ready */
     private readonly wait: boolean,
     signal?: AbortSignal,
   ) {
     this.sid = record.sid
+    this.mark = sessionMark(this.sid)
+    this.resume = resumePositions(cursor, this.sid)
     signal?.addEventListener('abort', () => this.close(), { once: true })
   }
 
@@ -148,9 +157,23 @@ export class Receiver implements DirectSource {
     if (budget > 0) this.deadline = setTimeout(() => this.end(), budget)
 
     // Watch before reading, so nothing appended in between is missed.
-    const initial = [this.addKey(`d:${this.sid}`, DIRECT_KEY, 0)]
-    for (const [room, joinedAt] of Object.entries(this.record.rooms)) {
-      initial.push(this.addKey(`r:${room}`, roomKey(room), joinedAt))
+    const initial = [this.addKey(`d:${this.sid}`, DIRECT_KEY, 0, DIRECT_TAG, this.resume.get(DIRECT_TAG))]
+    const rooms = Object.entries(this.record.rooms)
+    const shortTags = new Map<string, number>()
+    for (const [room] of rooms) {
+      if (room === BROADCAST_ROOM) continue
+      const tag = roomTag(this.sid, room)
+      shortTags.set(tag, (shortTags.get(tag) ?? 0) + 1)
+    }
+    const ambiguous = (tag: string) => (shortTags.get(tag) ?? 0) > 1
+    for (const [room, joinedAt] of rooms) {
+      if (room === BROADCAST_ROOM) {
+        initial.push(this.addKey(`r:${room}`, roomKey(room), joinedAt, BROADCAST_TAG, this.resume.get(BROADCAST_TAG)))
+      } else {
+        const short = roomTag(this.sid, room)
+        const tag = ambiguous(short) ? roomTag(this.sid, room, true) : short
+        initial.push(this.addKey(`r:${room}`, roomKey(room), joinedAt, tag, roomPosition(this.resume, this.sid, room, ambiguous)))
+      }
     }
     try {
       await Promise.all(initial.map((k) => k.watching))
@@ -183,12 +206,12 @@ export class Receiver implements DirectSource {
     this.close()
   }
 
-  private addKey(storeKey: string, clientKey: string, joinedAt: number): KeyState {
-    const known = this.cursor.get(clientKey)
+  private addKey(storeKey: string, clientKey: string, joinedAt: number, tag: string, known: number | undefined): KeyState {
     const k: KeyState = {
       storeKey,
       clientKey,
-      idPrefix: `id: ${encodeURIComponent(clientKey)}=`,
+      tag,
+      joinedAt,
       cursor: Math.max(known ?? 0, joinedAt),
       pulling: false,
       again: false,
@@ -242,10 +265,21 @@ export class Receiver implements DirectSource {
       return
     }
     if (entry.exclude === this.sid) return
-    this.out.push(frameBytes(k.idPrefix, entry))
+    this.out.push(this.frameId(k), dataBytes(entry))
     this.framesQueued++
     this.wroteMessage = true
     this.scheduleFlush()
+  }
+
+  /**
+   * A frame's `id:` line: this stream's whole cursor after the frame, its own log
+   * first (that entry is what a client dedupes by). Logs still where the session
+   * joined them are left out: a cursor without them means the same.
+   */
+  private frameId(own: KeyState): string {
+    let id = `id: ${this.mark}.${own.tag}${own.cursor}`
+    for (const k of this.keys.values()) if (k !== own && k.cursor > k.joinedAt) id += `.${k.tag}${k.cursor}`
+    return id + '\n'
   }
 
   /** Membership changes and session end travel through the direct log, in order. */
@@ -254,7 +288,11 @@ export class Receiver implements DirectSource {
     if (!c) return
     if (c.op === 'join') {
       if (c.room === BROADCAST_ROOM || this.keys.has(`r:${c.room}`)) return
-      const k = this.addKey(`r:${c.room}`, roomKey(c.room), c.seq)
+      // A room whose short tag another log of this stream has takes its long one.
+      const short = roomTag(this.sid, c.room)
+      const taken = (tag: string) => [...this.keys.values()].some((other) => other.tag === tag)
+      const tag = taken(short) ? roomTag(this.sid, c.room, true) : short
+      const k = this.addKey(`r:${c.room}`, roomKey(c.room), c.seq, tag, roomPosition(this.resume, this.sid, c.room, taken))
       k.watching.then(
         () => this.pull(k),
         () => this.end(),

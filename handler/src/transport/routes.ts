@@ -1,7 +1,6 @@
 import { Hono, type Context } from 'hono'
 import {
   CURSOR_HEADER,
-  decodeCursor,
   isValidEventName,
   PROTOCOL_VERSION,
   SID_HEADER,
@@ -213,7 +212,7 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
     if (Date.now() - record.lastSeen > opts.disconnectTimeout / 4 || record.transport !== transport) {
       store.touch([record.sid], Date.now(), server.limits, transport).catch((err) => console.error('[socket-serve] touch failed:', err))
     }
-    const cursor = decodeCursor(c.req.header(CURSOR_HEADER))
+    const cursor = c.req.header(CURSOR_HEADER)
     const wait = c.req.query('wait') !== '0'
     const receiver = new Receiver(server, record, cursor, mode, wait, c.req.raw.signal)
     const init = {
