@@ -30,6 +30,11 @@ const READ_BATCH = 500
 /** A client this far behind (bytes queued) is cut; it resumes from its cursor. */
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024
 const HEARTBEAT = ':\n\n'
+/**
+ * How soon a standard EventSource comes back after a stream ends (its default
+ * is ~3 s): a planned cut should cost it about as little as it costs our client.
+ */
+const RETRY = 'retry: 1000\n'
 
 /**
  * A frame's `data:` bytes, encoded once per entry: the Hub hands the same entry
@@ -186,7 +191,7 @@ export class Receiver implements DirectSource {
     if (this.closed) return
 
     const open = { c: 'open', sid: this.sid, recovered: this.recovered, pingInterval: this.server.opts.pingInterval }
-    this.out.unshift(`data: ${JSON.stringify(open)}\n\n`)
+    this.out.unshift(`${this.mode === 'sse' ? RETRY : ''}data: ${JSON.stringify(open)}\n\n`)
     this.opened = true
     this.flush()
     if (this.mode === 'poll' && !this.wait) this.close()
