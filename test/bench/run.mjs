@@ -413,6 +413,8 @@ function fanoutState(receivers) {
       }
       const start = now()
       const bytesBefore = streamBytes
+      const cpuOf = () => Promise.all(servers.map((s) => control(s.port, 'GET', '/bench/cpu').then((r) => r.us)))
+      const cpuBefore = await cpuOf()
       const sent = await control(sender.port, 'POST', `/bench/fanout?room=${room}&count=${count}&rate=${rate}`)
       let progressAt = Date.now()
       let lastUnique = -1
@@ -425,6 +427,8 @@ function fanoutState(receivers) {
         await sleep(10)
       }
       run = undefined
+      const cpuAfter = await cpuOf()
+      const cpuUs = cpuAfter.reduce((sum, us, i) => sum + us - cpuBefore[i], 0)
       const [p50, p99] = percentiles(latencies.subarray(0, unique), [50, 99])
       const [firstP50] = percentiles(firstAt.filter(Number.isFinite), [50])
       const [lastP50] = percentiles(lastAt.filter(Number.isFinite), [50])
@@ -437,6 +441,8 @@ function fanoutState(receivers) {
         perSecond: unique / (((last || now()) - start) / 1000),
         // socket-serve only: response bytes (frames, heartbeats, poll heads excluded) per delivered message
         bytesPerFrame: streamBytes > bytesBefore ? (streamBytes - bytesBefore) / unique : undefined,
+        // server CPU (user + system, every instance) per delivered message: steadier than wall time on a busy machine
+        cpuUsPerDelivery: unique ? cpuUs / unique : undefined,
         lost: expected - unique,
         duplicated,
         reordered,
@@ -676,13 +682,16 @@ function printPacedSpread(results) {
 
 function printFrameBytes(results) {
   const lines = []
+  const cpu = []
   for (const store of STORES) {
     for (const peer of PEERS) {
       const r = results[store]?.[peer.id]
       if (r?.unpaced?.bytesPerFrame) lines.push(`- ${peer.label} (${STORE_LABEL[store]}): ${r.unpaced.bytesPerFrame.toFixed(1)} unpaced, ${r.paced?.bytesPerFrame?.toFixed(1) ?? '—'} paced`)
+      if (r?.unpaced?.cpuUsPerDelivery) cpu.push(`- ${peer.label} (${STORE_LABEL[store]}): ${r.unpaced.cpuUsPerDelivery.toFixed(2)} unpaced, ${r.paced?.cpuUsPerDelivery?.toFixed(2) ?? '—'} paced`)
     }
   }
   if (lines.length) console.log(`Stream bytes per delivered fan-out message (response body bytes read ÷ messages; a tick's data line is ~45 bytes):\n${lines.join('\n')}\n`)
+  if (cpu.length) console.log(`Server CPU µs per delivered fan-out message (user + system of every server process, ÷ deliveries):\n${cpu.join('\n')}\n`)
 }
 
 function printHttpFloor(results) {
