@@ -10,6 +10,10 @@
 // socket-serve over polling. Stores: memory, Redis (one instance), Redis with two instances
 // (half the receivers on each; socket-serve: redis store, Socket.IO: @socket.io/redis-adapter).
 //
+// Fan-out also reports, for socket-serve, stream bytes per delivered message (every response body
+// byte the clients read, through a counting fetch) and server CPU µs per delivered message (user +
+// system of the server processes: steadier than throughput when other work shares the machine).
+//
 // Environment (all optional):
 //   BENCH_QUICK=1         a ~1-minute smoke run (small counts)
 //   BENCH_ECHO            echo round trips measured (default 2000, after BENCH_ECHO_WARMUP = 200)

@@ -52,6 +52,31 @@ function dataBytes(entry: LogEntry): Uint8Array {
 }
 
 /**
+ * The bytes of queued parts, in one allocation. Strings are frame ids and
+ * heartbeats, ASCII as a rule: copied unit by unit rather than encoded one by one.
+ */
+function joinParts(parts: (string | Uint8Array)[]): Uint8Array {
+  if (parts.length === 1 && typeof parts[0] !== 'string') return parts[0]!
+  let size = 0
+  for (const p of parts) size += typeof p === 'string' ? p.length : p.byteLength
+  const bytes = new Uint8Array(size)
+  let at = 0
+  for (const p of parts) {
+    if (typeof p !== 'string') {
+      bytes.set(p, at)
+      at += p.byteLength
+      continue
+    }
+    for (let i = 0; i < p.length; i++) {
+      const c = p.charCodeAt(i)
+      if (c > 0x7f) return concatBytes(parts.map((q) => (typeof q === 'string' ? encoder.encode(q) : q)))
+      bytes[at++] = c
+    }
+  }
+  return bytes
+}
+
+/**
  * One open SSE or long-poll response. It reads the session's direct log, its
  * rooms' logs and the broadcast log from the client's cursor, then follows new
  * entries as the Hub hands them over. Frames ready in the same tick are written
@@ -76,6 +101,12 @@ export class Receiver implements DirectSource {
   /** positions the client's Last-Event-ID gives, by tag */
   private readonly resume: Map<string, number>
   private readonly mark: string
+  /**
+   * The id entries of every log but `restOf`, kept while only that log moves:
+   * a fan-out's frames come from one room in a row, so its ids cost a concatenation each.
+   */
+  private restOf?: KeyState
+  private rest = ''
 
   constructor(
     private readonly server: ServerCore<any, any, any>,
@@ -223,11 +254,13 @@ export class Receiver implements DirectSource {
       watching: Promise.resolve(),
     }
     this.keys.set(storeKey, k)
+    this.restOf = undefined
     k.watching = this.server.hub.watch(storeKey, this)
     return k
   }
 
   private removeKey(storeKey: string): void {
+    this.restOf = undefined
     if (this.keys.delete(storeKey)) this.server.hub.unwatch(storeKey, this)
   }
 
@@ -264,6 +297,7 @@ export class Receiver implements DirectSource {
 
   private deliver(k: KeyState, entry: LogEntry): void {
     k.cursor = entry.seq
+    if (k !== this.restOf) this.restOf = undefined
     this.cursorMoved()
     if (isControlEntry(entry.data)) {
       if (k.storeKey === `d:${this.sid}`) this.control(entry.data)
@@ -282,9 +316,13 @@ export class Receiver implements DirectSource {
    * joined them are left out: a cursor without them means the same.
    */
   private frameId(own: KeyState): string {
-    let id = `id: ${this.mark}.${own.tag}${own.cursor}`
-    for (const k of this.keys.values()) if (k !== own && k.cursor > k.joinedAt) id += `.${k.tag}${k.cursor}`
-    return id + '\n'
+    if (this.restOf !== own) {
+      let rest = ''
+      for (const k of this.keys.values()) if (k !== own && k.cursor > k.joinedAt) rest += `.${k.tag}${k.cursor}`
+      this.rest = rest
+      this.restOf = own
+    }
+    return `id: ${this.mark}.${own.tag}${own.cursor}${this.rest}\n`
   }
 
   /** Membership changes and session end travel through the direct log, in order. */
@@ -321,9 +359,8 @@ export class Receiver implements DirectSource {
   private flush(): void {
     this.flushQueued = false
     if (this.closed || this.out.length === 0) return
-    const parts = this.out.map((p) => (typeof p === 'string' ? encoder.encode(p) : p))
+    const bytes = joinParts(this.out)
     this.out.length = 0
-    const bytes = concatBytes(parts)
     if (this.sink) {
       this.sink.write(bytes)
     } else {

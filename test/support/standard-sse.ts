@@ -1,45 +1,51 @@
-// Clients no one here wrote read the stream the way PROTOCOL.md lets them: `GET {base}/sse?sid=&st=`.
-// The `eventsource` package (WHATWG EventSource for Node) and Chromium's own EventSource send back
-// only the last `id:` they saw; every message frame's id is the whole cursor, so that is enough to
-// resume every log (direct, room, broadcast) exactly, through planned cuts (maxStreamDuration) and
-// network drops (the proxy), on the memory store and on Redis.
+// The scenarios a standard EventSource (one no one here wrote) must pass, reading the stream the way
+// PROTOCOL.md lets it: `GET {base}/sse?sid=&st=`. It sends back only the last `id:` it saw; every
+// message frame's id is the whole cursor, so that is enough to resume every log (direct, room,
+// broadcast) exactly, through planned cuts (maxStreamDuration) and network drops (the proxy), on the
+// memory store and on Redis. Used by test/integration/eventsource-package.test.ts and
+// test/e2e/eventsource-chromium.test.ts.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { EventSource } from 'eventsource'
-import type { Browser } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { serve, type IO, type ServeOptions } from 'socket-serve'
-import { launchChromium } from '../support/browser.js'
-import { startProxy, type Proxy } from '../support/proxy.js'
-import { rawConnect, type RawSession } from '../support/raw-http.js'
-import { sleep, until } from '../support/server.js'
-import { storeCases } from '../support/stores.js'
+import { startProxy, type Proxy } from './proxy.js'
+import { rawConnect, type RawSession } from './raw-http.js'
+import { sleep, until } from './server.js'
+import { storeCases } from './stores.js'
 
-interface Received {
+export interface Received {
   data: string
   lastEventId: string
 }
 
 /** A standard EventSource reading one URL; `frames` is every message event it dispatched. */
-interface StandardClient {
+export interface StandardClient {
   frames(): Promise<Received[]>
   close(): Promise<void>
 }
 
-interface ClientKind {
+export interface ClientKind {
   name: string
-  open(server: PageServer, url: string): Promise<StandardClient>
+  /** starts reading `url` (an /sse URL through the proxy, on the origin of a PageServer) */
+  open(url: string): Promise<StandardClient>
 }
 
 /** A node:http server with io.middleware() under /api/socket and a blank page at /page for Chromium. */
-interface PageServer {
+export interface PageServer {
   io: IO
   port: number
   url: string
   close(): Promise<void>
 }
 
-async function startPageServer(options: ServeOptions, setup: (io: IO) => void): Promise<PageServer> {
+/** Reads the stream named by its query (`?src=`) with the browser's own EventSource. */
+const PAGE = `<!doctype html><title>EventSource</title><script>
+  window.got = []
+  window.es = new EventSource(new URLSearchParams(location.search).get('src'))
+  window.es.onmessage = (e) => window.got.push({ data: e.data, lastEventId: e.lastEventId })
+</script>`
+
+export async function startPageServer(options: ServeOptions, setup: (io: IO) => void): Promise<PageServer> {
   const io = serve(options)
   setup(io)
   const mw = io.middleware()
@@ -67,84 +73,40 @@ async function startPageServer(options: ServeOptions, setup: (io: IO) => void): 
   }
 }
 
-/** Reads the stream named by its query (`?src=`) with the browser's own EventSource. */
-const PAGE = `<!doctype html><title>EventSource</title><script>
-  window.got = []
-  window.es = new EventSource(new URLSearchParams(location.search).get('src'))
-  window.es.onmessage = (e) => window.got.push({ data: e.data, lastEventId: e.lastEventId })
-</script>`
+/** Call at the top of a test file: the scenarios, for one kind of client, on every store. */
+export function standardClientSuite(kind: ClientKind): void {
+  const stores = storeCases()
+  describe.each(stores)(`${kind.name} on the $name store`, (store) => {
+    let server: PageServer | undefined
+    let proxy: Proxy | undefined
+    let client: StandardClient | undefined
 
-let browser: Browser | undefined
-
-const kinds: ClientKind[] = [
-  {
-    name: 'the eventsource package',
-    async open(_server, url) {
-      const got: Received[] = []
-      const es = new EventSource(url)
-      es.onmessage = (e) => got.push({ data: e.data, lastEventId: e.lastEventId })
-      return {
-        frames: async () => got,
-        close: async () => es.close(),
-      }
-    },
-  },
-  {
-    name: "Chromium's EventSource",
-    async open(_server, url) {
-      browser ??= await launchChromium()
-      const page = await browser.newPage()
-      const origin = new URL(url).origin
-      await page.goto(`${origin}/page?src=${encodeURIComponent(url.slice(origin.length))}`)
-      return {
-        frames: () => page.evaluate(() => (window as unknown as { got: Received[] }).got),
-        close: async () => {
-          await page.evaluate(() => (window as unknown as { es: { close(): void } }).es.close()).catch(() => {})
-          await page.close()
-        },
-      }
-    },
-  },
-]
-
-const stores = storeCases()
-
-afterAll(async () => {
-  await browser?.close()
-})
-
-describe.each(stores)('standard EventSource clients on the $name store', (store) => {
-  let server: PageServer | undefined
-  let proxy: Proxy | undefined
-  let client: StandardClient | undefined
-
-  afterEach(async () => {
-    await client?.close()
-    await proxy?.close()
-    await server?.close()
-    client = proxy = server = undefined
-  })
-
-  async function setUp(options: ServeOptions): Promise<{ session: RawSession; url: string }> {
-    server = await startPageServer({ store: store.make(), ...options }, (io) => {
-      io.onConnect(async (socket) => {
-        await socket.join('lobby')
-      })
+    afterEach(async () => {
+      await client?.close()
+      await proxy?.close()
+      await server?.close()
+      client = proxy = server = undefined
     })
-    proxy = await startProxy({ port: server.port })
-    const session = await rawConnect(server.url)
-    const url = `${proxy.url}/api/socket/sse?sid=${encodeURIComponent(session.sid)}&st=${encodeURIComponent(session.streamToken)}`
-    return { session, url }
-  }
 
-  const opens = (frames: Received[]) => frames.map((f) => JSON.parse(f.data)).filter((f) => f.c === 'open')
-  const messages = (frames: Received[], event: string) =>
-    frames.map((f) => JSON.parse(f.data)).filter((f) => f.e === event).map((f) => f.d as number)
+    async function setUp(options: ServeOptions): Promise<{ session: RawSession; url: string }> {
+      server = await startPageServer({ store: store.make(), ...options }, (io) => {
+        io.onConnect(async (socket) => {
+          await socket.join('lobby')
+        })
+      })
+      proxy = await startProxy({ port: server.port })
+      const session = await rawConnect(server.url)
+      const url = `${proxy.url}/api/socket/sse?sid=${encodeURIComponent(session.sid)}&st=${encodeURIComponent(session.streamToken)}`
+      return { session, url }
+    }
 
-  describe.each(kinds)('$name', (kind) => {
+    const opens = (frames: Received[]) => frames.map((f) => JSON.parse(f.data)).filter((f) => f.c === 'open')
+    const messages = (frames: Received[], event: string) =>
+      frames.map((f) => JSON.parse(f.data)).filter((f) => f.e === event).map((f) => f.d as number)
+
     it('gets every direct, room and broadcast message once, in order, through planned cuts and network drops', async () => {
       const { session, url } = await setUp({ maxStreamDuration: 1000 })
-      client = await kind.open(server!, url)
+      client = await kind.open(url)
       await until(async () => opens(await client!.frames()).length === 1, 'the first open frame')
       const socket = (await server!.io.fetchSockets()).find((s) => s.id === session.sid)!
       let N = 0
@@ -187,7 +149,7 @@ describe.each(stores)('standard EventSource clients on the $name store', (store)
 
     it('is told recovered: false in the open frame when the replay window was exceeded', async () => {
       const { session, url } = await setUp({ maxLogLength: 10 })
-      client = await kind.open(server!, url)
+      client = await kind.open(url)
       await until(async () => opens(await client!.frames()).length === 1, 'the first open frame')
       const socket = (await server!.io.fetchSockets()).find((s) => s.id === session.sid)!
       for (let i = 0; i < 3; i++) await socket.emit('direct', i)
@@ -205,4 +167,4 @@ describe.each(stores)('standard EventSource clients on the $name store', (store)
       expect(direct.slice(3)).toEqual(Array.from({ length: direct.length - 3 }, (_, i) => 400 - (direct.length - 3) + i))
     })
   })
-})
+}
