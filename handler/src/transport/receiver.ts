@@ -193,24 +193,7 @@ export class Receiver implements DirectSource {
     if (budget > 0) this.deadline = setTimeout(() => this.end(), budget)
 
     // Watch before reading, so nothing appended in between is missed.
-    const initial = [this.addKey(`d:${this.sid}`, DIRECT_KEY, 0, DIRECT_TAG, this.resume.get(DIRECT_TAG))]
-    const rooms = Object.entries(this.record.rooms)
-    const shortTags = new Map<string, number>()
-    for (const [room] of rooms) {
-      if (room === BROADCAST_ROOM) continue
-      const tag = roomTag(this.sid, room)
-      shortTags.set(tag, (shortTags.get(tag) ?? 0) + 1)
-    }
-    const ambiguous = (tag: string) => (shortTags.get(tag) ?? 0) > 1
-    for (const [room, joinedAt] of rooms) {
-      if (room === BROADCAST_ROOM) {
-        initial.push(this.addKey(`r:${room}`, roomKey(room), joinedAt, BROADCAST_TAG, this.resume.get(BROADCAST_TAG)))
-      } else {
-        const short = roomTag(this.sid, room)
-        const tag = ambiguous(short) ? roomTag(this.sid, room, true) : short
-        initial.push(this.addKey(`r:${room}`, roomKey(room), joinedAt, tag, roomPosition(this.resume, this.sid, room, ambiguous)))
-      }
-    }
+    const initial = this.addInitialKeys()
     try {
       await Promise.all(initial.map((k) => k.watching))
     } catch (err) {
@@ -240,6 +223,33 @@ export class Receiver implements DirectSource {
   private end(): void {
     this.flush()
     this.close()
+  }
+
+  /**
+   * The direct log, the broadcast log and the record's rooms, each at the client's
+   * position or where the session joined it. Rooms sharing a short tag are named
+   * by their long ones, and a short tag two rooms share gives no position.
+   */
+  private addInitialKeys(): KeyState[] {
+    const keys = [this.addKey(`d:${this.sid}`, DIRECT_KEY, 0, DIRECT_TAG, this.resume.get(DIRECT_TAG))]
+    const rooms = Object.entries(this.record.rooms)
+    const shortTags = new Map<string, number>()
+    for (const [room] of rooms) {
+      if (room === BROADCAST_ROOM) continue
+      const tag = roomTag(this.sid, room)
+      shortTags.set(tag, (shortTags.get(tag) ?? 0) + 1)
+    }
+    const ambiguous = (tag: string) => (shortTags.get(tag) ?? 0) > 1
+    for (const [room, joinedAt] of rooms) {
+      if (room === BROADCAST_ROOM) {
+        keys.push(this.addKey(`r:${room}`, roomKey(room), joinedAt, BROADCAST_TAG, this.resume.get(BROADCAST_TAG)))
+      } else {
+        const short = roomTag(this.sid, room)
+        const tag = ambiguous(short) ? roomTag(this.sid, room, true) : short
+        keys.push(this.addKey(`r:${room}`, roomKey(room), joinedAt, tag, roomPosition(this.resume, this.sid, room, ambiguous)))
+      }
+    }
+    return keys
   }
 
   private addKey(storeKey: string, clientKey: string, joinedAt: number, tag: string, known: number | undefined): KeyState {
