@@ -132,7 +132,9 @@ describe.each(transports)('gaps over $name', ({ transports: only }) => {
 
 describe('server-side session endings', () => {
   it('a disconnect frame that is not a kick (ping timeout) makes the client reconnect', async () => {
-    const s = await server({}, (io) => io.onMessage('echo', (_s, d) => d))
+    // recoveryWindow 0: the ending is final, so the server tells the open stream (a recoverable
+    // ending sends nothing: the stream's next heartbeat revives the session).
+    const s = await server({ recoveryWindow: 0 }, (io) => io.onMessage('echo', (_s, d) => d))
     const socket = await open(s.url)
     const reasons: string[] = []
     socket.on('disconnect', (r) => reasons.push(r))
@@ -170,6 +172,24 @@ describe('emits the server must see, or the app must hear about', () => {
     await sleep(200) // a duplicate would land here
     expect(errors).toEqual([])
     expect(got).toEqual(range(2500))
+  })
+
+  it('a burst past the rate limit is deferred by the server and sent again: every message runs once, in order', async () => {
+    const got: number[] = []
+    const s = await server({ rateLimit: { messages: 20, interval: 1000 } }, (io) => io.onMessage('n', (_s, n: number) => void got.push(n)))
+    const socket = await open(s.url)
+    const errors: string[] = []
+    socket.on('error', (err) => errors.push(err.code))
+    const acks: Promise<unknown>[] = []
+    for (let n = 0; n < 50; n++) {
+      if (n % 10 === 9) acks.push(socket.emitWithAck('n', n, { timeout: 20_000 }))
+      else socket.emit('n', n)
+    }
+    await Promise.all(acks)
+    await until(() => got.length >= 50, 'every message')
+    await sleep(200)
+    expect(errors).toEqual([])
+    expect(got).toEqual(range(50))
   })
 
   it('an emit without ack that the server refuses gives an error event; later emits go on', async () => {
