@@ -20,10 +20,10 @@ import { checkOrigin, corsHeaders, forbiddenOrigin, preflight } from './cors.js'
 import { errorResponse, jsonResponse, toServeError } from './http-errors.js'
 import type { WaitUntil } from './background.js'
 import { Receiver, type StreamMode } from './receiver.js'
-import { inspectorRoutes } from '../inspector/routes.js'
 
 const ROUTES = new Set(['/connect', '/message', '/ack', '/disconnect', '/sse', '/poll', '/_sweep'])
 export const MAX_BATCH = 1000
+const PLUGIN_PREFIX = /\/_[a-z][a-z0-9-]*\//
 const OK = '{"ok":true}'
 /** A claimed message's lease; the running request renews it every third of it. */
 const LEASE_MS = 10_000
@@ -42,13 +42,15 @@ export function routePath(req: Request): string {
   const url = req.url
   const q = url.indexOf('?')
   const path = q === -1 ? url : url.slice(0, q)
-  const inspector = path.indexOf('/_inspector/')
-  if (inspector !== -1) return path.slice(inspector)
+  // A plugin's routes live under `/_<name>/` (the inspector: `/_inspector/...`).
+  const plugin = PLUGIN_PREFIX.exec(path)
+  if (plugin) return path.slice(plugin.index)
   const slash = path.lastIndexOf('/')
   return slash === -1 ? '/' : path.slice(slash)
 }
 
-export function createRoutes(server: ServerCore<any, any, any>): Hono<{ Bindings: RequestEnv }> {
+/** The socket routes, then each plugin's (`pluginRoutes`), then the JSON 404. */
+export function createRoutes(server: ServerCore<any, any, any>, pluginRoutes: ((app: Hono<any>) => void)[] = []): Hono<{ Bindings: RequestEnv }> {
   const app = new Hono<{ Bindings: RequestEnv }>({ getPath: routePath })
   const { opts, store } = server
 
@@ -95,13 +97,15 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono<{ Bindings
       maxPayload: opts.maxPayload,
       transports: opts.transports,
       protocol: PROTOCOL_VERSION,
+      maxBatch: MAX_BATCH,
     }
     return jsonResponse(JSON.stringify(reply))
   })
 
   app.post('/message', async (c) => {
     const { sid, token } = credentials(c)
-    const messages = parseMessages(await readJson(c.req.raw, opts.maxPayload))
+    const body = await readJson(c.req.raw, opts.maxPayload)
+    const messages = parseMessages(body)
     const reply = await receiveMessages(
       {
         sessions: store,
@@ -112,6 +116,7 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono<{ Bindings
       sid,
       token,
       messages,
+      answeredUpTo(body),
     )
     return jsonResponse(reply)
   })
@@ -147,7 +152,7 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono<{ Bindings
     return jsonResponse(`{"ended":${ended}}`)
   })
 
-  inspectorRoutes(app, server)
+  for (const add of pluginRoutes) add(app)
 
   // A known route with another method: 405; anything else: 404.
   app.all('*', (c) => {
@@ -170,11 +175,11 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono<{ Bindings
       const record = sid.length <= 64 ? await store.getSession(sid) : null
       if (!record) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
       if (!safeEqual(await streamToken(record.token), scoped)) throw new SocketServeError('UNAUTHORIZED', 'wrong session token')
-      return server.revive(record)
+      return server.revive(record, true)
     }
     const { sid, token } = credentials(c)
     // A session ended for being idle comes back when its client does, within the recovery window.
-    return server.revive(check(await store.getSession(sid), token))
+    return server.revive(check(await store.getSession(sid), token), streamRoute)
   }
 
   /** The session id and token headers every request for a session carries. */
@@ -236,6 +241,14 @@ async function authenticate(
   }
   if (user === false || user === null) throw new SocketServeError('FORBIDDEN', 'connection refused')
   return user
+}
+
+/** `answered`: the client has had every message up to this id answered (absent: one POST at a time). */
+function answeredUpTo(body: unknown): number | undefined {
+  const n = isObject(body) ? body.answered : undefined
+  if (n === undefined) return undefined
+  if (!Number.isSafeInteger(n) || (n as number) < 0) throw new SocketServeError('BAD_REQUEST', 'answered must be a non-negative integer')
+  return n as number
 }
 
 function parseMessages(body: unknown): IncomingMessage[] {
