@@ -271,7 +271,7 @@ describe('fuzz', () => {
         })
       },
     )
-    steady = connect(server.url, { reconnectionDelay: 50, reconnectionDelayMax: 500, reconnectionAttempts: 100 })
+    steady = connect(server.url)
     steady.on('n', (n: number) => void received.push(n))
     await new Promise<void>((resolve, reject) => {
       steady.once('connect', () => resolve())
