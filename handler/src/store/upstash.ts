@@ -3,7 +3,7 @@ import type { MessageClaim, MessageStatus } from './claim-model.js'
 import { CLAIM_STATUS, parseNotification, RedisKeys } from './redis-keys.js'
 import { APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
 import { PatternBus } from './upstash-bus.js'
-import { CommandError, UpstashRest, type Arg, type Reply } from './upstash-rest.js'
+import { CommandError, TransportError, UpstashRest, type Arg, type Reply } from './upstash-rest.js'
 import type { AppendOrigin, ClaimLimits, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 /**
@@ -345,6 +345,7 @@ export class UpstashStore implements Store {
       return replies as Reply[]
     } catch (err) {
       if (err instanceof StoreUnavailableError) throw err
+      if (err instanceof TransportError) throw new StoreUnavailableError(err.message, { cause: err })
       throw new StoreUnavailableError(`upstash: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
     }
   }
