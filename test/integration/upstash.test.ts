@@ -1,10 +1,13 @@
 // serve({ store: upstashStore(...) }) end to end: real clients over HTTP, the store speaking the
 // Upstash REST protocol to the test REST server (test/support/upstash-server.ts) in front of a
 // real redis-server. The store itself passes store-conformance.test.ts; here, what users see.
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type ClientSocket } from '@socket-serve/client'
 import type { IO, ServeOptions } from 'socket-serve'
 import { upstashStore } from 'socket-serve/upstash'
+import { ROOT } from '../support/paths.js'
 import { startRedis, type RedisServer } from '../support/redis.js'
 import { sleep, startServer as startTestServer, until, type TestServer } from '../support/server.js'
 import { transports } from '../support/transports.js'
@@ -128,6 +131,31 @@ describe.each(transports)('Upstash store over $name', ({ transports: only }) => 
     rest.setDown(false)
     const ok = await fetch(`${server.url}/connect`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
     expect(ok.status).toBe(200)
+  })
+})
+
+describe('Upstash store: edge runtimes', () => {
+  it('imports nothing but its own modules (no node:, no ioredis), and sends nothing until used', async () => {
+    // Workers and Edge have fetch but no Node built-ins: walk the built module graph.
+    const seen = new Set<string>()
+    const foreign: string[] = []
+    const visit = (file: string) => {
+      if (seen.has(file)) return
+      seen.add(file)
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)) {
+        if (spec!.startsWith('.')) visit(join(dirname(file), spec!))
+        else foreign.push(spec!)
+      }
+    }
+    visit(join(ROOT, 'handler/dist/upstash.js'))
+    expect(seen.size).toBeGreaterThan(4)
+    expect(foreign).toEqual([])
+    // Workers refuse I/O outside a request: creating the store must not send anything.
+    const before = rest.requests
+    const s = store()
+    await sleep(100)
+    expect(rest.requests).toBe(before)
+    await s.close()
   })
 })
 
