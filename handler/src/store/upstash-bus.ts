@@ -35,6 +35,7 @@ export class PatternBus {
   constructor(
     private readonly rest: UpstashRest,
     private readonly pattern: string,
+    private readonly openTimeoutMs = 10_000,
   ) {}
 
   /** Listens on one channel; '' is the resync message. */
@@ -62,6 +63,7 @@ export class PatternBus {
             this.everOpen = false // nobody listened across this close: nothing to resync
             this.abort?.abort()
           }, LINGER_MS)
+          ;(this.lingerTimer as { unref?: () => void }).unref?.() // never what keeps a process alive
         }
       },
     }
@@ -80,13 +82,24 @@ export class PatternBus {
     this.running = true
     let failures = 0
     while (!this.closed && this.listenerCount > 0) {
-      this.abort = new AbortController()
+      const abort = (this.abort = new AbortController())
+      // A subscribe that is not confirmed in time counts as failed (the service hangs).
+      let timedOut = false
+      const timer = setTimeout(() => {
+        timedOut = true
+        abort.abort()
+      }, this.openTimeoutMs)
       try {
-        const body = await this.rest.stream(`/psubscribe/${encodeURIComponent(this.pattern)}`, this.abort.signal)
-        await this.read(body, () => (failures = 0))
+        const body = await this.rest.stream(`/psubscribe/${encodeURIComponent(this.pattern)}`, abort.signal)
+        await this.read(body, () => {
+          failures = 0
+          clearTimeout(timer)
+        })
       } catch (err) {
-        if (!this.abort.signal.aborted) this.failWaiters(new StoreUnavailableError(`upstash subscribe: ${err instanceof Error ? err.message : String(err)}`, { cause: err }))
+        if (timedOut) err = new Error('no subscribe confirmation in time')
+        if (timedOut || !abort.signal.aborted) this.failWaiters(new StoreUnavailableError(`upstash subscribe: ${err instanceof Error ? err.message : String(err)}`, { cause: err }))
       }
+      clearTimeout(timer)
       this.open = false
       if (this.closed || this.listenerCount === 0) break
       await new Promise((r) => setTimeout(r, BACKOFF_MS[Math.min(failures++, BACKOFF_MS.length - 1)]))

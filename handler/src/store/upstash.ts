@@ -70,7 +70,7 @@ export class UpstashStore implements Store {
     this.keys = new RedisKeys(options.prefix ?? 'ss')
     this.seqTtl = options.seqTtl ?? 30 * 24 * 3600
     // Both channel families (<p>:n:*, <p>:sig:*) under one pattern: one stream per instance.
-    this.bus = new PatternBus(this.rest, `${this.keys.prefix}:*`)
+    this.bus = new PatternBus(this.rest, `${this.keys.prefix}:*`, options.timeoutMs)
     if (options.owned) this.ownedByServer = true
   }
 
