@@ -332,7 +332,7 @@ export class UpstashStore implements Store {
     try {
       const wire = await Promise.all(commands.map(async (c) => (Array.isArray(c) ? c : ['EVALSHA', await sha(c.script), ...c.args])))
       const replies = await this.send(wire)
-      const missing = replies.flatMap((r, i) => (r instanceof CommandError && r.message.startsWith('NOSCRIPT') ? [i] : []))
+      const missing = replies.flatMap((r, i) => (r instanceof CommandError && r.message.includes('NOSCRIPT') ? [i] : []))
       if (missing.length) {
         const again = await this.send(missing.map((i) => {
           const c = commands[i] as { script: Script; args: Arg[] }
