@@ -1,0 +1,457 @@
+import { isDeepStrictEqual } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import fc from 'fast-check'
+import { memoryStore, type ClaimResult, type Store, type StoreLimits } from 'socket-serve'
+import { redisStore } from 'socket-serve/redis'
+import { claimMessages, finishMessages, newClaimState, renewLeases, type ClaimState, type RateLimit } from '../../handler/src/store/claim-model.js'
+import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from '../support/redis.js'
+
+/**
+ * Model-based test of per-message claims (issue 13, item 8). claim-model.ts is the
+ * reference: fast-check generates what a client and its requests do to one session
+ * (claim a new batch, retry it, a stray old duplicate, renew, finish, time passing,
+ * a wrong token, a session that does not exist) and every claim's reply from a real
+ * store must equal the model's. The memory store runs the model itself (this checks
+ * its plumbing: tokens, sessions); the Redis store runs the same rule written again
+ * in Lua, on a real redis-server and a real 3-node cluster, timed by Redis TIME.
+ */
+
+const SEED = 0xc1a1
+const LIMITS: StoreLimits = { ttl: 60, maxLogLength: 100 }
+/** Leases are short so that time can pass them: Redis times them by its own clock, for real. */
+const LEASE = 400
+/** Time steps. One PART leaves a lease live; two PARTs, or one PAST, are beyond it. */
+const PART = 240
+const PAST = 420
+/**
+ * Real time runs ahead of the model's by the time commands take (and late timers). A lease
+ * the model calls live was taken at most one PART ago, so the real answer agrees while that
+ * lag stays under LEASE - PART; a run where it does not is skipped (fc.pre), and counted.
+ */
+const LAG_ALLOWED = LEASE - PART - 10
+/** Renew and finish pick among the last RECENT ids a client sent. */
+const RECENT = 8
+const OWNERS = ['req-a', 'req-b', 'req-c']
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i)
+
+// --- the two sides --------------------------------------------------------------------------------
+
+/** The reference: a ClaimState and the model's clock, plus what the client has sent so far. */
+interface Model {
+  st: ClaimState
+  now: number
+  /** the client's next message id */
+  next: number
+  /** the client's last batch, and the request that claimed it last */
+  last: number[]
+  lastOwner: string
+}
+
+/** Drives the store's clock alongside the model's. */
+interface Clock {
+  /** exact: the store's clock is the model's (memory store under a fake Date) */
+  readonly exact: boolean
+  /** starts a run; returns the model's start time */
+  begin(): number
+  advance(ms: number): Promise<void>
+  /** after each store call: skips the run if real time drifted too far from the model's */
+  check(stats: Stats): void
+}
+
+/** Date.now() is the model's clock, set by hand: the memory store's leases and windows are exact. */
+function fakeClock(): Clock {
+  let t = 0
+  let runs = 0
+  return {
+    exact: true,
+    begin() {
+      // Vary where in a rate-limit window each run starts.
+      t = 1_767_225_600_000 + ((++runs * 337) % 1000)
+      vi.setSystemTime(t)
+      return t
+    },
+    async advance(ms) {
+      t += ms
+      vi.setSystemTime(t)
+    },
+    check() {},
+  }
+}
+
+/** Real time (Redis TIME): the model's clock moves by exactly what the store's clock slept. */
+function realClock(): Clock {
+  let start = 0
+  let elapsed = 0
+  let lagBefore = 0
+  let lagNow = 0
+  const lag = () => Date.now() - start - elapsed
+  return {
+    exact: false,
+    begin() {
+      start = Date.now()
+      elapsed = lagBefore = lagNow = 0
+      return start
+    },
+    async advance(ms) {
+      await sleep(ms)
+      elapsed += ms
+      lagBefore = lagNow
+      lagNow = lag()
+    },
+    check(stats) {
+      // A lease live in the model was taken in this step or the one before it.
+      stats.maxLag = Math.max(stats.maxLag, lag() - lagBefore)
+      if (lag() - lagBefore > LAG_ALLOWED) {
+        stats.skipped++
+        fc.pre(false)
+      }
+    },
+  }
+}
+
+interface Stats {
+  runs: number
+  commands: number
+  skipped: number
+  /** the most real time ran ahead of the model's within two steps, ms */
+  maxLag: number
+  statuses: Record<string, number>
+  refused: number
+}
+
+interface System {
+  store: Store
+  sid: string
+  token: string
+  clock: Clock
+  /** the rate limit this run's claims may pass */
+  rate?: RateLimit
+  stats: Stats
+  /** what happened so far, for the failure message */
+  trace: string[]
+}
+
+const show = (r: ClaimResult) =>
+  !r.authorized
+    ? 'refused'
+    : r.claims.map((c) => `${c.id}:${c.status}${c.ack !== undefined ? `=${c.ack}` : ''}`).join(' ') + (r.retryAfterMs !== undefined ? ` retryAfter=${r.retryAfterMs}` : '')
+
+/** Same reply? On a real clock the two clocks differ by the lag, so retryAfterMs is compared within it. */
+function agrees(clock: Clock, model: ClaimResult, real: ClaimResult): boolean {
+  if (clock.exact || !model.authorized || !real.authorized) return isDeepStrictEqual(JSON.parse(JSON.stringify(real)), JSON.parse(JSON.stringify(model)))
+  if (!isDeepStrictEqual(JSON.parse(JSON.stringify(real.claims)), JSON.parse(JSON.stringify(model.claims)))) return false
+  if ((model.retryAfterMs === undefined) !== (real.retryAfterMs === undefined)) return false
+  if (model.retryAfterMs === undefined) return true
+  const late = model.retryAfterMs - real.retryAfterMs!
+  return late >= -5 && late <= 30_000
+}
+
+function check(r: System, step: string, model: ClaimResult, real: ClaimResult): void {
+  r.trace.push(`${step}\n      model: ${show(model)}${isDeepStrictEqual(model, real) ? '' : `\n      store: ${show(real)}`}`)
+  if (!agrees(r.clock, model, real)) throw new Error(`the store disagrees with claim-model.ts at the last step:\n    ${r.trace.join('\n    ')}`)
+  if (real.authorized) for (const c of real.claims) r.stats.statuses[c.status] = (r.stats.statuses[c.status] ?? 0) + 1
+  else r.stats.refused++
+}
+
+// --- commands -------------------------------------------------------------------------------------
+
+/** A command; each run is counted. */
+abstract class Cmd implements fc.AsyncCommand<Model, System> {
+  check(_m: Readonly<Model>): boolean {
+    return true
+  }
+  async run(m: Model, r: System): Promise<void> {
+    r.stats.commands++
+    await this.exec(m, r)
+  }
+  abstract exec(m: Model, r: System): Promise<void>
+  abstract toString(): string
+}
+
+/** Claims `ids` as `owner` on both sides and compares the replies. */
+async function claimBoth(m: Model, r: System, label: string, ids: number[], owner: string, rated: boolean): Promise<void> {
+  const rate = rated ? r.rate : undefined
+  const real = await r.store.claimMessages(r.sid, r.token, ids, { ...LIMITS, leaseMs: LEASE, owner, ...(rate ? { rate } : {}) })
+  r.clock.check(r.stats)
+  const model: ClaimResult = { authorized: true, ...claimMessages(m.st, ids, m.now, LEASE, owner, rate) }
+  check(r, `${label} [${ids.join(',')}] as ${owner}${rate ? ` rate ${rate.limit}` : ''}`, model, real)
+}
+
+/** The ids a client sent lately, oldest first. */
+const recent = (m: Model) => range(Math.max(1, m.next - RECENT), Math.min(RECENT, m.next - 1))
+
+class ClaimNew extends Cmd {
+  ids: number[] = []
+  constructor(readonly size: number, readonly owner: string, readonly rated: boolean) {
+    super()
+  }
+  async exec(m: Model, r: System) {
+    this.ids = range(m.next, this.size)
+    m.next += this.size
+    m.last = this.ids
+    m.lastOwner = this.owner
+    await claimBoth(m, r, 'claim new', this.ids, this.owner, this.rated)
+  }
+  toString() {
+    return `claimNew(${this.size}, ${this.owner}${this.rated ? ', rated' : ''}) [${this.ids}]`
+  }
+}
+
+/** The client retries its last batch, or the part of it still unanswered. */
+class ClaimRetry extends Cmd {
+  ids: number[] = []
+  constructor(readonly from: number, readonly owner: string, readonly rated: boolean) {
+    super()
+  }
+  override check(m: Readonly<Model>) {
+    return m.last.length > 0
+  }
+  async exec(m: Model, r: System) {
+    this.ids = m.last.slice(this.from % m.last.length)
+    m.lastOwner = this.owner
+    await claimBoth(m, r, 'retry', this.ids, this.owner, this.rated)
+  }
+  toString() {
+    return `claimRetry(from ${this.from}, ${this.owner}${this.rated ? ', rated' : ''}) [${this.ids}]`
+  }
+}
+
+/** A duplicate of an older request arriving late. */
+class ClaimStray extends Cmd {
+  ids: number[] = []
+  constructor(readonly back: number, readonly size: number, readonly owner: string) {
+    super()
+  }
+  override check(m: Readonly<Model>) {
+    return m.next > 1
+  }
+  async exec(m: Model, r: System) {
+    const first = Math.max(1, m.next - this.back)
+    this.ids = range(first, Math.min(this.size, m.next - first))
+    await claimBoth(m, r, 'stray', this.ids, this.owner, false)
+  }
+  toString() {
+    return `claimStray(back ${this.back}, ${this.size}, ${this.owner}) [${this.ids}]`
+  }
+}
+
+/**
+ * Without an owner: the request that claimed the last batch renews its leases on it (what
+ * a running handler does). With one: any request, on any of the recent ids.
+ */
+class Renew extends Cmd {
+  ids: number[] = []
+  by = ''
+  constructor(readonly pick: boolean[], readonly owner?: string) {
+    super()
+  }
+  async exec(m: Model, r: System) {
+    this.by = this.owner ?? m.lastOwner
+    this.ids = (this.owner ? recent(m) : m.last).filter((_, i) => this.pick[i])
+    await r.store.renewLeases(r.sid, this.ids, LEASE, this.by)
+    r.clock.check(r.stats)
+    renewLeases(m.st, this.ids, m.now, LEASE, this.by)
+    r.trace.push(`renew [${this.ids}] as ${this.by}`)
+  }
+  toString() {
+    return `renew(${this.owner ?? 'last claimer'}) [${this.ids}] as ${this.by}`
+  }
+}
+
+/**
+ * Per id, 0 untouched, 1 done with acks[i], 2 given back. Without an owner: the request that
+ * claimed the last batch records how its messages ended; with one: any request, any recent id.
+ */
+class Finish extends Cmd {
+  done: { id: number; ack: string }[] = []
+  released: number[] = []
+  by = ''
+  constructor(readonly how: number[], readonly acks: string[], readonly owner?: string) {
+    super()
+  }
+  async exec(m: Model, r: System) {
+    this.by = this.owner ?? m.lastOwner
+    const ids = this.owner ? recent(m) : m.last
+    this.done = ids.flatMap((id, i) => (this.how[i] === 1 ? [{ id, ack: this.acks[i]! }] : []))
+    this.released = ids.filter((_, i) => this.how[i] === 2)
+    await r.store.finishMessages(r.sid, this.done, this.released, this.by)
+    r.clock.check(r.stats)
+    finishMessages(m.st, this.done, this.released, this.by)
+    r.trace.push(`finish done ${JSON.stringify(this.done)} released [${this.released}] as ${this.by}`)
+  }
+  toString() {
+    return `finish(${this.owner ?? 'last claimer'}) done ${JSON.stringify(this.done)} released [${this.released}] as ${this.by}`
+  }
+}
+
+class Advance extends Cmd {
+  constructor(readonly ms: number) {
+    super()
+  }
+  async exec(m: Model, r: System) {
+    await r.clock.advance(this.ms)
+    m.now += this.ms
+    r.trace.push(`wait ${this.ms} ms`)
+  }
+  toString() {
+    return `wait(${this.ms})`
+  }
+}
+
+/** Someone without the session's token: refused, and nothing changes (later claims show it). */
+class ClaimWrongToken extends Cmd {
+  ids: number[] = []
+  constructor(readonly retry: boolean) {
+    super()
+  }
+  async exec(m: Model, r: System) {
+    this.ids = this.retry && m.last.length ? m.last : [m.next]
+    const real = await r.store.claimMessages(r.sid, `${r.token}-stolen`, this.ids, { ...LIMITS, leaseMs: LEASE, owner: 'thief' })
+    check(r, `claim [${this.ids}] with a wrong token`, { authorized: false }, real)
+  }
+  toString() {
+    return `claimWrongToken [${this.ids}]`
+  }
+}
+
+/** A claim on a session that does not exist: refused, and it does not come into being. */
+class ClaimGhost extends Cmd {
+  async exec(m: Model, r: System) {
+    const ghost = `${r.sid}-ghost`
+    const real = await r.store.claimMessages(ghost, r.token, [1], { ...LIMITS, leaseMs: LEASE, owner: 'req-a' })
+    check(r, 'claim [1] on a session that does not exist', { authorized: false }, real)
+    if ((await r.store.getSession(ghost)) !== null) throw new Error(`a refused claim created session ${ghost}`)
+  }
+  toString() {
+    return 'claimGhost'
+  }
+}
+
+const owner = fc.constantFrom(...OWNERS)
+const rated = fc.boolean()
+/** mostly the request that claimed the last batch, sometimes any */
+const anyOwner = fc.option(owner, { nil: undefined, freq: 3 })
+const picks = <T,>(arb: fc.Arbitrary<T>) => fc.array(arb, { minLength: RECENT, maxLength: RECENT })
+const ack = fc.oneof(fc.constant(''), fc.jsonValue({ maxDepth: 1 }).map((v) => JSON.stringify(v)))
+const commands = fc.commands(
+  [
+    fc.oneof(
+      { weight: 5, arbitrary: fc.tuple(fc.integer({ min: 1, max: 5 }), owner, rated).map(([n, o, r]) => new ClaimNew(n, o, r)) },
+      { weight: 4, arbitrary: fc.tuple(fc.nat(4), owner, rated).map(([f, o, r]) => new ClaimRetry(f, o, r)) },
+      { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 3 }), owner).map(([b, n, o]) => new ClaimStray(b, n, o)) },
+      { weight: 2, arbitrary: fc.tuple(picks(fc.boolean()), anyOwner).map(([p, o]) => new Renew(p, o)) },
+      { weight: 4, arbitrary: fc.tuple(picks(fc.constantFrom(0, 1, 1, 1, 2)), picks(ack), anyOwner).map(([h, a, o]) => new Finish(h, a, o)) },
+      { weight: 3, arbitrary: fc.constantFrom(PART, PAST).map((ms) => new Advance(ms)) },
+      { weight: 1, arbitrary: fc.boolean().map((retry) => new ClaimWrongToken(retry)) },
+      { weight: 1, arbitrary: fc.constant(new ClaimGhost()) },
+    ),
+  ],
+  { maxCommands: 40, size: 'medium' },
+)
+
+/** A rate limit per run, or none; its window is the store's to choose (see below). */
+const rateLimit = fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined })
+
+let sessions = 0
+
+/** The property, on one store: every claim's reply equals the model's. */
+function claimsProperty(store: Store, clock: Clock, windowMs: number, stats: Stats) {
+  return fc.asyncProperty(rateLimit, commands, async (limit, cmds) => {
+    stats.runs++
+    const sid = `cm${process.pid}x${++sessions}`
+    const token = `tok-${sid}`
+    const rate = limit === undefined ? undefined : { limit, windowMs }
+    await fc.asyncModelRun(async () => {
+      const now = clock.begin()
+      await store.createSession({ sid, token, user: null, state: {}, rooms: { '*': 0 }, transport: 'sse', createdAt: now, lastSeen: now }, LIMITS)
+      const trace = [`rate limit: ${rate ? `${rate.limit} per ${windowMs} ms` : 'none'}`]
+      const model: Model = { st: newClaimState(), now, next: 1, last: [], lastOwner: OWNERS[0]! }
+      const real: System = { store, sid, token, clock, stats, trace, ...(rate ? { rate } : {}) }
+      return { model, real }
+    }, cmds)
+  })
+}
+
+const newStats = (): Stats => ({ runs: 0, commands: 0, skipped: 0, maxLag: 0, statuses: {}, refused: 0 })
+
+function report(name: string, stats: Stats, ms: number) {
+  console.log(`claim model vs ${name}: ${stats.runs} runs, ${stats.commands} commands, ${stats.skipped} runs skipped for timing (max lag ${stats.maxLag} ms), ${Math.round(ms)} ms; statuses seen ${JSON.stringify(stats.statuses)}, refused ${stats.refused}`)
+}
+
+/** Every status must have been compared somewhere, or the test proves less than it claims. */
+function expectCoverage(stats: Stats) {
+  for (const s of ['fresh', 'rerun', 'done', 'running', 'interrupted', 'old', 'deferred']) expect(stats.statuses[s] ?? 0, s).toBeGreaterThan(0)
+  expect(stats.refused).toBeGreaterThan(0)
+  expect(stats.skipped).toBeLessThan(stats.runs / 3)
+}
+
+/**
+ * Real-time stores run several properties at once (each its own sessions and seed): runs
+ * mostly sleep, so lanes cost little CPU and many more runs fit in the time.
+ */
+async function lanes(n: number, numRuns: number, make: () => { store: Store; clock: Clock }, windowMs: number, stats: Stats) {
+  await Promise.all(
+    range(0, n).map(async (lane) => {
+      const { store, clock } = make()
+      // Connect (and learn the cluster's slots) before the first timed step.
+      await store.getSession('warm-up')
+      return fc.assert(claimsProperty(store, clock, windowMs, stats), { seed: SEED + lane, numRuns })
+    }),
+  )
+}
+
+/** A rate window of ~31,700 years: Redis TIME is wall-clock, and such a window cannot turn over mid-run. */
+const NEVER_TURNS = 1e15
+
+describe('claims, leases and the rate limit follow claim-model.ts', () => {
+  let redis: RedisServer
+  let cluster: RedisCluster
+  const stores: Store[] = []
+
+  beforeAll(async () => {
+    ;[redis, cluster] = await Promise.all([startRedis(), startRedisCluster()])
+  }, 60_000)
+  afterAll(async () => {
+    for (const s of stores) await s.close()
+    await Promise.all([redis?.stop(), cluster?.stop()])
+  })
+
+  it('memory store, on the model clock (Date faked), rate windows of 1 s turning over', async () => {
+    const stats = newStats()
+    const t0 = performance.now()
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      await fc.assert(claimsProperty(memoryStore(), fakeClock(), 1000, stats), { seed: SEED, numRuns: 300 })
+    } finally {
+      vi.useRealTimers()
+    }
+    report('memory', stats, performance.now() - t0)
+    expectCoverage(stats)
+  })
+
+  it('redis-server (Lua, Redis TIME)', async () => {
+    const stats = newStats()
+    const t0 = performance.now()
+    await lanes(8, 8, () => {
+      const store = redisStore(redis.url, { prefix: `cm${process.pid}` })
+      stores.push(store)
+      return { store, clock: realClock() }
+    }, NEVER_TURNS, stats)
+    report('redis', stats, performance.now() - t0)
+    expectCoverage(stats)
+  })
+
+  it('redis cluster, 3 masters (Lua, Redis TIME)', async () => {
+    const stats = newStats()
+    const t0 = performance.now()
+    await lanes(8, 4, () => {
+      const store = redisStore(cluster.nodes, { prefix: `cm${process.pid}` })
+      stores.push(store)
+      return { store, clock: realClock() }
+    }, NEVER_TURNS, stats)
+    report('redis cluster', stats, performance.now() - t0)
+    expectCoverage(stats)
+  })
+})
