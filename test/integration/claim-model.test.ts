@@ -10,7 +10,8 @@ import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } fr
  * Model-based test of per-message claims (issue 13, item 8). claim-model.ts is the
  * reference: fast-check generates what a client and its requests do to one session
  * (claim a new batch, retry it, a stray old duplicate, renew, finish, time passing,
- * a wrong token, a session that does not exist) and every claim's reply from a real
+ * a wrong token, a session that does not exist; a client with one POST at a time, or
+ * several in flight, overtaking each other) and every claim's reply from a real
  * store must equal the model's. The memory store runs the model itself (this checks
  * its plumbing: tokens, sessions); the Redis store runs the same rule written again
  * in Lua, on a real redis-server and a real 3-node cluster, timed by Redis TIME.
@@ -50,6 +51,13 @@ interface Model {
   /** the client's last batch, and the request that claimed it last */
   last: number[]
   lastOwner: string
+  /**
+   * A client with several POSTs in flight says which messages it has had answered (every id
+   * up to this one); undefined for a client with one POST at a time, which says nothing.
+   */
+  answered?: number
+  /** that client's batches sent but not arrived yet (a POST overtaken by a later one) */
+  delayed: number[][]
 }
 
 /** Drives the store's clock alongside the model's. */
@@ -176,29 +184,74 @@ abstract class Cmd implements fc.AsyncCommand<Model, System> {
 /** Claims `ids` as `owner` on both sides and compares the replies. */
 async function claimBoth(m: Model, r: System, label: string, ids: number[], owner: string, rated: boolean): Promise<void> {
   const rate = rated ? r.rate : undefined
-  const real = await r.store.claimMessages(r.sid, r.token, ids, { ...LIMITS, leaseMs: LEASE, owner, ...(rate ? { rate } : {}) })
+  const answered = m.answered
+  const real = await r.store.claimMessages(r.sid, r.token, ids, { ...LIMITS, leaseMs: LEASE, owner, ...(rate ? { rate } : {}) }, answered)
   r.clock.check(r.stats)
-  const model: ClaimResult = { authorized: true, ...claimMessages(m.st, ids, m.now, LEASE, owner, rate) }
-  check(r, `${label} [${ids.join(',')}] as ${owner}${rate ? ` rate ${rate.limit}` : ''}`, model, real)
+  const model: ClaimResult = { authorized: true, ...claimMessages(m.st, ids, m.now, LEASE, owner, rate, answered) }
+  const said = answered === undefined ? '' : ` answered ${answered}`
+  check(r, `${label} [${ids.join(',')}] as ${owner}${rate ? ` rate ${rate.limit}` : ''}${said}`, model, real)
 }
 
 /** The ids a client sent lately, oldest first. */
 const recent = (m: Model) => range(Math.max(1, m.next - RECENT), Math.min(RECENT, m.next - 1))
 
+/** The client sends its next messages; with `delay` (a client with several POSTs in flight) the POST is overtaken and arrives later. */
 class ClaimNew extends Cmd {
   ids: number[] = []
-  constructor(readonly size: number, readonly owner: string, readonly rated: boolean) {
+  constructor(readonly size: number, readonly owner: string, readonly rated: boolean, readonly delay: boolean) {
     super()
   }
   async exec(m: Model, r: System) {
     this.ids = range(m.next, this.size)
     m.next += this.size
+    if (this.delay && m.answered !== undefined) {
+      m.delayed.push(this.ids)
+      r.trace.push(`send [${this.ids}] (on its way)`)
+      return
+    }
     m.last = this.ids
     m.lastOwner = this.owner
     await claimBoth(m, r, 'claim new', this.ids, this.owner, this.rated)
   }
   toString() {
-    return `claimNew(${this.size}, ${this.owner}${this.rated ? ', rated' : ''}) [${this.ids}]`
+    return `claimNew(${this.size}, ${this.owner}${this.rated ? ', rated' : ''}${this.delay ? ', delay' : ''}) [${this.ids}]`
+  }
+}
+
+/** An overtaken POST arrives. */
+class Arrive extends Cmd {
+  ids: number[] = []
+  constructor(readonly pick: number, readonly owner: string, readonly rated: boolean) {
+    super()
+  }
+  override check(m: Readonly<Model>) {
+    return m.delayed.length > 0
+  }
+  async exec(m: Model, r: System) {
+    this.ids = m.delayed.splice(this.pick % m.delayed.length, 1)[0]!
+    m.last = this.ids
+    m.lastOwner = this.owner
+    await claimBoth(m, r, 'arrives', this.ids, this.owner, this.rated)
+  }
+  toString() {
+    return `arrive(${this.pick}, ${this.owner}${this.rated ? ', rated' : ''}) [${this.ids}]`
+  }
+}
+
+/** Replies reach the client: it has had `n` more of its messages answered (never past what it sent). */
+class Answered extends Cmd {
+  constructor(readonly n: number) {
+    super()
+  }
+  override check(m: Readonly<Model>) {
+    return m.answered !== undefined
+  }
+  async exec(m: Model, r: System) {
+    m.answered = Math.min(m.next - 1, m.answered! + this.n)
+    r.trace.push(`the client has had up to ${m.answered} answered`)
+  }
+  toString() {
+    return `answered(+${this.n})`
   }
 }
 
@@ -311,7 +364,8 @@ class ClaimWrongToken extends Cmd {
   }
   async exec(m: Model, r: System) {
     this.ids = this.retry && m.last.length ? m.last : [m.next]
-    const real = await r.store.claimMessages(r.sid, `${r.token}-stolen`, this.ids, { ...LIMITS, leaseMs: LEASE, owner: 'thief' })
+    // Saying everything was answered would drop records, were the claim not refused.
+    const real = await r.store.claimMessages(r.sid, `${r.token}-stolen`, this.ids, { ...LIMITS, leaseMs: LEASE, owner: 'thief' }, m.answered === undefined ? undefined : m.next - 1)
     check(r, `claim [${this.ids}] with a wrong token`, { authorized: false }, real)
   }
   toString() {
@@ -341,11 +395,13 @@ const ack = fc.oneof(fc.constant(''), fc.jsonValue({ maxDepth: 1 }).map((v) => J
 const commands = fc.commands(
   [
     fc.oneof(
-      { weight: 5, arbitrary: fc.tuple(fc.integer({ min: 1, max: 5 }), owner, rated).map(([n, o, r]) => new ClaimNew(n, o, r)) },
+      { weight: 5, arbitrary: fc.tuple(fc.integer({ min: 1, max: 5 }), owner, rated, fc.nat(3)).map(([n, o, r, d]) => new ClaimNew(n, o, r, d === 0)) },
+      { weight: 2, arbitrary: fc.tuple(fc.nat(3), owner, rated).map(([i, o, r]) => new Arrive(i, o, r)) },
+      { weight: 2, arbitrary: fc.integer({ min: 1, max: 6 }).map((n) => new Answered(n)) },
       { weight: 4, arbitrary: fc.tuple(fc.nat(4), owner, rated).map(([f, o, r]) => new ClaimRetry(f, o, r)) },
       { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 3 }), owner).map(([b, n, o]) => new ClaimStray(b, n, o)) },
       { weight: 2, arbitrary: fc.tuple(picks(fc.boolean()), anyOwner).map(([p, o]) => new Renew(p, o)) },
-      { weight: 4, arbitrary: fc.tuple(picks(fc.constantFrom(0, 1, 1, 1, 2)), picks(ack), anyOwner).map(([h, a, o]) => new Finish(h, a, o)) },
+      { weight: 4, arbitrary: fc.tuple(picks(fc.constantFrom(0, 1, 1, 2)), picks(ack), anyOwner).map(([h, a, o]) => new Finish(h, a, o)) },
       { weight: 3, arbitrary: fc.constantFrom(PART, PAST).map((ms) => new Advance(ms)) },
       { weight: 1, arbitrary: fc.boolean().map((retry) => new ClaimWrongToken(retry)) },
       { weight: 1, arbitrary: fc.constant(new ClaimGhost()) },
@@ -356,12 +412,14 @@ const commands = fc.commands(
 
 /** A rate limit per run, or none; its window is the store's to choose (see below). */
 const rateLimit = fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined })
+/** Per run, the client: one POST at a time, or several in flight (it says what it has had answered). */
+const pipelined = fc.boolean()
 
 let sessions = 0
 
 /** The property, on one store: every claim's reply equals the model's. */
 function claimsProperty(store: Store, clock: Clock, windowMs: number, stats: Stats) {
-  return fc.asyncProperty(rateLimit, commands, async (limit, cmds) => {
+  return fc.asyncProperty(rateLimit, pipelined, commands, async (limit, several, cmds) => {
     stats.runs++
     const sid = `cm${process.pid}x${++sessions}`
     const token = `tok-${sid}`
@@ -369,8 +427,8 @@ function claimsProperty(store: Store, clock: Clock, windowMs: number, stats: Sta
     await fc.asyncModelRun(async () => {
       await store.createSession({ sid, token, user: null, state: {}, rooms: { '*': 0 }, transport: 'sse', createdAt: 0, lastSeen: 0 }, LIMITS)
       const now = clock.begin()
-      const trace = [`rate limit: ${rate ? `${rate.limit} per ${windowMs} ms` : 'none'}`]
-      const model: Model = { st: newClaimState(), now, next: 1, last: [], lastOwner: OWNERS[0]! }
+      const trace = [`rate limit: ${rate ? `${rate.limit} per ${windowMs} ms` : 'none'}; ${several ? 'several POSTs in flight' : 'one POST at a time'}`]
+      const model: Model = { st: newClaimState(), now, next: 1, last: [], lastOwner: OWNERS[0]!, delayed: [], ...(several ? { answered: 0 } : {}) }
       const real: System = { store, sid, token, clock, stats, trace, ...(rate ? { rate } : {}) }
       return { model, real }
     }, cmds)
@@ -385,7 +443,7 @@ function report(name: string, stats: Stats, ms: number) {
 
 /** Every status must have been compared somewhere, or the test proves less than it claims. */
 function expectCoverage(stats: Stats) {
-  for (const s of ['fresh', 'rerun', 'done', 'running', 'interrupted', 'old', 'deferred']) expect(stats.statuses[s] ?? 0, s).toBeGreaterThan(0)
+  for (const s of ['fresh', 'rerun', 'done', 'running', 'interrupted', 'old', 'deferred', 'early']) expect(stats.statuses[s] ?? 0, s).toBeGreaterThan(0)
   expect(stats.refused).toBeGreaterThan(0)
 }
 
