@@ -496,7 +496,7 @@ const WINDOW = 300
  * A client sending more than its rate limit, on real rate windows: per window, batches of
  * new messages (or the deferred rest of the last one); what is admitted is finished, what
  * is deferred is sent again, in this window or a later one. Every reply must equal the
- * model's, which is put at the start of the same window. Returns how many messages were
+ * model's, which is put at the start of the same window. `carried` counts the messages
  * deferred in one window and admitted in a later one.
  */
 function windowProperty(store: Store, stats: Stats, carried: { n: number }) {
