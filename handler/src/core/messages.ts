@@ -25,8 +25,13 @@ export interface MessageFlowDeps {
 
 /** How long a retry waits for a message another request is still running before answering 503. */
 const WAIT_FOR_RUNNING_MS = 5000
-/** How long a request keeps trying to record its messages' outcomes while the store is failing. */
+/** How long a request keeps trying to record the outcomes of handlers that ran while the store is failing. */
 const RECORD_BUDGET_MS = 30_000
+/**
+ * How long it tries to give back a claim whose reply was lost: the claim most likely never
+ * landed (the store was down), so the answer (503) should not wait long for it.
+ */
+const RELEASE_BUDGET_MS = 2000
 
 /**
  * POST {base}/message, serverless-safe: everything a guarantee depends on is
@@ -53,7 +58,7 @@ export async function receiveMessages(
     ;[found, claim] = await Promise.all([deps.sessions.getSession(sid), deps.sessions.claimMessages(sid, token, ids, limits, answered)])
   } catch (err) {
     // The claim may have landed with its reply lost: give back whatever this request claimed.
-    if (err instanceof StoreUnavailableError) await record(deps, sid, [], ids, owner)
+    if (err instanceof StoreUnavailableError) await record(deps, sid, [], ids, owner, RELEASE_BUDGET_MS)
     throw err
   }
   const rec = await deps.admit(found, token)
@@ -134,7 +139,7 @@ async function runHandlers(deps: MessageFlowDeps, rec: SessionRecord, runnable: 
     if ('storeFailed' in o) released.push(o.id)
     else done.push({ id: o.id, ack: runnable.find((m) => m.id === o.id)!.ack ? ackJson(o) : '' })
   }
-  await record(deps, rec.sid, done, released, owner)
+  await record(deps, rec.sid, done, released, owner, RECORD_BUDGET_MS)
   return outcomes
 }
 
@@ -143,8 +148,8 @@ async function runHandlers(deps: MessageFlowDeps, rec: SessionRecord, runnable: 
  * bounded time within the request; if it never gets through, the leases run out and
  * a retry is answered INTERRUPTED (at most once), never run twice.
  */
-async function record(deps: MessageFlowDeps, sid: string, done: FinishedMessage[], released: number[], owner: string): Promise<void> {
-  const until = Date.now() + RECORD_BUDGET_MS
+async function record(deps: MessageFlowDeps, sid: string, done: FinishedMessage[], released: number[], owner: string, budgetMs: number): Promise<void> {
+  const until = Date.now() + budgetMs
   for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
     try {
       await deps.sessions.finishMessages(sid, done, released, owner)
