@@ -300,6 +300,23 @@ describe.each(nameStores)('event and room names, $name store', ({ name, make }) 
     }
   })
 
+  it("the client's own event names (error, gap, state) cannot be emitted to clients, which would drop them; handlers may still listen for them", async () => {
+    const io: IO = server.io
+    const s = await serverSocket()
+    for (const ev of ['error', 'gap', 'state']) {
+      const codes = [
+        await codeOf(() => s.emit(ev, 1)),
+        await codeOf(() => s.emitWithAck(ev, 1, { timeout: 100 })),
+        await codeOf(() => s.broadcast(ev, 1)),
+        await codeOf(() => s.to('ok-room').emit(ev, 1)),
+        await codeOf(() => io.emit(ev, 1)),
+        await codeOf(() => io.to('ok-room').emit(ev, 1)),
+      ]
+      expect([ev, codes]).toEqual([ev, Array(6).fill('INVALID_NAME')])
+      expect(() => io.onMessage(ev, () => {})).not.toThrow()
+    }
+  })
+
   it('hostile event names in client messages: 400 INVALID_NAME on the wire, nothing of the batch ran; the SDK refuses them at emit', async () => {
     const raw = await rawConnect(server.url)
     for (const ev of HOSTILE_EVENTS) {

@@ -7,7 +7,7 @@ import { Dispatcher, type AnyHandler, type HandlerOutcome, type RunnableMessage 
 import { endEntry, joinEntry, leaveEntry, messageEntry } from '../store/entries.js'
 import { newInstanceId, newSessionId, newToken } from '../ids.js'
 import type { ResolvedOptions } from './options.js'
-import { checkEvent, checkRoom, Socket } from './socket.js'
+import { checkEmitted, checkEvent, checkRoom, Socket } from './socket.js'
 import type { DefaultEventsMap, DefaultSocketData, EventAck, EventData, EventNames, EventsMap } from './typed-events.js'
 
 export type ConnectHandler<L extends EventsMap, E extends EventsMap, D extends DefaultSocketData> = (
@@ -140,7 +140,7 @@ export class ServerCore<
   private operator(room: string): BroadcastOperator<E, L, D> {
     return {
       emit: async (event, data) => {
-        checkEvent(event)
+        checkEmitted(event)
         await this.emitTo({ room }, event, data)
       },
       fetchSockets: async () => {

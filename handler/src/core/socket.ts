@@ -1,4 +1,4 @@
-import { BROADCAST_ROOM, isValidEventName, isValidRoomName, isValidStateKey, SocketServeError } from '@socket-serve/client/protocol'
+import { BROADCAST_ROOM, CLIENT_EVENTS, isValidEventName, isValidRoomName, isValidStateKey, SocketServeError } from '@socket-serve/client/protocol'
 import type { SessionRecord } from '../store/types.js'
 import type { ServerCore } from './server.js'
 import type { DefaultEventsMap, DefaultSocketData, EventAck, EventData, EventNames, EventsMap } from './typed-events.js'
@@ -62,7 +62,7 @@ export class Socket<
 
   /** Sends to this client. Resolves once the message is stored (it is then delivered even across reconnects). */
   async emit<E extends EventNames<EmitEvents>>(event: E, data?: EventData<EmitEvents, E>): Promise<void> {
-    checkEvent(event)
+    checkEmitted(event)
     await this.server.emitTo({ sid: this.id }, event, data)
   }
 
@@ -72,7 +72,7 @@ export class Socket<
     data?: EventData<EmitEvents, E>,
     options: { timeout?: number } = {},
   ): Promise<EventAck<EmitEvents, E>> {
-    checkEvent(event)
+    checkEmitted(event)
     const { id, promise } = this.server.acks.create(this.id, event, options.timeout ?? this.server.opts.ackTimeout)
     try {
       await this.server.emitTo({ sid: this.id }, event, data, undefined, id)
@@ -84,7 +84,7 @@ export class Socket<
 
   /** Sends to every connected client but this one. */
   async broadcast<E extends EventNames<EmitEvents>>(event: E, data?: EventData<EmitEvents, E>): Promise<void> {
-    checkEvent(event)
+    checkEmitted(event)
     await this.server.emitTo({ room: BROADCAST_ROOM }, event, data, this.id)
   }
 
@@ -93,7 +93,7 @@ export class Socket<
     checkRoom(room)
     return {
       emit: async (event, data) => {
-        checkEvent(event)
+        checkEmitted(event)
         await this.server.emitTo({ room }, event, data, this.id)
       },
     }
@@ -122,6 +122,15 @@ export function checkRoom(room: unknown): asserts room is string {
   if (!isValidRoomName(room)) {
     throw new SocketServeError('INVALID_NAME', `invalid room name: ${JSON.stringify(room)?.slice(0, 64)}`)
   }
+}
+
+/**
+ * An event the server sends to clients: a valid name, and none the client keeps for its
+ * own events (`error`, `gap`, `state`), which it would drop.
+ */
+export function checkEmitted(event: unknown): asserts event is string {
+  checkEvent(event)
+  if (CLIENT_EVENTS.has(event)) throw new SocketServeError('INVALID_NAME', `"${event}" is a client event name: the client would not deliver it`)
 }
 
 export function checkEvent(event: unknown): asserts event is string {
