@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connect } from '@socket-serve/client'
 import { redisStore } from 'socket-serve/redis'
 import { rawConnect, sessionHeaders, type RawSession } from '../support/raw-http.js'
 import { startRedis, type RedisServer } from '../support/redis.js'
@@ -47,5 +48,24 @@ describe('order across POSTs in flight', () => {
     expect(a.body).toEqual({ acks: [{ id: 1, data: 1 }] })
     expect(b.at).toBeLessThan(a.at) // the fast message was not held behind the slow one
     expect(b.at).toBeLessThan(1000)
+  })
+  it('the SDK: a slow acked handler (1.5 s) delays no later emit; handlers still start in emit order', async () => {
+    started.length = 0
+    const socket = connect(server.url)
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+    const t0 = Date.now()
+    const slow = socket.emitWithAck('slow', 10, { timeout: 10_000 }).then(() => Date.now() - t0)
+    await sleep(20)
+    const fast: Promise<number>[] = []
+    for (let n = 11; n <= 15; n++) {
+      fast.push(socket.emitWithAck('fast', n).then(() => Date.now() - t0))
+      await sleep(20)
+    }
+    const fastAt = await Promise.all(fast)
+    const slowAt = await slow
+    socket.disconnect()
+    expect(started).toEqual(['slow 10', 'fast 11', 'fast 12', 'fast 13', 'fast 14', 'fast 15'])
+    expect(Math.max(...fastAt)).toBeLessThan(1000)
+    expect(slowAt).toBeGreaterThanOrEqual(1500)
   })
 })

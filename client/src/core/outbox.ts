@@ -46,6 +46,7 @@ export class Outbox {
       refused: (err, event) => host.refused(err, event),
       maxBytes: () => host.session()?.maxPayload ?? 1_000_000,
       maxBatch: () => host.session()?.maxBatch ?? DEFAULT_MAX_BATCH,
+      maxInFlight: () => host.session()?.maxInFlight ?? 1,
     })
     this.acks = new AckSender({
       post: async (body) => {

@@ -24,6 +24,7 @@ function fakeHost(overrides: Partial<SendQueueHost> = {}) {
     refused: (err, event) => refused.push([err.code, event]),
     maxBytes: () => 1_000_000,
     maxBatch: () => 1000,
+    maxInFlight: () => 1,
     ...overrides,
   }
   return { host, posts, lost, refused, setReady: (r: boolean) => (ready = r) }
@@ -266,5 +267,53 @@ describe('SendQueue', () => {
     cyclic.self = cyclic
     expect(() => q.push('a', cyclic)).toThrow(TypeError)
     expect(q.size).toBe(0)
+  })
+
+  it('with maxInFlight > 1, later emits leave at once in their own POSTs, each saying what was answered; acks come as each finishes', async () => {
+    const { host, posts } = fakeHost({ maxInFlight: () => 3 })
+    const q = new SendQueue(host)
+    const got: string[] = []
+    q.push('slow', 1, (err, data) => got.push(`slow ${String(err ?? data)}`))
+    await tick()
+    q.push('a', 2, (err, data) => got.push(`a ${String(err ?? data)}`))
+    await tick()
+    q.push('b', 3, (err, data) => got.push(`b ${String(err ?? data)}`))
+    await tick()
+    q.push('c', 4, (err, data) => got.push(`c ${String(err ?? data)}`))
+    await tick()
+    // Three in flight (the limit): 'c' waits for one of them.
+    expect(posts.map((p) => [p.body.answered, p.body.messages.map((m) => m.id)])).toEqual([
+      [0, [1]],
+      [0, [2]],
+      [0, [3]],
+    ])
+    posts[1]!.answer([{ id: 2, data: 'A' }])
+    await flushPromises()
+    expect(got).toEqual(['a A']) // not held behind the slow one
+    // 'c' leaves now; message 1 is still unanswered, so nothing above 0 is said answered.
+    expect(posts[3]!.body).toMatchObject({ answered: 0, messages: [{ id: 4 }] })
+    posts[0]!.answer([{ id: 1, data: 'S' }])
+    posts[2]!.answer([{ id: 3, data: 'B' }])
+    posts[3]!.answer([{ id: 4, data: 'C' }])
+    await flushPromises()
+    expect(got).toEqual(['a A', 'slow S', 'b B', 'c C'])
+    q.push('d', 5)
+    await tick()
+    expect(posts[4]!.body).toMatchObject({ answered: 4, messages: [{ id: 5 }] })
+  })
+
+  it('with maxInFlight > 1, a lost session fails every posted batch and keeps the never-posted ones', async () => {
+    const { host, posts } = fakeHost({ maxInFlight: () => 2 })
+    const q = new SendQueue(host)
+    const got: string[] = []
+    for (const ev of ['a', 'b', 'c']) {
+      q.push(ev, 0, (err) => got.push(`${ev} ${err?.code}`))
+      await tick()
+    }
+    expect(posts).toHaveLength(2)
+    q.sessionLost()
+    expect(got).toEqual(['a SESSION_LOST', 'b SESSION_LOST'])
+    q.flush()
+    expect(posts[2]!.body.messages).toEqual([{ id: 1, event: 'c', data: 0, ack: true }])
   })
 })

@@ -30,30 +30,41 @@ export interface SendQueueHost {
   maxBytes(): number
   /** messages one POST may hold (the server's maxBatch) */
   maxBatch(): number
+  /**
+   * POSTs that may be in flight at once (the server's maxInFlight). Above 1, each POST says
+   * which messages were answered so far, and the server starts handlers in emit order however
+   * the POSTs arrive; at 1, the next POST leaves only once the previous one was answered.
+   */
+  maxInFlight(): number
+}
+
+/** One POST: its messages (ids fixed for every retry), and where its sending stands. */
+interface Flight {
+  batch: QueuedMessage[]
+  attempt: number
+  controller: AbortController | undefined
+  retryTimer: ReturnType<typeof setTimeout> | undefined
+  /** the server said these did not run (deferred): they may go to a new session */
+  unsent: boolean
 }
 
 const BODY_OVERHEAD = '{"messages":[]}'.length
 
 /**
  * The client's one ordered channel to the server. Emits of the same tick
- * coalesce into one POST; one POST is in flight at a time and emits made
- * meanwhile travel together in the next, so handlers see emit order. A batch
+ * coalesce into one POST. Up to maxInFlight POSTs travel at once (the server
+ * starts their handlers in emit order, so a slow handler holds back no later
+ * message); with one, emits made meanwhile travel together in the next. A batch
  * that failed transiently is resent unchanged (same ids: the server runs each
  * id once and answers the retry with the same acks); it is never dropped.
  */
 export class SendQueue {
   private pending: QueuedMessage[] = []
-  /** the batch posted (or waiting to be resent); its ids are fixed */
-  private batch: QueuedMessage[] | undefined
-  /** the server said the batch did not run (deferred): it may go to a new session */
-  private batchUnsent = false
-  private body = ''
-  private inflight: AbortController | undefined
-  private retryTimer: ReturnType<typeof setTimeout> | undefined
-  private attempt = 0
+  /** posted (or waiting to be posted again), in id order */
+  private flights: Flight[] = []
   private nextId = 1
   private scheduled = false
-  /** bumped to orphan an in-flight POST whose outcome no longer matters */
+  /** bumped to orphan in-flight POSTs whose outcome no longer matters */
   private generation = 0
 
   constructor(private readonly host: SendQueueHost) {}
@@ -77,43 +88,48 @@ export class SendQueue {
 
   /** Messages not yet answered, in order (buffered, in flight, awaiting retry). */
   get size(): number {
-    return (this.batch?.length ?? 0) + this.pending.length
+    return this.flights.reduce((n, f) => n + f.batch.length, 0) + this.pending.length
   }
 
   flush(): void {
-    if (this.inflight || this.retryTimer !== undefined || !this.host.ready()) return
-    if (!this.batch) {
-      if (this.pending.length === 0) return
-      this.takeBatch()
+    if (!this.host.ready()) return
+    for (const f of this.flights) if (!f.controller && f.retryTimer === undefined) void this.post(f)
+    // A flight waiting to be resent (rate limit, outage) holds back new ones: they would only wait too.
+    if (this.flights.some((f) => f.retryTimer !== undefined)) return
+    while (this.pending.length > 0 && this.flights.length < Math.max(1, this.host.maxInFlight())) {
+      const f: Flight = { batch: this.takeBatch(), attempt: 0, controller: undefined, retryTimer: undefined, unsent: false }
+      this.flights.push(f)
+      void this.post(f)
     }
-    void this.post()
   }
 
   /**
-   * The session is gone beyond recovery. The batch posted to it may have run
-   * or not: sending it again could run a handler twice, so its messages fail
-   * with SESSION_LOST (acks get the error, the others go to `refused`).
-   * Messages never posted go to the next session; ids restart from 1.
+   * The session is gone beyond recovery. A batch posted to it may have run or
+   * not: sending it again could run a handler twice, so its messages fail with
+   * SESSION_LOST (acks get the error, the others go to `refused`). Messages
+   * never posted, or that the server said did not run, go to the next session;
+   * ids restart from 1.
    */
   sessionLost(): void {
     this.stop()
-    const batch = this.batch ?? []
-    this.batch = undefined
+    const flights = this.flights
+    this.flights = []
     this.nextId = 1
-    if (this.batchUnsent) {
-      for (const m of batch) m.id = 0
-      this.pending.unshift(...batch)
-      return
-    }
     const err = new SocketServeError('SESSION_LOST', 'the session ended while this message was on its way; it may not have run')
-    this.fail(batch, err)
+    const again: QueuedMessage[] = []
+    for (const f of flights) {
+      if (f.unsent) again.push(...f.batch)
+      else this.fail(f.batch, err)
+    }
+    for (const m of again) m.id = 0
+    this.pending.unshift(...again)
   }
 
   /** Drops everything; every waiting ack gets `err`. */
   clear(err: SocketServeError): void {
     this.stop()
-    const dropped = [...(this.batch ?? []), ...this.pending]
-    this.batch = undefined
+    const dropped = [...this.flights.flatMap((f) => f.batch), ...this.pending]
+    this.flights = []
     this.pending = []
     for (const m of dropped) m.ack?.(err)
   }
@@ -127,82 +143,92 @@ export class SendQueue {
 
   private stop(): void {
     this.generation++
-    this.inflight?.abort()
-    this.inflight = undefined
-    clearTimeout(this.retryTimer)
-    this.retryTimer = undefined
-    this.attempt = 0
+    for (const f of this.flights) {
+      f.controller?.abort()
+      f.controller = undefined
+      clearTimeout(f.retryTimer)
+      f.retryTimer = undefined
+      f.attempt = 0
+    }
   }
 
   /** Takes the oldest pending messages that fit in one body and in maxBatch (always at least one). */
-  private takeBatch(): void {
+  private takeBatch(): QueuedMessage[] {
     const max = this.host.maxBytes()
     const count = Math.min(this.pending.length, Math.max(1, this.host.maxBatch()))
-    const parts: string[] = []
     let bytes = BODY_OVERHEAD
     let n = 0
     for (; n < count; n++) {
-      const m = this.pending[n]
-      const json = encodeMessage(this.nextId, m)
-      const size = utf8Length(json) + 1
+      const m = this.pending[n]!
+      const size = utf8Length(encodeMessage(this.nextId, m)) + 1
       if (n > 0 && bytes + size > max) break
       m.id = this.nextId++
-      parts.push(json)
       bytes += size
     }
-    this.batch = this.pending.splice(0, n)
-    this.body = `{"messages":[${parts.join(',')}]}`
+    return this.pending.splice(0, n)
   }
 
-  /** Waits `ms`, then posts the current batch again. */
-  private retryIn(ms: number): void {
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined
+  /** Every message up to this id was answered: the ids below the oldest flight. */
+  private answered(): number {
+    return (this.flights[0]?.batch[0]?.id ?? this.nextId) - 1
+  }
+
+  private body(f: Flight): string {
+    const messages = f.batch.map((m) => encodeMessage(m.id, m)).join(',')
+    return this.host.maxInFlight() > 1 ? `{"answered":${this.answered()},"messages":[${messages}]}` : `{"messages":[${messages}]}`
+  }
+
+  /** Waits `ms`, then posts the flight again. */
+  private retryIn(f: Flight, ms: number): void {
+    f.retryTimer = setTimeout(() => {
+      f.retryTimer = undefined
       this.flush()
     }, ms)
   }
 
-  private async post(): Promise<void> {
-    const batch = this.batch as QueuedMessage[]
-    this.batchUnsent = false // posted: from now on its outcome is unknown until answered
+  private done(f: Flight): void {
+    this.flights = this.flights.filter((x) => x !== f)
+  }
+
+  private async post(f: Flight): Promise<void> {
+    const batch = f.batch
+    f.unsent = false // posted: from now on its outcome is unknown until answered
     const generation = this.generation
     const controller = new AbortController()
-    this.inflight = controller
+    f.controller = controller
     let reply: Partial<MessageBatchReply>
     try {
-      reply = await this.host.send(this.body, batch, controller.signal)
+      reply = await this.host.send(this.body(f), batch, controller.signal)
     } catch (e) {
       if (generation !== this.generation) return
-      this.inflight = undefined
+      f.controller = undefined
       const err = toSocketError(e)
       if (err.code === 'SESSION_NOT_FOUND') return this.host.sessionLost(err)
       if (isTransient(err)) {
-        const delay = err.retryAfter !== undefined ? err.retryAfter * 1000 : this.host.retryDelay(this.attempt)
-        this.attempt++
-        return this.retryIn(delay)
+        const delay = err.retryAfter !== undefined ? err.retryAfter * 1000 : this.host.retryDelay(f.attempt)
+        f.attempt++
+        return this.retryIn(f, delay)
       }
       // refused (400, 401, 403, 413, ...): resending would be refused again
-      this.batch = undefined
-      this.attempt = 0
+      this.done(f)
       this.fail(batch, err)
       return this.flush()
     }
     if (generation !== this.generation) return
-    this.inflight = undefined
-    this.attempt = 0
+    f.controller = undefined
+    f.attempt = 0
     const acks = Array.isArray(reply.acks) ? reply.acks : []
     const from = reply.deferred?.from
     const rest = typeof from === 'number' ? batch.filter((m) => m.id >= from) : []
     if (rest.length > 0) {
       // The server ran only the first part (rate limit): the rest goes again, same ids, first in line.
       routeAcks(batch.slice(0, batch.length - rest.length), acks)
-      this.batch = rest
-      this.batchUnsent = true
-      this.body = `{"messages":[${rest.map((m) => encodeMessage(m.id, m)).join(',')}]}`
+      f.batch = rest
+      f.unsent = true
       const wait = Number(reply.deferred?.retryAfter)
-      return this.retryIn(Number.isFinite(wait) && wait > 0 ? wait * 1000 : this.host.retryDelay(0))
+      return this.retryIn(f, Number.isFinite(wait) && wait > 0 ? wait * 1000 : this.host.retryDelay(0))
     }
-    this.batch = undefined
+    this.done(f)
     routeAcks(batch, acks)
     this.flush()
   }

@@ -13,6 +13,8 @@ export interface Session {
   maxPayload: number
   /** most messages per POST {base}/message (the server's, else DEFAULT_MAX_BATCH) */
   maxBatch: number
+  /** POSTs the server orders when several are in flight (1: one at a time) */
+  maxInFlight: number
   /** transports the server accepts */
   transports: TransportName[] | undefined
 }
@@ -53,6 +55,7 @@ export async function createSession(
       pingTimeout: positive(reply.pingTimeout, 20_000),
       maxPayload: positive(reply.maxPayload, 1_000_000),
       maxBatch: positive(reply.maxBatch, DEFAULT_MAX_BATCH),
+      maxInFlight: Math.floor(positive(reply.maxInFlight, 1)),
       transports: Array.isArray(reply.transports) ? reply.transports : undefined,
     }
   } finally {

@@ -155,6 +155,8 @@ export interface OutgoingMessage {
 
 export interface MessageBatch {
   messages: OutgoingMessage[]
+  /** every message up to this id was answered (sent by clients with several POSTs in flight) */
+  answered?: number
 }
 
 export interface AckResult {
@@ -195,6 +197,11 @@ export interface ConnectReply {
   protocol: number
   /** most messages one POST {base}/message may carry (the client splits larger bursts) */
   maxBatch?: number
+  /**
+   * POSTs {base}/message a client may keep in flight at once: each then says which messages it
+   * had answered (`answered`), and the server starts handlers in emit order. Absent: one at a time.
+   */
+  maxInFlight?: number
 }
 
 /** Messages per POST when the server does not say. */
