@@ -42,6 +42,11 @@ export type IO<
     readonly store: Store
     /** @internal the core, for tests and the inspector */
     readonly core: ServerCore<L, E, D>
+    /**
+     * 0: read by Bun when `io` is the default export (Bun serves it as its server options). Bun's
+     * default, 10 s, would cut every stream quieter than the heartbeat.
+     */
+    readonly idleTimeout: 0
   }
 
 export function serve<
@@ -93,6 +98,7 @@ export function serve<
     },
     store,
     core,
+    idleTimeout: 0,
   })
   return io
 }

@@ -1,0 +1,7 @@
+// Next.js App Router (Node runtime; also the Vercel target): every path under /api/socket.
+// `io` lives in its own module (../../../../../app.mjs here, e.g. lib/socket.js in an app).
+import { io } from '../../../../../app.mjs'
+
+export const { GET, POST, OPTIONS } = io.handlers
+// Streams are per request: never prerender or cache this route.
+export const dynamic = 'force-dynamic'
