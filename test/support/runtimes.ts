@@ -116,6 +116,11 @@ export interface Platform {
   name: string
   /** Where the app mounts the handler (the client's url is app.url + path). */
   path: string
+  /**
+   * The matrix's maxStreamDuration here (default 1500 ms). Netlify's local emulator starts a new
+   * worker per invocation (~2.5 s each on 2 cores), so its streams must live longer than that.
+   */
+  maxStreamDuration?: number
   /** One-time work before any instance starts (a build); its duration is reported apart. */
   prepare?: (env: Record<string, string>) => Promise<void>
   /** Starts one instance on a free loopback port with `env` added to the environment. */
@@ -183,7 +188,7 @@ export const PLATFORMS: readonly Platform[] = [
         '/socket',
       )(env),
   },
-  { name: 'netlify (@netlify/dev, Functions v2)', path: '/socket', start: entry('node', 'netlify/dev.mjs') },
+  { name: 'netlify (@netlify/dev, Functions v2)', path: '/socket', maxStreamDuration: 6000, start: entry('node', 'netlify/dev.mjs') },
   {
     name: 'next.js (next build + next start)',
     path: '/api/socket',
