@@ -121,6 +121,8 @@ export interface Platform {
    * worker per invocation (~2.5 s each on 2 cores), so its streams must live longer than that.
    */
   maxStreamDuration?: number
+  /** Slow platforms run from test/runtimes/<ownFile>.test.ts, in parallel with the rest. */
+  ownFile?: 'netlify' | 'next'
   /** One-time work before any instance starts (a build); its duration is reported apart. */
   prepare?: (env: Record<string, string>) => Promise<void>
   /** Starts one instance on a free loopback port with `env` added to the environment. */
@@ -188,10 +190,11 @@ export const PLATFORMS: readonly Platform[] = [
         '/socket',
       )(env),
   },
-  { name: 'netlify (@netlify/dev, Functions v2)', path: '/socket', maxStreamDuration: 6000, start: entry('node', 'netlify/dev.mjs') },
+  { name: 'netlify (@netlify/dev, Functions v2)', path: '/socket', maxStreamDuration: 6000, ownFile: 'netlify', start: entry('node', 'netlify/dev.mjs') },
   {
     name: 'next.js (next build + next start)',
     path: '/api/socket',
+    ownFile: 'next',
     prepare: async (env) => {
       await promisify(execFile)(process.execPath, [nextBin(), 'build'], {
         cwd: NEXT_DIR,

@@ -3,5 +3,3 @@
 import { io } from '../../../../../app.mjs'
 
 export const { GET, POST, OPTIONS } = io.handlers
-// Streams are per request: never prerender or cache this route.
-export const dynamic = 'force-dynamic'
