@@ -46,6 +46,11 @@ export type IO<
     readonly core: ServerCore<L, E, D>
     /** @internal this instance's streams, for tests */
     readonly hub: Hub
+    /**
+     * 0: read by Bun when `io` is the default export (Bun serves it as its server options). Bun's
+     * default, 10 s, would cut every stream quieter than the heartbeat.
+     */
+    readonly idleTimeout: 0
   }
 
 export function serve<
@@ -112,6 +117,7 @@ export function serve<
     store,
     core,
     hub,
+    idleTimeout: 0,
   })
   return io
 }

@@ -1,8 +1,14 @@
-// The runtime matrix: Node (this machine's), Bun and Deno (binaries from npm, in test/node_modules).
+// The platform matrix: Node (this machine's), Bun and Deno (binaries from npm, in test/node_modules),
+// Express, Hono, Netlify (@netlify/dev) and Next.js (next build + next start), each serving the same
+// example app (test/runtimes/app.mjs) from test/runtimes/<platform>/.
 //
-//   const app = await startApp('deno', 'test/apps/smoke/deno.mjs')
+//   const app = await startApp('deno', 'test/runtimes/deno/serve.mjs')
 //   app.url // http://127.0.0.1:PORT
+//
+//   for (const platform of PLATFORMS) { await platform.prepare?.(); const app = await platform.start({ env }) }
 import { existsSync, realpathSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { createRequire } from 'node:module'
 import { arch, platform } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
@@ -97,3 +103,107 @@ export async function startApp(runtime: Runtime, entryFile: string, opts: StartA
   })
   return Object.assign(handle, { runtime, port })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Platforms: one entry each. Adding a platform = one entry here + its folder in test/runtimes/.
+
+export interface PlatformApp extends ChildHandle {
+  /** http://127.0.0.1:PORT */
+  url: string
+}
+
+export interface Platform {
+  name: string
+  /** Where the app mounts the handler (the client's url is app.url + path). */
+  path: string
+  /**
+   * The matrix's maxStreamDuration here (default 1500 ms). Netlify's local emulator starts a new
+   * worker per invocation (~2.5 s each on 2 cores), so its streams must live longer than that.
+   */
+  maxStreamDuration?: number
+  /** Slow platforms run from test/runtimes/<ownFile>.test.ts, in parallel with the rest. */
+  ownFile?: 'netlify' | 'next'
+  /** One-time work before any instance starts (a build); its duration is reported apart. */
+  prepare?: (env: Record<string, string>) => Promise<void>
+  /** Starts one instance on a free loopback port with `env` added to the environment. */
+  start: (env: Record<string, string>) => Promise<PlatformApp>
+}
+
+const RUNTIME_ENV = {
+  DENO_NO_UPDATE_CHECK: '1',
+  DENO_NO_PROMPT: '1',
+  BUN_DISABLE_TELEMETRY: '1',
+  DO_NOT_TRACK: '1',
+  NEXT_TELEMETRY_DISABLED: '1',
+  NETLIFY_TELEMETRY_DISABLED: '1',
+}
+
+const APPS = join(TEST_DIR, 'runtimes')
+
+/** An entry file that prints `listening on http://127.0.0.1:PORT` itself. */
+function entry(runtime: Runtime, file: string): Platform['start'] {
+  return async (env) => {
+    const app = await startApp(runtime, join(APPS, file), { env })
+    return app
+  }
+}
+
+/** A command that serves on PORT and prints nothing we can rely on: ready once it answers HTTP. */
+function command(name: string, cmd: string, args: (port: number) => string[], cwd: string, path: string): Platform['start'] {
+  return async (env) => {
+    const port = await freePort()
+    const url = `http://127.0.0.1:${port}`
+    return startProcess(cmd, args(port), {
+      name,
+      cwd,
+      env: { ...RUNTIME_ENV, PORT: String(port), ...env },
+      readyUrl: `${url}${path}/`,
+      timeoutMs: 60_000,
+    }).then((h) => Object.assign(h, { url }))
+  }
+}
+
+const NEXT_DIR = join(APPS, 'next')
+const nextBin = () => join(dirname(realpathSync(requireFromTest.resolve('next/package.json'))), 'dist', 'bin', 'next')
+
+export const PLATFORMS: readonly Platform[] = [
+  { name: 'node:http', path: '/socket', start: entry('node', 'node/server.mjs') },
+  { name: 'express', path: '/socket', start: entry('node', 'express/server.mjs') },
+  { name: 'hono (@hono/node-server)', path: '/socket', start: entry('node', 'hono/server.mjs') },
+  { name: 'bun (Bun.serve)', path: '/socket', start: entry('bun', 'bun/serve.mjs') },
+  {
+    name: 'bun (export default io)',
+    path: '/socket',
+    // Bun serves the default export itself, on PORT (all interfaces: Bun's default).
+    start: (env) => command('bun default', runtimeBinary('bun'), () => ['run', 'default.mjs'], join(APPS, 'bun'), '/socket')(env),
+  },
+  { name: 'deno (Deno.serve)', path: '/socket', start: entry('deno', 'deno/serve.mjs') },
+  {
+    name: 'deno (deno serve)',
+    path: '/socket',
+    start: (env) =>
+      command(
+        'deno serve',
+        runtimeBinary('deno'),
+        (port) => ['serve', '-A', '--no-lock', '--unstable-no-legacy-abort', '--host', '127.0.0.1', '--port', String(port), 'default.mjs'],
+        join(APPS, 'deno'),
+        '/socket',
+      )(env),
+  },
+  { name: 'netlify (@netlify/dev, Functions v2)', path: '/socket', maxStreamDuration: 6000, ownFile: 'netlify', start: entry('node', 'netlify/dev.mjs') },
+  {
+    name: 'next.js (next build + next start)',
+    path: '/api/socket',
+    ownFile: 'next',
+    prepare: async (env) => {
+      await promisify(execFile)(process.execPath, [nextBin(), 'build'], {
+        cwd: NEXT_DIR,
+        env: { ...process.env, ...RUNTIME_ENV, ...env },
+        timeout: 300_000,
+        maxBuffer: 16 * 1024 * 1024,
+      })
+    },
+    start: (env) =>
+      command('next start', process.execPath, (port) => [nextBin(), 'start', '-p', String(port), '-H', '127.0.0.1'], NEXT_DIR, '/api/socket')(env),
+  },
+]

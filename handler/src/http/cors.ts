@@ -25,10 +25,16 @@ function originAllowed(origin: string, cors: CorsOptions): boolean {
   return o === '*' || o === origin
 }
 
+/**
+ * The Origin names this server: its Host, or the host a proxy in front of it says the browser
+ * used (X-Forwarded-Host: a dev proxy with changeOrigin rewrites Host). A cross-origin page
+ * cannot add X-Forwarded-Host itself: that needs a preflight, and ours never allows the header.
+ */
 function sameHost(origin: string, req: Request): boolean {
   try {
-    const host = req.headers.get('host') ?? new URL(req.url).host
-    return new URL(origin).host === host
+    const { host } = new URL(origin)
+    const forwarded = req.headers.get('x-forwarded-host')?.split(',')[0]?.trim()
+    return host === (req.headers.get('host') ?? new URL(req.url).host) || host === forwarded
   } catch {
     return false
   }

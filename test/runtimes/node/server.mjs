@@ -1,12 +1,13 @@
-// node test/apps/smoke/node.mjs   (PORT from the environment)
+// node test/runtimes/node/server.mjs   (PORT from the environment)
 import { createServer } from 'node:http'
-import { io, port, hostname, listening } from './app.mjs'
+import { io } from '../app.mjs'
+import { port, hostname, listening } from '../listen.mjs'
 
 const server = createServer(io.middleware())
 server.listen(port, hostname, () => listening(server.address().port))
 
 process.on('SIGTERM', async () => {
-  await io.close?.()
+  await io.close()
   server.close()
   process.exit(0)
 })
