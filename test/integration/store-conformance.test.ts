@@ -177,6 +177,14 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     expect(await store.touch(['rec-1'], 7000, limits)).toEqual([])
   })
 
+  it('a claim with a wrong token changes nothing, liveness included', async () => {
+    await store.createSession(record('wt1', { lastSeen: 100 }), limits)
+    expect(await claim(store, 'wt1', [1], claimLimits, 'stolen')).toBe('refused')
+    expect(await store.idleSessions(4000, 10_000)).toContain('wt1')
+    expect((await store.getSession('wt1'))!.lastSeen).toBe(100)
+    expect(await claim(store, 'wt1', [1])).toEqual(['1:fresh'])
+  })
+
   it('claims each message once, replays its stored reply, waits on a live lease, and reports a lapsed one as interrupted', async () => {
     await store.createSession(record('c1'), limits)
     const a = { ...claimLimits, owner: 'a' }

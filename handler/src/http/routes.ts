@@ -120,6 +120,7 @@ export function createRoutes(
         limits: { ...server.limits, leaseMs: LEASE_MS, rate: opts.rate },
         admit: async (record, t) => server.revive(check(record, t)),
         run: (record, runnable) => server.runMessages(record, runnable),
+        touch: (id) => store.touch([id], Date.now(), server.limits),
       },
       sid,
       token,

@@ -170,14 +170,11 @@ export class RedisStore implements Store {
   }
 
   async claimMessages(sid: string, token: string, ids: number[], limits: ClaimLimits, answered?: number): Promise<ClaimResult> {
-    const [res] = await this.run(() =>
-      Promise.all([
-        this.client.ssClaim(this.session(sid), this.claims(sid), token, limits.leaseMs, limits.ttl, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000, limits.owner, answered ?? -1, ...ids) as Promise<(number | string)[]>,
-        // A wrong token must not refresh liveness: XX only updates a member that exists, and the
-        // claim's token check is what matters for everything else. (Liveness itself is not state.)
-        this.client.zadd(this.live(), 'XX', Date.now(), sid),
-      ]),
-    )
+    // The live index (another hash slot) is refreshed by the caller once the claim says the
+    // token was right (touch): a wrong token must not keep a session alive.
+    const res = (await this.run(() =>
+      this.client.ssClaim(this.session(sid), this.claims(sid), token, limits.leaseMs, limits.ttl, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000, limits.owner, answered ?? -1, ...ids),
+    )) as (number | string)[]
     if (res[0] === 0) return { authorized: false }
     const claims: MessageClaim[] = []
     for (let i = 0; i < ids.length; i++) {

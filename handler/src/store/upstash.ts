@@ -170,11 +170,10 @@ export class UpstashStore implements Store {
   }
 
   async claimMessages(sid: string, token: string, ids: number[], limits: ClaimLimits, answered?: number): Promise<ClaimResult> {
+    // As in the Redis store: liveness is refreshed by the caller once the token is known right.
     const [res] = (await this.exec([
       this.call(SCRIPTS.claim, [this.keys.session(sid), this.keys.claims(sid)], [token, limits.leaseMs, limits.ttl, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000, limits.owner, answered ?? -1, ...ids]),
-      // As in the Redis store: XX refreshes liveness of an existing member only.
-      ['ZADD', this.keys.live(), 'XX', Date.now(), sid],
-    ])) as [(number | string)[], unknown]
+    ])) as [(number | string)[]]
     if (res[0] === 0) return { authorized: false }
     const claims: MessageClaim[] = []
     for (let i = 0; i < ids.length; i++) {
