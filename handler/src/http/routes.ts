@@ -76,11 +76,14 @@ export function createRoutes(
     if (c.req.method === 'OPTIONS') {
       return verdict.cors ? preflight(verdict.cors, opts.cors) : new Response(null, { status: 204 })
     }
-    // Nothing runs after the answer on serverless: a due sweep is part of this request.
-    const sweeping = server.sweepIfDue()
     await next()
     if (verdict.cors) for (const [k, v] of Object.entries(corsHeaders(verdict.cors, opts.cors))) c.res.headers.set(k, v)
-    if (sweeping) await sweeping
+    // Nothing runs after the answer on serverless: a due sweep is part of this request. Only an
+    // accepted request sweeps: a refused one changes nothing.
+    if (c.res.status < 400) {
+      const sweeping = server.sweepIfDue()
+      if (sweeping) await sweeping
+    }
     // Optional work (inspector metrics and feed): the platform's waitUntil, else within the request.
     const work = server.observer.pendingWork(!!c.env?.waitUntil)
     if (work) {

@@ -37,7 +37,9 @@ export class RedisStore implements Store {
   private readonly sub: Client
   private readonly keys: RedisKeys
   private readonly seqTtl: number
-  private readonly ready: Promise<void>
+  /** the first connection, while it is being made */
+  private connecting?: Promise<void>
+  private connected = false
   private channels = new Map<string, { listeners: Set<(message: string) => void>; ready: Promise<void> }>()
   private everReady = false
   private closed = false
@@ -63,8 +65,6 @@ export class RedisStore implements Store {
       }
       this.everReady = true
     })
-    this.ready = Promise.all([connect(this.client), connect(this.sub)]).then(() => undefined)
-    this.ready.catch(() => {})
     if (options.owned) this.ownedByServer = true
   }
 
@@ -323,7 +323,7 @@ export class RedisStore implements Store {
   private listen(channel: string, listener: (message: string) => void): Subscription {
     let c = this.channels.get(channel)
     if (!c) {
-      const ready = this.ready.then(() => this.sub.subscribe(channel)).then(() => undefined)
+      const ready = this.ready().then(() => this.sub.subscribe(channel)).then(() => undefined)
       c = { listeners: new Set(), ready: ready.catch((err) => Promise.reject(unavailable(err))) }
       c.ready.catch(() => this.channels.get(channel) === c && this.channels.delete(channel))
       this.channels.set(channel, c)
@@ -342,13 +342,33 @@ export class RedisStore implements Store {
     }
   }
 
+  /**
+   * Connects on first use. A first connection that fails is tried again by the next call
+   * (a store created while Redis was down recovers once it is up). Once connected, ioredis
+   * reconnects by itself and commands fail fast meanwhile (503).
+   */
+  private ready(): Promise<void> {
+    if (this.connected) return Promise.resolve()
+    this.connecting ??= Promise.all([connect(this.client), connect(this.sub)]).then(
+      () => {
+        this.connected = true
+        this.connecting = undefined
+      },
+      (err) => {
+        this.connecting = undefined
+        throw err
+      },
+    )
+    return this.connecting
+  }
+
   private resync(): void {
     for (const c of this.channels.values()) for (const fn of c.listeners) fn('')
   }
 
   private async run<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      await this.ready
+      await this.ready()
       return await fn()
     } catch (err) {
       throw unavailable(err)
@@ -393,15 +413,23 @@ function unavailable(err: unknown): Error {
   return new StoreUnavailableError(`redis: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
 }
 
+/** Until the first connection: start it (lazy or ended), wait for one under way, fail fast while retrying. */
 async function connect(client: Client): Promise<void> {
   if (client.status === 'ready') return
-  if (client.status === 'wait') {
+  if (client.status === 'wait' || client.status === 'end') {
     await client.connect()
     return
   }
+  if (client.status === 'reconnecting') throw new Error('redis is not reachable (reconnecting)')
   await new Promise<void>((resolve, reject) => {
-    client.once('ready', () => resolve())
-    client.once('end', () => reject(new Error('connection ended')))
+    const settle = (err?: Error) => {
+      client.off('ready', onReady).off('end', onFail).off('reconnecting', onFail)
+      if (err) reject(err)
+      else resolve()
+    }
+    const onReady = () => settle()
+    const onFail = () => settle(new Error('redis is not reachable'))
+    client.once('ready', onReady).once('end', onFail).once('reconnecting', onFail)
   })
 }
 
