@@ -1,0 +1,103 @@
+// Faults beyond the platform's own kills, under the emulator: kill -9 of the instances holding
+// clients' streams, and a redis-server restart, while a client sends room messages without acks.
+// Every accepted message (the client never drops one: it resends until the server answers)
+// reaches every client exactly once, in order.
+import { describe, expect, it } from 'vitest'
+import { client, counter, deploy, runsOff, sleep, tally, until, type Client } from './harness.js'
+import type { Platform } from '../support/platform.js'
+
+const ROOM = 'f'
+
+function listen(c: Client): string[] {
+  const got: string[] = []
+  c.socket.on('msg', (m: { room: string; uid: string }) => {
+    if (m.room === ROOM) got.push(m.uid)
+  })
+  return got
+}
+
+async function room(platform: Platform): Promise<{ clients: Client[]; got: string[][] }> {
+  const clients = await Promise.all([
+    client(platform.url, 'sse'),
+    client(platform.url, 'polling'),
+    client(platform.url, 'sse'),
+    client(platform.url, 'polling'),
+  ])
+  for (const c of clients) expect(await c.socket.emitWithAck('join', { room: ROOM })).toBe('joined')
+  return { clients, got: clients.map(listen) }
+}
+
+function expectExactlyOnce(got: string[][], sent: string[], clients: Client[]): void {
+  got.forEach((g, i) => {
+    const t = tally(g, sent)
+    expect({ lost: t.lost.length, duplicated: t.duplicated, outOfOrder: t.outOfOrder }, `client ${i} (${clients[i]!.transport}) lost ${t.lost.slice(0, 10)}`).toEqual({
+      lost: 0,
+      duplicated: [],
+      outOfOrder: 0,
+    })
+  })
+}
+
+describe('faults under the platform emulator', () => {
+  it('kill -9 of the instances holding streams, twice, mid-traffic: every message exactly once, in order', async () => {
+    const { redis, platform } = await deploy({ concurrency: 1, lostResponses: 0.1, seed: 21 })
+    const { clients, got } = await room(platform)
+    const N = 60
+    const sent: string[] = []
+    let killed = 0
+    for (let k = 0; k < N; k++) {
+      const uid = `c${k % 2}-${k}`
+      sent.push(uid)
+      clients[k % 2]!.socket.emit('say', { room: ROOM, uid, work: 5 })
+      if (k === 20 || k === 40) {
+        // Lambda style: each open stream is its own instance; kill every one of them.
+        for (const inst of [...platform.holding('/sse'), ...platform.holding('/poll')]) {
+          await platform.kill9(inst.pid)
+          killed++
+        }
+      }
+      await sleep(40)
+    }
+    const all = await until(() => got.every((g) => g.length >= N), 40_000)
+    await sleep(500)
+    const runs = await counter(redis, 'runs')
+    console.log(
+      `${platform.summary('faults, kill -9 mid-stream')}; instances killed by the test ${killed}, messages ${N} to ${clients.length} clients, ` +
+        `received ${got.map((g) => g.length).join('/')}, handler runs ${[...runs.values()].reduce((a, b) => a + b, 0)}`,
+    )
+    expectExactlyOnce(got, sent, clients)
+    expect(all).toBe(true)
+    expect(runsOff(runs, sent)).toEqual([])
+    expect(killed).toBeGreaterThanOrEqual(4)
+  }, 90_000)
+
+  it('redis-server restart mid-traffic: every message exactly once, in order', async () => {
+    const { redis, platform } = await deploy({ concurrency: 1, lostResponses: 0.1, seed: 22, appendonly: true })
+    const { clients, got } = await room(platform)
+    const N = 60
+    const sent: string[] = []
+    let restartMs = 0
+    for (let k = 0; k < N; k++) {
+      const uid = `c${k % 2}-${k}`
+      sent.push(uid)
+      clients[k % 2]!.socket.emit('say', { room: ROOM, uid, work: 5 })
+      if (k === 20) {
+        const t = Date.now()
+        await redis.restart() // clean shutdown: the append-only file keeps what Redis acknowledged
+        restartMs = Date.now() - t
+      }
+      await sleep(40)
+    }
+    const all = await until(() => got.every((g) => g.length >= N), 45_000)
+    await sleep(500)
+    const runs = await counter(redis, 'runs')
+    console.log(
+      `${platform.summary('faults, redis restart')}; restart took ${restartMs} ms, messages ${N} to ${clients.length} clients, ` +
+        `received ${got.map((g) => g.length).join('/')}, handler runs ${[...runs.values()].reduce((a, b) => a + b, 0)}, ` +
+        `clients ${clients.map((c) => (c.socket.connected ? 'connected' : 'down')).join('/')}`,
+    )
+    expectExactlyOnce(got, sent, clients)
+    expect(all).toBe(true)
+    expect(runsOff(runs, sent)).toEqual([])
+  }, 90_000)
+})

@@ -1,0 +1,91 @@
+// The sweep under the platform emulator: nothing runs between requests, so sessions whose
+// clients vanished (streams aborted, no disconnect POST) are ended by the platform's cron request
+// (GET {base}/_sweep with the cron secret) and by nothing else. onDisconnect runs exactly once per
+// vanished session (counted in Redis by the function app) and never for a live one.
+//
+// The one option set here is the one under test: disconnectTimeout 3 s (heartbeats every 1 s),
+// so a vanished session is due within the test's time.
+import { describe, expect, it } from 'vitest'
+import { client, counter, cuttableFetch, deploy, sleep, type Client } from './harness.js'
+
+const DISCONNECT_TIMEOUT = 3000
+const timing = { DISCONNECT_TIMEOUT: String(DISCONNECT_TIMEOUT), PING_INTERVAL: '1000' }
+
+async function vanishing(url: string, transport: 'sse' | 'polling'): Promise<Client & { vanish(): void }> {
+  const net = cuttableFetch()
+  const c = await client(url, transport, { fetch: net.fetch })
+  return { ...c, vanish: net.cut }
+}
+
+describe('sweep under the platform emulator', () => {
+  it('cron ends vanished sessions, and nothing else does: the sweep route, its key, onDisconnect once each', async () => {
+    const { redis, platform } = await deploy({ concurrency: 1, env: timing })
+    const gone = await Promise.all([vanishing(platform.url, 'sse'), vanishing(platform.url, 'polling'), vanishing(platform.url, 'sse')])
+    for (const c of gone) c.vanish()
+
+    // Long past disconnectTimeout, and no request came: no timer anywhere may have ended them.
+    await sleep(DISCONNECT_TIMEOUT + 2000)
+    expect([...(await counter(redis, 'disconnects')).keys()]).toEqual([])
+
+    // The sweep route wants the cron secret.
+    const noKey = await fetch(`${platform.url}/_sweep`)
+    const wrongKey = await fetch(`${platform.url}/_sweep`, { headers: { authorization: 'Bearer nope' } })
+    const noKeyBody = (await noKey.json().catch(() => null)) as { error?: { code?: string } } | null
+    await wrongKey.body?.cancel()
+    const first = await platform.cron()
+    const second = await platform.cron()
+    const disconnects = await counter(redis, 'disconnects')
+    console.log(
+      `${platform.summary('sweep, vanished only')}; vanished ${gone.length}, no key ${noKey.status}, wrong key ${wrongKey.status}, ` +
+        `cron answers ${JSON.stringify([first, second])}, onDisconnect ${JSON.stringify(Object.fromEntries(disconnects))}`,
+    )
+    expect([noKey.status, noKeyBody?.error?.code, wrongKey.status]).toEqual([401, 'UNAUTHORIZED', 401])
+    expect(first).toEqual({ status: 200, body: { ended: gone.length } })
+    expect(second).toEqual({ status: 200, body: { ended: 0 } })
+    expect(Object.fromEntries(disconnects)).toEqual(Object.fromEntries(gone.map((c) => [c.id, 1])))
+  }, 60_000)
+
+  it('live clients (SSE and polling) are never ended; vanished ones exactly once, by cron requests', async () => {
+    const { redis, platform } = await deploy({ concurrency: 1, env: timing, lostResponses: 0.1, loseRoutes: ['/message', '/ack'], seed: 9 })
+    const live = await Promise.all([client(platform.url, 'sse'), client(platform.url, 'polling')])
+    const gone = await Promise.all([
+      vanishing(platform.url, 'sse'),
+      vanishing(platform.url, 'polling'),
+      vanishing(platform.url, 'sse'),
+      vanishing(platform.url, 'polling'),
+    ])
+    gone[0]!.vanish()
+    gone[1]!.vanish()
+    // Cron every second for 8 s while the live clients keep talking; two more vanish half-way.
+    /** each cron's answer: the number it ended, or its status */
+    const crons: (number | string)[] = []
+    const cron = async () => {
+      const r = await platform.cron()
+      crons.push(r.status === 200 ? (r.body as { ended: number }).ended : `status ${r.status}`)
+    }
+    const echoes: unknown[] = []
+    for (let t = 0; t < 8; t++) {
+      if (t === 4) {
+        gone[2]!.vanish()
+        gone[3]!.vanish()
+      }
+      echoes.push(...(await Promise.all(live.map((c, i) => c.socket.emitWithAck('echo', { t, i })))))
+      await cron()
+      await sleep(1000)
+    }
+    const deadline = Date.now() + 15_000
+    while (Date.now() < deadline && (await counter(redis, 'disconnects')).size < gone.length) {
+      await cron()
+      await sleep(500)
+    }
+    const disconnects = await counter(redis, 'disconnects')
+    console.log(
+      `${platform.summary('sweep, live and vanished')}; live ${live.length}, vanished ${gone.length}, cron answers ${crons.join(' ')}, ` +
+        `onDisconnect ${JSON.stringify(Object.fromEntries(disconnects))}`,
+    )
+    expect(Object.fromEntries(disconnects)).toEqual(Object.fromEntries(gone.map((c) => [c.id, 1])))
+    expect(echoes).toEqual(Array.from({ length: 8 }, (_, t) => live.map((_, i) => ({ t, i }))).flat())
+    for (const c of live) expect(c.socket.connected).toBe(true)
+    expect(await Promise.all(live.map((c) => c.socket.emitWithAck('echo', 'still here')))).toEqual(live.map(() => 'still here'))
+  }, 60_000)
+})
