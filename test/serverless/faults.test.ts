@@ -3,7 +3,7 @@
 // Every accepted message (the client never drops one: it resends until the server answers)
 // reaches every client exactly once, in order.
 import { describe, expect, it } from 'vitest'
-import { client, counter, deploy, runsOff, sleep, tally, until, type Client } from './harness.js'
+import { client, counter, deploy, posts, runsOff, sleep, tally, until, type Client } from './harness.js'
 import type { Platform } from '../support/platform.js'
 
 const ROOM = 'f'
@@ -23,7 +23,10 @@ async function room(platform: Platform): Promise<{ clients: Client[]; got: strin
     client(platform.url, 'sse'),
     client(platform.url, 'polling'),
   ])
-  for (const c of clients) expect(await c.socket.emitWithAck('join', { room: ROOM })).toBe('joined')
+  for (const c of clients) {
+    const joined = await c.socket.emitWithAck('join', { room: ROOM }).catch((err: Error) => `${err.message}; POSTs: ${posts(platform, c.id)}`)
+    expect(joined).toBe('joined')
+  }
   return { clients, got: clients.map(listen) }
 }
 

@@ -65,6 +65,14 @@ export async function client(url: string, transport: Transport, extra: ConnectOp
   return { socket, id: socket.id!, transport }
 }
 
+/** The platform's log of one session's POSTs, compact: `route status outcome ms`. */
+export function posts(platform: Deployment['platform'], sid: string): string {
+  return platform.log
+    .filter((e) => e.sid === sid && e.method === 'POST')
+    .map((e) => `${e.route.slice(1)}#${e.instance} ${e.status} ${e.outcome} ${e.ms}ms`)
+    .join(', ')
+}
+
 /** HGETALL of one of the function app's counters ('runs' by message uid, 'disconnects' by sid). */
 export async function counter(redis: RedisServer, name: 'runs' | 'disconnects'): Promise<Map<string, number>> {
   const flat = (await redisCommand(redis.port, 'HGETALL', name)) as string[]

@@ -109,6 +109,21 @@ export interface PlatformCounts {
   maxLive: number
 }
 
+/** One request as the platform saw it (the last 20,000 are kept). */
+export interface RequestRecord {
+  method: string
+  route: string
+  /** x-socket-sid, when the request carried one */
+  sid?: string
+  /** the instance's number (InstanceRecord.n) */
+  instance: number
+  /** the instance's answer status; 0 when it never answered */
+  status: number
+  outcome: 'open' | 'answered' | 'lost' | 'cut' | 'time-limit' | 'client-gone' | 'instance-died' | 'bad-gateway'
+  start: number
+  ms: number
+}
+
 export interface CronResult {
   status: number
   body: unknown
@@ -121,6 +136,8 @@ export interface Platform {
   readonly counts: PlatformCounts
   /** Every instance ever used or spawned, in spawn order. */
   readonly instances: readonly InstanceRecord[]
+  /** Every request, in arrival order (bounded). */
+  readonly log: readonly RequestRecord[]
   /** Instances serving or draining now. */
   live(): InstanceRecord[]
   /** Live instances with an open request on this route suffix (e.g. '/sse'). */
@@ -200,6 +217,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     maxLive: 0,
   }
   const instances: Instance[] = []
+  const log: RequestRecord[] = []
   const pool: Instance[] = []
   let closed = false
   let spawned = 0
@@ -285,6 +303,23 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const forward = async (req: http.IncomingMessage, res: http.ServerResponse, route: string, body: Buffer) => {
     if (closed || res.destroyed) return void res.destroy()
     const inst = acquire(route)
+    const sid = req.headers['x-socket-sid']
+    const entry: RequestRecord = {
+      method: req.method ?? 'GET',
+      route,
+      sid: typeof sid === 'string' ? sid : undefined,
+      instance: inst.n,
+      status: 0,
+      outcome: 'open',
+      start: Date.now(),
+      ms: 0,
+    }
+    log.push(entry)
+    if (log.length > 20_000) log.splice(0, log.length - 20_000)
+    const outcome = (o: RequestRecord['outcome']) => {
+      if (entry.outcome === 'open') entry.outcome = o
+      entry.ms = Date.now() - entry.start
+    }
     // The instance is done with this request once its client side is over (answered, lost, cut
     // or gone) and the upstream exchange is over too. A cut client leaves the instance running:
     // platforms do not stop a function because its caller went away.
@@ -301,6 +336,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       release(inst)
     }
     res.on('close', () => {
+      outcome(res.writableFinished ? 'answered' : inst.state === 'dead' && inst.died === 'fault' ? 'instance-died' : 'client-gone')
       clientDone = true
       if (!detached) upstream?.destroy()
       if (!upstream) upstreamDone = true
@@ -313,6 +349,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     }
     if (inst.state === 'dead' || res.destroyed) {
       if (!res.destroyed) {
+        outcome('bad-gateway')
         counts.badGateway++
         res.writeHead(502, { 'content-type': 'application/json' }).end(BAD_GATEWAY)
       }
@@ -322,6 +359,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     if (maxDuration > 0) {
       limit = setTimeout(() => {
         counts.timeouts++
+        outcome('time-limit')
         detached = false
         upstream?.destroy()
         res.destroy()
@@ -342,16 +380,21 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       setTimeout(() => {
         if (res.headersSent || res.destroyed) return
         counts.cutRequests++
+        outcome('cut')
         detached = true
         res.destroy()
       }, cut)
     }
     up.on('response', (upRes) => {
+      entry.status = upRes.statusCode ?? 0
       if (lose || detached) {
         // The handler ran and answered; the answer never reaches the client.
         upRes.resume()
         upRes.on('end', () => {
-          if (!detached) counts.lostResponses++
+          if (!detached) {
+            counts.lostResponses++
+            outcome('lost')
+          }
           res.destroy()
         })
         upRes.on('error', () => res.destroy())
@@ -375,6 +418,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     up.on('error', () => {
       if (detached) return
       if (res.headersSent || res.destroyed) return void res.destroy()
+      outcome('bad-gateway')
       counts.badGateway++
       res.writeHead(502, { 'content-type': 'application/json' }).end(BAD_GATEWAY)
     })
@@ -433,6 +477,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     port,
     counts,
     instances,
+    log,
     live: () => instances.filter((i) => i.state === 'serving' || i.state === 'draining'),
     holding: (suffix) => instances.filter((i) => i.state !== 'dead' && i.state !== 'fresh' && i.inflight > 0 && Object.keys(i.routes).some((r) => r.endsWith(suffix))),
     cron,
