@@ -195,7 +195,10 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   const [minLife, maxLife] = opts.lifetime ?? [5, 30]
   const loseRate = opts.lostResponses ?? 0
   const loseRoutes = opts.loseRoutes
+  // Two streams, so that how many instances were spawned does not shift which answers are lost:
+  // with a given seed, the n-th eligible POST is lost or not whatever the timing.
   const random = seeded(opts.seed ?? 1)
+  const loseDraw = seeded((opts.seed ?? 1) ^ 0x5bd1e995)
   const poolSize = opts.pool ?? 3
   const maxDuration = opts.maxDuration ?? 10_000
   const maxStream = opts.maxStreamDuration ?? (maxDuration > 0 ? Math.floor(maxDuration / 2) : undefined)
@@ -366,7 +369,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       }, maxDuration)
     }
     const lose =
-      req.method === 'POST' && loseRate > 0 && (!loseRoutes || loseRoutes.some((s) => route.endsWith(s))) && random() < loseRate
+      req.method === 'POST' && loseRate > 0 && (!loseRoutes || loseRoutes.some((s) => route.endsWith(s))) && loseDraw() < loseRate
     const cut = req.method === 'POST' ? takeCut(route) : undefined
     const headers = forwardHeaders(req.headers)
     headers['content-length'] = String(body.length)
