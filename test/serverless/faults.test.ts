@@ -30,7 +30,12 @@ async function room(platform: Platform): Promise<{ clients: Client[]; got: strin
   return { clients, got: clients.map(listen) }
 }
 
-function expectExactlyOnce(got: string[][], sent: string[], clients: Client[]): void {
+function expectExactlyOnce(platform: Platform, got: string[][], sent: string[], clients: Client[]): void {
+  if (got.some((g) => tally(g, sent).lost.length > 0)) {
+    // What the senders' POSTs met, and what the instances said, to tell a server bug from a test bug.
+    for (const c of clients.slice(0, 2)) console.log(`POSTs of ${c.id}: ${posts(platform, c.id)}`)
+    console.log(platform.stderr.join('\n').slice(0, 4000))
+  }
   got.forEach((g, i) => {
     const t = tally(g, sent)
     expect({ lost: t.lost.length, duplicated: t.duplicated, outOfOrder: t.outOfOrder }, `client ${i} (${clients[i]!.transport}) lost ${t.lost.slice(0, 10)}`).toEqual({
@@ -55,8 +60,7 @@ describe('faults under the platform emulator', () => {
       if (k === 20 || k === 40) {
         // Lambda style: each open stream is its own instance; kill every one of them.
         for (const inst of [...platform.holding('/sse'), ...platform.holding('/poll')]) {
-          await platform.kill9(inst.pid)
-          killed++
+          if (await platform.kill9(inst.pid)) killed++
         }
       }
       await sleep(40)
@@ -68,7 +72,7 @@ describe('faults under the platform emulator', () => {
       `${platform.summary('faults, kill -9 mid-stream')}; instances killed by the test ${killed}, messages ${N} to ${clients.length} clients, ` +
         `received ${got.map((g) => g.length).join('/')}, handler runs ${[...runs.values()].reduce((a, b) => a + b, 0)}`,
     )
-    expectExactlyOnce(got, sent, clients)
+    expectExactlyOnce(platform, got, sent, clients)
     expect(all).toBe(true)
     expect(runsOff(runs, sent)).toEqual([])
     expect(killed).toBeGreaterThanOrEqual(4)
@@ -99,7 +103,7 @@ describe('faults under the platform emulator', () => {
         `received ${got.map((g) => g.length).join('/')}, handler runs ${[...runs.values()].reduce((a, b) => a + b, 0)}, ` +
         `clients ${clients.map((c) => (c.socket.connected ? 'connected' : 'down')).join('/')}`,
     )
-    expectExactlyOnce(got, sent, clients)
+    expectExactlyOnce(platform, got, sent, clients)
     expect(all).toBe(true)
     expect(runsOff(runs, sent)).toEqual([])
   }, 90_000)

@@ -136,6 +136,8 @@ export interface Platform {
   readonly counts: PlatformCounts
   /** Every instance ever used or spawned, in spawn order. */
   readonly instances: readonly InstanceRecord[]
+  /** What instances wrote to stderr before they died (one entry per instance that wrote any). */
+  readonly stderr: readonly string[]
   /** Every request, in arrival order (bounded). */
   readonly log: readonly RequestRecord[]
   /** Instances serving or draining now. */
@@ -150,8 +152,11 @@ export interface Platform {
    * while the first attempt is still running.
    */
   cutNext(routeSuffix: string, afterMs: number): void
-  /** SIGKILL an instance now, whatever it is doing (its clients see their connections cut). */
-  kill9(pid: number): Promise<void>
+  /**
+   * SIGKILL an instance now, whatever it is doing (its clients see their connections cut).
+   * Resolves false when it was already dead.
+   */
+  kill9(pid: number): Promise<boolean>
   /** One line of counts, for the test log. */
   summary(label: string): string
   close(): Promise<void>
@@ -221,6 +226,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
   }
   const instances: Instance[] = []
   const log: RequestRecord[] = []
+  const stderr: string[] = []
   const pool: Instance[] = []
   let closed = false
   let spawned = 0
@@ -244,6 +250,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       inst.port = Number(new URL(handle.url).port)
       void handle.exited.then(() => {
         if (inst.state !== 'dead') die(inst, 'exit')
+        const err = handle.stderr().trim()
+        if (err) stderr.push(`#${inst.n} (pid ${inst.pid}): ${err}`)
       })
       if (closed || inst.state === 'dead') void handle.kill9()
     })
@@ -481,6 +489,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     counts,
     instances,
     log,
+    stderr,
     live: () => instances.filter((i) => i.state === 'serving' || i.state === 'draining'),
     holding: (suffix) => instances.filter((i) => i.state !== 'dead' && i.state !== 'fresh' && i.inflight > 0 && Object.keys(i.routes).some((r) => r.endsWith(suffix))),
     cron,
@@ -489,12 +498,14 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     },
     async kill9(pid) {
       const inst = instances.find((i) => i.pid === pid)
-      if (!inst || inst.state === 'dead') throw new Error(`no live instance with pid ${pid}`)
+      if (!inst) throw new Error(`no instance with pid ${pid}`)
+      if (inst.state === 'dead') return false
       counts.faultKills++
       inst.died = 'fault'
       const handle = inst.handle
       die(inst, 'fault')
       await handle?.exited
+      return true
     },
     summary(label) {
       const used = instances.filter((i) => i.requests > 0)
@@ -507,7 +518,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         `[platform ${label}] concurrency ${concurrency}: cold starts ${counts.coldStarts}, kills ${counts.kills}, fault kills ${counts.faultKills}, ` +
         `lost responses ${counts.lostResponses}, cut requests ${counts.cutRequests}, time-limit cuts ${counts.timeouts}, 502s ${counts.badGateway}, ` +
         `instances used ${used.length} (max ${counts.maxLive} alive at once, most requests on one ${most}), ` +
-        `cron ${counts.cron.runs} (ended ${counts.cron.ended}, failed ${counts.cron.failed}); requests: ${routes}`
+        `cron ${counts.cron.runs} (ended ${counts.cron.ended}, failed ${counts.cron.failed}), instances with stderr ${stderr.length}; requests: ${routes}`
       )
     },
     async close() {
