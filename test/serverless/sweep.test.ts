@@ -45,8 +45,11 @@ describe('sweep under the platform emulator', () => {
     expect(Object.fromEntries(disconnects)).toEqual(Object.fromEntries(gone.map((c) => [c.id, 1])))
   }, 60_000)
 
-  it('live clients (SSE and polling) are never ended; vanished ones exactly once, by cron requests', async () => {
-    const { redis, platform } = await deploy({ concurrency: 1, env: timing, lostResponses: 0.1, loseRoutes: ['/message', '/ack'], seed: 9 })
+  it.each([
+    { style: 'Lambda style', concurrency: 1 },
+    { style: 'Fluid style', concurrency: 8 },
+  ])('$style: live clients (SSE and polling) are never ended; vanished ones exactly once, while cron runs', async ({ style, concurrency }) => {
+    const { redis, platform } = await deploy({ concurrency, env: timing, lostResponses: 0.1, loseRoutes: ['/message', '/ack'], seed: 9 })
     const live = await Promise.all([client(platform.url, 'sse'), client(platform.url, 'polling')])
     const gone = await Promise.all([
       vanishing(platform.url, 'sse'),
@@ -80,7 +83,7 @@ describe('sweep under the platform emulator', () => {
     }
     const disconnects = await counter(redis, 'disconnects')
     console.log(
-      `${platform.summary('sweep, live and vanished')}; live ${live.length}, vanished ${gone.length}, cron answers ${crons.join(' ')}, ` +
+      `${platform.summary(`sweep, live and vanished, ${style}`)}; live ${live.length}, vanished ${gone.length}, cron answers ${crons.join(' ')}, ` +
         `onDisconnect ${JSON.stringify(Object.fromEntries(disconnects))}`,
     )
     expect(Object.fromEntries(disconnects)).toEqual(Object.fromEntries(gone.map((c) => [c.id, 1])))

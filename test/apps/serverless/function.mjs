@@ -22,7 +22,7 @@ export const io = serve({
 
 // The tests' own counters. Lazy: an instance that never runs a handler never connects.
 let counters
-const counter = () => (counters ??= new Redis(process.env.REDIS_URL).on("error", () => {})) // reconnects by itself
+const counter = () => (counters ??= new Redis(process.env.REDIS_URL).on('error', () => {})) // it reconnects by itself
 /** `data.work` ms of pretend I/O before a handler does its job (a database call, an API). */
 const work = (data) => (data && data.work > 0 ? new Promise((resolve) => setTimeout(resolve, data.work)) : undefined)
 
