@@ -11,6 +11,6 @@ export type {
 export type { DefaultEventsMap, EventsMap, EventData, EventAck, EventNames } from './core/typed-events.js'
 export { memoryStore, MemoryStore } from './store/memory.js'
 export { StoreUnavailableError } from './store/errors.js'
-export type { Store, StoreLimits, SessionRecord, LogEntry, ReadResult, BatchClaim } from './store/types.js'
+export type { Store, Sessions, Logs, Bus, MetricsStore, StoreLimits, SessionRecord, LogEntry, ReadResult, ClaimResult, ClaimLimits, MessageClaim, MessageStatus } from './store/types.js'
 export { SocketServeError, ERROR_STATUS, type ErrorCode } from '@socket-serve/client/protocol'
 export type { NodeMiddleware, NodeRequest, NodeResponse } from './adapters/node.js'

@@ -3,8 +3,9 @@ import { resolveOptions, type ServeOptions } from './core/options.js'
 import { ServerCore } from './core/server.js'
 import type { DefaultEventsMap, DefaultSocketData, EventsMap } from './core/typed-events.js'
 import { lazyStore } from './store/lazy.js'
-import { memoryStore } from './store/memory.js'
+import { MemoryStore, memoryStore } from './store/memory.js'
 import type { Store } from './store/types.js'
+import { platformWaitUntil } from './transport/background.js'
 import { createRoutes } from './transport/routes.js'
 
 type Api<L extends EventsMap, E extends EventsMap, D extends DefaultSocketData> = Pick<
@@ -13,7 +14,14 @@ type Api<L extends EventsMap, E extends EventsMap, D extends DefaultSocketData> 
 >
 
 /**
- * `io` is a Web-standard handler, `(Request) => Promise<Response>`, with the
+ * The handler's shape on every platform: `env` and `ctx` are whatever the platform passes
+ * (Workers: env and an execution context; Netlify: its context; Bun: the server; Next.js: route
+ * params). Only a `waitUntil` found on them is used, for optional work.
+ */
+export type FetchHandler = (req: Request, env?: unknown, ctx?: unknown) => Promise<Response>
+
+/**
+ * `io` is a Web-standard handler, `(Request, env?, ctx?) => Promise<Response>`, with the
  * server API attached: `export default io` works on Bun, Deno, Netlify, Vercel
  * and Workers; io.handlers for Next.js; io.middleware() for Express/node:http.
  */
@@ -21,10 +29,10 @@ export type IO<
   L extends EventsMap = DefaultEventsMap,
   E extends EventsMap = DefaultEventsMap,
   D extends DefaultSocketData = DefaultSocketData,
-> = ((req: Request) => Promise<Response>) &
+> = FetchHandler &
   Api<L, E, D> & {
-    fetch: (req: Request) => Promise<Response>
-    handlers: { GET: (req: Request) => Promise<Response>; POST: (req: Request) => Promise<Response>; OPTIONS: (req: Request) => Promise<Response> }
+    fetch: FetchHandler
+    handlers: { GET: FetchHandler; POST: FetchHandler; OPTIONS: FetchHandler }
     middleware: () => NodeMiddleware
     /** Socket.IO's name for `to` */
     in: ServerCore<L, E, D>['to']
@@ -39,15 +47,22 @@ export function serve<
   SocketData extends DefaultSocketData = DefaultSocketData,
 >(options: ServeOptions = {}): IO<ListenEvents, EmitEvents, SocketData> {
   const store = options.store ?? chooseStore(options)
-  const core = new ServerCore<ListenEvents, EmitEvents, SocketData>(store, resolveOptions(options))
+  const opts = resolveOptions(options)
+  const core = new ServerCore<ListenEvents, EmitEvents, SocketData>(store, opts)
   const app = createRoutes(core)
-  const fetch = (req: Request): Promise<Response> => Promise.resolve(app.fetch(req))
+  const warnIfEphemeral = ephemeralWarning(store)
+  const fetch: FetchHandler = (req, env, ctx) => {
+    warnIfEphemeral()
+    return Promise.resolve(app.fetch(req, { waitUntil: platformWaitUntil(env, ctx, opts.waitUntil) }))
+  }
+  // A long-lived Node server keeps running after the answer: optional work may simply go on.
+  const nodeContext = { waitUntil: (p: Promise<unknown>) => void p.catch(() => {}) }
 
-  const io = ((req: Request) => fetch(req)) as IO<ListenEvents, EmitEvents, SocketData>
+  const io = ((req: Request, env?: unknown, ctx?: unknown) => fetch(req, env, ctx)) as IO<ListenEvents, EmitEvents, SocketData>
   Object.assign(io, {
     fetch,
     handlers: { GET: fetch, POST: fetch, OPTIONS: fetch },
-    middleware: () => nodeMiddleware(fetch, core.opts.maxPayload),
+    middleware: () => nodeMiddleware((req) => fetch(req, undefined, nodeContext), core.opts.maxPayload),
     onConnect: core.onConnect.bind(core),
     onMessage: core.onMessage.bind(core),
     onDisconnect: core.onDisconnect.bind(core),
@@ -73,4 +88,35 @@ function chooseStore(options: ServeOptions): Store {
   const store = memoryStore()
   ;(store as { ownedByServer: boolean }).ownedByServer = true
   return store
+}
+
+/**
+ * The memory store lives in one process. On a serverless platform each request may
+ * meet another instance, so messages and sessions would be lost between them: say so,
+ * loudly, at the first request (the platform is known from its environment).
+ */
+function ephemeralWarning(store: Store): () => void {
+  let warned = false
+  return () => {
+    if (warned || !(store instanceof MemoryStore)) return
+    warned = true
+    const platform = serverlessPlatform()
+    if (!platform) return
+    console.error(
+      `[socket-serve] ${platform} runs many short-lived instances, but serve() has no store: the in-memory ` +
+        'store keeps sessions and messages in one instance, so they WILL be lost between requests. ' +
+        'Pass redisUrl (or set REDIS_URL) or store: upstashStore({ url, token }).',
+    )
+  }
+}
+
+/** The serverless platform this code runs on, if its environment says so. */
+export function serverlessPlatform(): string | undefined {
+  const g = globalThis as { process?: { env?: Record<string, string | undefined> }; navigator?: { userAgent?: string } }
+  const env = g.process?.env ?? {}
+  if (env.VERCEL) return 'Vercel'
+  if (env.NETLIFY || env.NETLIFY_DEV) return 'Netlify'
+  if (env.AWS_LAMBDA_FUNCTION_NAME) return 'AWS Lambda'
+  if (g.navigator?.userAgent === 'Cloudflare-Workers') return 'Cloudflare Workers'
+  return undefined
 }

@@ -177,8 +177,8 @@ describe('chat demo in Chromium', () => {
   }, 240_000)
 
   it('rejoins the room on a brand-new session when the old one expired while offline', async () => {
-    // Sessions without a stream expire after 4 s here, and the server sweeps every 500 ms.
-    const expiring = await startChatServer({ DISCONNECT_MS: '4000', SWEEP_MS: '500' })
+    // Sessions without a stream end after 4 s here, are not kept for recovery, and the server sweeps every 500 ms.
+    const expiring = await startChatServer({ DISCONNECT_MS: '4000', SWEEP_MS: '500', RECOVERY_MS: '0' })
     const mine: BrowserContext[] = []
     try {
       const alice = await openChat(browser!, expiring.url, 'Alice', logs, 'dev')

@@ -97,8 +97,8 @@ describe.each(transports)('recovery over $name', ({ transports: only }) => {
     expect(got.at(-1)).toBe(19)
   })
 
-  it('a session that expired on the server is replaced by a new one (recovered false)', async () => {
-    server = await startServer({ disconnectTimeout: 200, pingInterval: 100, sweepInterval: 0 })
+  it('a session ended beyond its recovery window is replaced by a new one (recovered false)', async () => {
+    server = await startServer({ disconnectTimeout: 200, pingInterval: 100, recoveryWindow: 0 })
     proxy = await startProxy({ port: server.port })
     const socket = await open(`${proxy.url}/api/socket`)
     const firstId = socket.id

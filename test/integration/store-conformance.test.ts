@@ -44,7 +44,16 @@ const cases: StoreCase[] = [
 ]
 
 const limits: StoreLimits = { ttl: 60, maxLogLength: 100 }
-const claimLimits = { ...limits, staleAfter: 10_000 }
+/** Leases here are short, so a lapsed one can be waited for. */
+const LEASE = 300
+const claimLimits = { ...limits, leaseMs: 10_000, owner: 'req-a' }
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/** Claims and returns `id:status` per message (the ack appended for done ones), or 'refused'. */
+async function claim(store: Store, sid: string, ids: number[], limits: Parameters<Store['claimMessages']>[3] = claimLimits, token = `tok-${sid}`): Promise<string[] | 'refused'> {
+  const res = await store.claimMessages(sid, token, ids, limits)
+  if (!res.authorized) return 'refused'
+  return res.claims.map((c) => `${c.id}:${c.status}${c.ack !== undefined ? `=${c.ack}` : ''}`)
+}
 
 function record(sid: string, extra: Partial<SessionRecord> = {}): SessionRecord {
   return { sid, token: `tok-${sid}`, user: { name: 'ada' }, state: {}, rooms: { '*': 0 }, transport: 'sse', createdAt: 1000, lastSeen: 1000, ...extra }
@@ -89,54 +98,106 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
 
   it('ends a session exactly once, however many callers race', async () => {
     await store.createSession(record('end-1'), limits)
-    const results = await Promise.all(Array.from({ length: 8 }, () => store.endSession('end-1')))
+    const results = await Promise.all(Array.from({ length: 8 }, () => store.beginEnd('end-1', 30_000)))
     expect(results.filter(Boolean).length).toBe(1)
     expect(await store.idleSessions(Number.MAX_SAFE_INTEGER, 10_000)).not.toContain('end-1')
+    expect(await store.sessionIds(10_000)).not.toContain('end-1')
     await store.append('d:end-1', '{"e":"x"}', undefined, limits)
-    await store.deleteSession('end-1')
+    await store.finishEnd('end-1', 'io client disconnect', 0)
     expect(await store.getSession('end-1')).toBeNull()
     expect((await store.read('d:end-1', 0, 10)).entries).toEqual([])
+    expect(await store.beginEnd('end-1', 30_000)).toBe(false)
   })
 
-  it('claims message batches once, replays their acks, and re-issues stale claims', async () => {
+  it('ends only an idle session when asked for idleness: a touch in between keeps it live', async () => {
+    await store.createSession(record('end-idle', { lastSeen: 1000 }), limits)
+    await store.touch(['end-idle'], 9000, limits)
+    expect(await store.beginEnd('end-idle', 30_000, 5000)).toBe(false)
+    expect(await store.beginEnd('end-idle', 30_000, 10_000)).toBe(true)
+  })
+
+  it('takes up an ending whose instance died once its lease lapses; onDisconnect is marked once done', async () => {
+    await store.createSession(record('end-2'), limits)
+    expect(await store.beginEnd('end-2', LEASE)).toBe(true)
+    expect(await store.idleSessions(0, 100)).not.toContain('end-2')
+    await sleep(LEASE + 100)
+    expect(await store.idleSessions(0, 100)).toContain('end-2')
+    expect(await store.beginEnd('end-2', 30_000)).toBe(true)
+    expect(await store.beginEnd('end-2', 30_000)).toBe(false)
+    expect((await store.getSession('end-2'))!.disconnected).toBeUndefined()
+    await store.markDisconnected('end-2')
+    expect((await store.getSession('end-2'))!.disconnected).toBe(true)
+  })
+
+  it('keeps an idly ended session for recovery: touches report it, one caller revives it', async () => {
+    await store.createSession(record('rec-1', { rooms: { '*': 0, blue: 3 } }), limits)
+    await store.append('d:rec-1', '{"e":"kept"}', undefined, limits)
+    await store.claimMessages('rec-1', 'tok-rec-1', [1], claimLimits)
+    await store.finishMessages('rec-1', [{ id: 1, ack: '{"id":1,"data":"a"}' }], [], claimLimits.owner)
+    expect(await store.beginEnd('rec-1', 30_000)).toBe(true)
+    await store.finishEnd('rec-1', 'ping timeout', 5000)
+    const ended = await store.getSession('rec-1')
+    expect(ended!.ended).toBe('ping timeout')
+    expect(ended!.rooms).toEqual({ '*': 0, blue: 3 })
+    expect((await store.read('d:rec-1', 0, 10)).entries.map((e) => e.data)).toEqual(['{"e":"kept"}'])
+    expect(await store.sessionIds(10_000)).not.toContain('rec-1')
+    expect(await store.touch(['rec-1'], 5000, limits)).toEqual(['rec-1'])
+    expect(await store.joinRoom('rec-1', 'late', limits)).toBeNull()
+    // The message's reply outlives the ending: a retry after recovery is answered, not run again.
+    expect(await claim(store, 'rec-1', [1])).toEqual(['1:done={"id":1,"data":"a"}'])
+    const wins = await Promise.all(Array.from({ length: 4 }, () => store.revive('rec-1', 6000, limits)))
+    expect(wins.filter(Boolean).length).toBe(1)
+    expect((await store.getSession('rec-1'))!.ended).toBeUndefined()
+    expect(await store.sessionIds(10_000)).toContain('rec-1')
+    expect(await store.touch(['rec-1'], 7000, limits)).toEqual([])
+  })
+
+  it('claims each message once, replays its stored reply, waits on a live lease, and reports a lapsed one as interrupted', async () => {
     await store.createSession(record('c1'), limits)
-    expect(await store.claimBatch('c1', 'tok-c1', [1, 2], 1, claimLimits)).toEqual({ fresh: [1, 2], acks: null, pending: false })
-    // A retry before the first attempt finished: pending.
-    expect(await store.claimBatch('c1', 'tok-c1', [1, 2], 2, claimLimits)).toEqual({ fresh: [], acks: null, pending: true })
-    await store.finishBatch('c1', [1, 2], '[{"id":1,"data":"a"}]')
-    expect(await store.claimBatch('c1', 'tok-c1', [1, 2], 3, claimLimits)).toEqual({ fresh: [], acks: '[{"id":1,"data":"a"}]', pending: false })
-    // The next batch; a partial overlap runs only the new ids.
-    expect(await store.claimBatch('c1', 'tok-c1', [2, 3, 4], 4, claimLimits)).toEqual({ fresh: [3, 4], acks: null, pending: false })
-    // An old duplicate of an earlier batch runs nothing.
-    expect(await store.claimBatch('c1', 'tok-c1', [1, 2], 5, claimLimits)).toEqual({ fresh: [], acks: null, pending: false })
-    // A claim whose instance died (never finished) comes back as interrupted after staleAfter, not to be run again.
-    expect(await store.claimBatch('c1', 'tok-c1', [2, 3, 4], 5 + claimLimits.staleAfter + 1, claimLimits)).toEqual({ fresh: [], acks: null, pending: false, interrupted: true })
-    // A claim given back (its handler failed on the store) runs again on retry.
-    expect((await store.claimBatch('c1', 'tok-c1', [5, 6], 20_000, claimLimits)).fresh).toEqual([5, 6])
-    await store.releaseBatch('c1', [5, 6])
-    expect((await store.claimBatch('c1', 'tok-c1', [5, 6], 20_001, claimLimits)).fresh).toEqual([5, 6])
-    await store.finishBatch('c1', [5, 6], '[]')
-    await store.releaseBatch('c1', [5, 6]) // a finished batch cannot be given back
-    expect(await store.claimBatch('c1', 'tok-c1', [5, 6], 20_002, claimLimits)).toEqual({ fresh: [], acks: '[]', pending: false })
-    expect(await store.claimBatch('nobody', 'tok-nobody', [1], 1, claimLimits)).toEqual({ authorized: false, fresh: [], acks: null, pending: false })
-    // Without the session's token nothing is claimed: the next real batch still runs.
-    expect(await store.claimBatch('c1', 'stolen', [99], 20_003, claimLimits)).toEqual({ authorized: false, fresh: [], acks: null, pending: false })
-    expect((await store.claimBatch('c1', 'tok-c1', [7], 20_003, claimLimits)).fresh).toEqual([7])
+    const a = { ...claimLimits, owner: 'a' }
+    const b = { ...claimLimits, owner: 'b' }
+    expect(await claim(store, 'c1', [1, 2, 3], a)).toEqual(['1:fresh', '2:fresh', '3:fresh'])
+    // A retry while the first attempt runs: running, nothing claimed twice.
+    expect(await claim(store, 'c1', [1, 2, 3], b)).toEqual(['1:running', '2:running', '3:running'])
+    // Per message: 1 answered, 2 sent without ack, 3 failed on the store and is given back.
+    await store.finishMessages('c1', [{ id: 2, ack: '' }], [], 'b') // not b's claim: no effect
+    await store.finishMessages('c1', [{ id: 1, ack: '{"id":1,"data":"a"}' }, { id: 2, ack: '' }], [3], 'a')
+    expect(await claim(store, 'c1', [1, 2, 3], b)).toEqual(['1:done={"id":1,"data":"a"}', '2:done=', '3:rerun'])
+    await store.finishMessages('c1', [{ id: 3, ack: '{"id":3}' }], [], 'b')
+    expect(await claim(store, 'c1', [1, 2, 3], a)).toEqual(['1:done={"id":1,"data":"a"}', '2:done=', '3:done={"id":3}'])
+    // The next batch: everything before it was answered, so a stray duplicate of it is old.
+    expect(await claim(store, 'c1', [4], a)).toEqual(['4:fresh'])
+    expect(await claim(store, 'c1', [2, 3], a)).toEqual(['2:old', '3:old'])
+    // A lease renewed keeps its message running; one that lapses is interrupted, once and for good.
+    const short = { ...claimLimits, leaseMs: LEASE, owner: 'c' }
+    expect(await claim(store, 'c1', [5, 6], short)).toEqual(['5:fresh', '6:fresh'])
+    await sleep(LEASE / 2)
+    await store.renewLeases('c1', [5], LEASE * 3, 'c')
+    await sleep(LEASE / 2 + 100)
+    expect(await claim(store, 'c1', [5, 6], b)).toEqual(['5:running', '6:interrupted'])
+    expect(await claim(store, 'c1', [5, 6], b)).toEqual(['5:running', '6:interrupted'])
+    // A real reply still beats INTERRUPTED.
+    await store.finishMessages('c1', [{ id: 5, ack: '{"id":5}' }, { id: 6, ack: '{"id":6}' }], [], 'c')
+    expect(await claim(store, 'c1', [5, 6], b)).toEqual(['5:done={"id":5}', '6:done={"id":6}'])
+    // Without the session's token nothing is claimed: the next real message still runs.
+    expect(await claim(store, 'nobody', [1])).toBe('refused')
+    expect(await claim(store, 'c1', [99], claimLimits, 'stolen')).toBe('refused')
+    expect(await claim(store, 'c1', [7], a)).toEqual(['7:fresh'])
   })
 
-  it('rate-limits fresh messages per window, refusing a batch whole and changing nothing', async () => {
+  it('rate-limits messages, not batches: admits what fits, defers the rest, and a refusal changes nothing', async () => {
     await store.createSession(record('rl1'), limits)
-    const rated = { ...claimLimits, rate: { limit: 5, windowMs: 1000 } }
-    const t = 10_000_000 // the start of a window
-    expect((await store.claimBatch('rl1', 'tok-rl1', [1, 2, 3], t, rated)).fresh).toEqual([1, 2, 3])
-    // 3 + 3 > 5: refused whole, with the time left in the window.
-    expect(await store.claimBatch('rl1', 'tok-rl1', [4, 5, 6], t + 400, rated)).toEqual({ fresh: [], acks: null, pending: false, retryAfterMs: 600 })
-    // Nothing was claimed by the refusal: 4 and 5 still fit.
-    expect((await store.claimBatch('rl1', 'tok-rl1', [4, 5], t + 500, rated)).fresh).toEqual([4, 5])
-    // The next window starts counting again; a retry of an old batch is not counted.
-    await store.finishBatch('rl1', [4, 5], '[]')
-    expect(await store.claimBatch('rl1', 'tok-rl1', [4, 5], t + 600, rated)).toEqual({ fresh: [], acks: '[]', pending: false })
-    expect((await store.claimBatch('rl1', 'tok-rl1', [6, 7, 8, 9, 10, 11, 12], t + 1000, rated)).fresh).toEqual([6, 7, 8, 9, 10, 11, 12])
+    const rated = { ...claimLimits, rate: { limit: 5, windowMs: 60_000 } }
+    const first = await store.claimMessages('rl1', 'tok-rl1', [1, 2, 3, 4, 5, 6, 7, 8], rated)
+    expect(first.authorized && first.claims.map((c) => c.status)).toEqual(['fresh', 'fresh', 'fresh', 'fresh', 'fresh', 'deferred', 'deferred', 'deferred'])
+    expect(first.authorized && first.retryAfterMs).toBeGreaterThan(0)
+    await store.finishMessages('rl1', [1, 2, 3, 4, 5].map((id) => ({ id, ack: '' })), [], rated.owner)
+    // The window is full: the deferred ones are deferred again, and the finished ones still replay.
+    expect(await claim(store, 'rl1', [4, 5, 6], rated)).toEqual(['4:done=', '5:done=', '6:deferred'])
+    expect(await claim(store, 'rl1', [6, 7, 8], rated)).toEqual(['6:deferred', '7:deferred', '8:deferred'])
+    // A new window admits them, still in order.
+    const next = { ...rated, rate: { limit: 5, windowMs: 1 } }
+    expect(await claim(store, 'rl1', [6, 7, 8], next)).toEqual(['6:fresh', '7:fresh', '8:fresh'])
   })
 
   it('numbers log entries, reads after a cursor, keeps exclusions, bounds the log', async () => {
@@ -171,15 +232,6 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     ])
   })
 
-  it('marks the claim of a batch given back as a re-run', async () => {
-    await store.createSession(record('rr'), limits)
-    expect((await store.claimBatch('rr', 'tok-rr', [1, 2], 1, claimLimits)).rerun).toBeUndefined()
-    await store.releaseBatch('rr', [1, 2])
-    expect(await store.claimBatch('rr', 'tok-rr', [1, 2], 2, claimLimits)).toEqual({ fresh: [1, 2], acks: null, pending: false, rerun: true })
-    await store.finishBatch('rr', [1, 2], '[]')
-    expect((await store.claimBatch('rr', 'tok-rr', [3], 3, claimLimits)).rerun).toBeUndefined()
-  })
-
   it('joins and leaves rooms at the head of the room log', async () => {
     await store.createSession(record('m1'), limits)
     await store.createSession(record('m2'), limits)
@@ -192,6 +244,11 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     expect(await store.leaveRoom('m1', 'green', limits)).toBe(2)
     expect(await store.members('green', 100)).toEqual(['m2'])
     expect((await store.getSession('m1'))!.rooms).toEqual({ '*': 0 })
+    // A member whose session is gone without an ending (expired) is dropped from the list.
+    await store.deleteSession('m2')
+    expect(await store.members('green', 100)).toEqual([])
+    expect(await store.joinRoom('m2', 'green', limits)).toBeNull()
+    expect(await store.members('green', 100)).toEqual([])
   })
 
   it('notifies subscribers of appends, from any store instance, until they unsubscribe', async () => {

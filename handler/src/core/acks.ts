@@ -21,7 +21,8 @@ export class PendingAcks {
   private unlisten?: () => void
 
   constructor(
-    private readonly instanceId: string,
+    /** this instance's id, read when first needed */
+    private readonly instance: () => string,
     private readonly store: Store,
     /** told of every answered ack, for latency metrics */
     private readonly onAnswered: (sid: string, event: string, ms: number) => void = () => {},
@@ -29,7 +30,7 @@ export class PendingAcks {
 
   create(sid: string, event: string, timeout: number): { id: string; promise: Promise<unknown> } {
     this.listen()
-    const id = `${this.instanceId}.${++this.seq}`
+    const id = `${this.instance()}.${++this.seq}`
     const promise = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
@@ -53,7 +54,7 @@ export class PendingAcks {
   async deliver(sid: string, id: string, data: unknown): Promise<void> {
     const dot = id.lastIndexOf('.')
     const owner = dot > 0 ? id.slice(0, dot) : ''
-    if (owner === this.instanceId) this.settle(sid, id, data)
+    if (owner === this.instance()) this.settle(sid, id, data)
     else if (owner) await this.store.signal(`ack:${owner}`, JSON.stringify({ sid, id, data }))
   }
 
@@ -78,7 +79,7 @@ export class PendingAcks {
 
   private listen(): void {
     if (this.unlisten) return
-    this.unlisten = this.store.onSignal(`ack:${this.instanceId}`, (message) => {
+    this.unlisten = this.store.onSignal(`ack:${this.instance()}`, (message) => {
       try {
         const { sid, id, data } = JSON.parse(message) as { sid: string; id: string; data: unknown }
         this.settle(sid, id, data)

@@ -15,6 +15,8 @@ export interface HandlerContext {
   rerun: boolean
   /** emits made so far by this message's handler */
   emits: number
+  /** store writes the handler started (awaited or not): its message is done when they are */
+  writes: Promise<unknown>[]
 }
 
 interface ContextStore {
@@ -32,4 +34,13 @@ export function nextOrigin(): { id: string; check: boolean } | undefined {
   const ctx = handlerContext.getStore()
   if (!ctx) return undefined
   return { id: `${ctx.message}:${ctx.emits++}`, check: ctx.rerun }
+}
+
+/**
+ * Tells the running handler's message about a store write it started, so the
+ * message counts as done only once the write is (a handler may emit without awaiting).
+ */
+export function trackWrite<T>(write: Promise<T>): Promise<T> {
+  handlerContext.getStore()?.writes.push(write)
+  return write
 }

@@ -26,8 +26,24 @@ export interface ServeOptions {
    * Keep it above pingInterval: open streams prove they are alive once per pingInterval.
    */
   disconnectTimeout?: number
-  /** ms between sweeps of idle sessions on long-lived runtimes; 0 = only lazily and io.sweep() */
+  /**
+   * ms a session ended for being idle (disconnectTimeout) is kept, with its logs and the ids of
+   * its messages, so a client that comes back within it resumes with nothing lost and nothing run
+   * twice (onConnect runs again with socket.recovered true). Default 120000; 0 deletes at once.
+   */
+  recoveryWindow?: number
+  /**
+   * ms between sweeps on a timer. Default 0: no timer; sweeps run inside requests (awaited before
+   * the answer) and from io.sweep() / the cron route. Set it only on a long-lived server.
+   */
   sweepInterval?: number
+  /** opens GET|POST {base}/_sweep for a platform's cron, with `Authorization: Bearer <cronSecret>`; default env CRON_SECRET */
+  cronSecret?: string
+  /**
+   * Called with work that may outlive the answer and that nothing relies on (inspector metrics and
+   * feed), when the platform's context does not carry a waitUntil (Vercel: `waitUntil` from @vercel/functions).
+   */
+  waitUntil?: (promise: Promise<unknown>) => void
   /** max request body bytes (default 1 MB) */
   maxPayload?: number
   /** entries kept per log: the replay window (default 1000) */
@@ -56,7 +72,10 @@ export interface ResolvedOptions {
   pingInterval: number
   pingTimeout: number
   disconnectTimeout: number
+  recoveryWindow: number
   sweepInterval: number
+  cronSecret?: string
+  waitUntil?: (promise: Promise<unknown>) => void
   maxPayload: number
   maxLogLength: number
   ackTimeout: number
@@ -75,7 +94,10 @@ export function resolveOptions(o: ServeOptions): ResolvedOptions {
     pingInterval,
     pingTimeout: o.pingTimeout ?? 20_000,
     disconnectTimeout: o.disconnectTimeout ?? 45_000,
-    sweepInterval: o.sweepInterval ?? 10_000,
+    recoveryWindow: o.recoveryWindow ?? 120_000,
+    sweepInterval: o.sweepInterval ?? 0,
+    cronSecret: o.cronSecret ?? envVar('CRON_SECRET'),
+    waitUntil: o.waitUntil,
     maxPayload: o.maxPayload ?? 1_000_000,
     maxLogLength: o.maxLogLength ?? 1000,
     ackTimeout: o.ackTimeout ?? 10_000,
@@ -84,4 +106,9 @@ export function resolveOptions(o: ServeOptions): ResolvedOptions {
     inspector: o.inspector,
     rate: o.rateLimit ? { limit: Math.max(1, o.rateLimit.messages), windowMs: o.rateLimit.interval ?? 1000 } : undefined,
   }
+}
+
+function envVar(name: string): string | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+  return env?.[name] || undefined
 }

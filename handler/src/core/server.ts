@@ -1,11 +1,11 @@
 import { BROADCAST_ROOM, SocketServeError } from '@socket-serve/client/protocol'
-import { StoreUnavailableError } from '../store/errors.js'
 import type { SessionRecord, Store, StoreLimits } from '../store/types.js'
 import { NO_OBSERVER, type Observer } from '../inspector/observer.js'
 import { Recorder } from '../inspector/recorder.js'
 import { Hub } from '../transport/hub.js'
 import { PendingAcks } from './acks.js'
-import { handlerContext, nextOrigin } from './context.js'
+import { nextOrigin, trackWrite } from './context.js'
+import { Dispatcher, type AnyHandler, type HandlerOutcome, type RunnableMessage } from './dispatch.js'
 import { endEntry, joinEntry, leaveEntry, messageEntry } from './frames.js'
 import { newInstanceId, newSessionId, newToken } from './ids.js'
 import type { ResolvedOptions } from './options.js'
@@ -37,6 +37,10 @@ export interface BroadcastOperator<E extends EventsMap, L extends EventsMap, D e
 }
 
 const MAX_FETCH = 100_000
+/** An ending's lease: a sweep that dies mid-way is resumed by another after this long. */
+const END_LEASE_MS = 30_000
+/** Endings after which the client may come back and resume (the others are final). */
+const RECOVERABLE_REASONS = new Set(['ping timeout'])
 
 /**
  * The instance-independent core: everything here reads and writes the store,
@@ -48,8 +52,8 @@ export class ServerCore<
   E extends EventsMap = DefaultEventsMap,
   D extends DefaultSocketData = DefaultSocketData,
 > {
-  readonly instanceId = newInstanceId()
   readonly limits: StoreLimits
+  readonly dispatcher: Dispatcher
   readonly acks: PendingAcks
   readonly hub: Hub
   /** what the inspector sees; a no-op unless an inspector is configured */
@@ -65,6 +69,7 @@ export class ServerCore<
   private sweeping?: Promise<number>
   private sweepTimer?: ReturnType<typeof setInterval>
   private closed = false
+  private id?: string
 
   constructor(
     readonly store: Store,
@@ -72,8 +77,14 @@ export class ServerCore<
   ) {
     this.limits = { ttl: opts.ttl, maxLogLength: opts.maxLogLength }
     this.observer = opts.inspector ? new Recorder(store) : NO_OBSERVER
-    this.acks = new PendingAcks(this.instanceId, store, (sid, event, ms) => this.observer.serverAck(sid, event, ms))
+    this.acks = new PendingAcks(() => this.instanceId, store, (sid, event, ms) => this.observer.serverAck(sid, event, ms))
     this.hub = new Hub(this)
+    this.dispatcher = new Dispatcher(this.messageHandlers as ReadonlyMap<string, AnyHandler>, this.observer, opts.ackTimeout)
+  }
+
+  /** Made on first use: some runtimes (Workers) refuse randomness at module scope, where serve() runs. */
+  get instanceId(): string {
+    return (this.id ??= newInstanceId())
   }
 
   // --- registration ---------------------------------------------------------
@@ -159,21 +170,29 @@ export class ServerCore<
   /** Every emit goes through here: to a session's direct log, or to a room's log. */
   async emitTo(target: { sid?: string; room?: string }, event: string, data: unknown, exclude?: string, ackId?: string): Promise<void> {
     const key = target.sid !== undefined ? `d:${target.sid}` : `r:${target.room}`
-    await this.store.append(key, messageEntry(event, data, ackId), exclude, this.limits, nextOrigin())
+    await trackWrite(this.store.append(key, messageEntry(event, data, ackId), exclude, this.limits, nextOrigin()))
     this.observer.messageOut(target, event, data)
   }
 
   async join(sid: string, room: string): Promise<number> {
-    const seq = await this.store.joinRoom(sid, room, this.limits)
+    let seq: number | null
+    if (this.pendingConnects.has(sid)) {
+      // Joined by middleware before the record exists: createSession writes the room list.
+      await this.store.restoreMemberships(sid, [room])
+      seq = await this.store.head(`r:${room}`)
+    } else {
+      seq = await trackWrite(this.store.joinRoom(sid, room, this.limits))
+      if (seq === null) throw new SocketServeError('SESSION_NOT_FOUND', 'the session has ended: it cannot join rooms')
+    }
     // Tells the session's open stream (on whichever instance) to start reading the room at seq.
-    await this.append(`d:${sid}`, joinEntry(room, seq))
+    await trackWrite(this.append(`d:${sid}`, joinEntry(room, seq)))
     this.observer.lifecycle('join', sid, { room })
     return seq
   }
 
   async leave(sid: string, room: string): Promise<void> {
-    const seq = await this.store.leaveRoom(sid, room, this.limits)
-    await this.append(`d:${sid}`, leaveEntry(room, seq))
+    const seq = await trackWrite(this.store.leaveRoom(sid, room, this.limits))
+    await trackWrite(this.append(`d:${sid}`, leaveEntry(room, seq)))
     this.observer.lifecycle('leave', sid, { room })
   }
 
@@ -196,9 +215,7 @@ export class ServerCore<
       for (const mw of this.middlewares) await runMiddleware(mw, socket)
     } catch (err) {
       // Rooms joined by a refusing middleware are released again.
-      for (const room of Object.keys(record.rooms)) {
-        if (room !== BROADCAST_ROOM) await this.store.leaveRoom(record.sid, room, this.limits)
-      }
+      await this.store.dropMemberships(record.sid, Object.keys(record.rooms).filter((r) => r !== BROADCAST_ROOM))
       await this.store.deleteSession(record.sid)
       throw refusal(err)
     } finally {
@@ -216,58 +233,25 @@ export class ServerCore<
     return record
   }
 
-  /**
-   * Runs a client's messages in the order it emitted them. Handlers are started
-   * one after another without waiting for each other's promises (as Socket.IO
-   * does), then their acks are gathered.
-   */
-  async dispatch(
-    record: SessionRecord,
-    messages: { id: number; event: string; data?: unknown; ack?: boolean }[],
-    rerun = false,
-  ): Promise<{ id: number; data?: unknown; error?: { code: string; message: string } }[]> {
-    const socket = new Socket<L, E, D>(this, record)
-    const pending: Promise<{ id: number; data?: unknown; error?: { code: string; message: string } }>[] = []
-    const observer = this.observer
-    for (const m of messages) {
-      const started = observer === NO_OBSERVER ? 0 : performance.now()
-      const context = { message: `${record.sid}:${m.id}`, rerun, emits: 0 }
-      const result = handlerContext.run(context, () => this.runHandler(socket, m.event, m.data, !!m.ack))
-      if (m.ack) {
-        pending.push(
-          result.then(
-            (data) => {
-              if (started) observer.messageIn(record.sid, m.event, m.data, performance.now() - started)
-              return { id: m.id, data }
-            },
-            (err) => {
-              // The store failing under a handler fails the whole POST (503): the client retries it.
-              if (err instanceof StoreUnavailableError) throw err
-              if (started) observer.messageIn(record.sid, m.event, m.data, performance.now() - started)
-              return { id: m.id, error: ackError(m.event, err) }
-            },
-          ),
-        )
-      } else {
-        observer.messageIn(record.sid, m.event, m.data)
-        result.catch((err) => logHandlerError(m.event, err))
-      }
-    }
-    return Promise.all(pending)
+  /** Runs claimed client messages' handlers (see Dispatcher); the socket is rebuilt from the record. */
+  runMessages(record: SessionRecord, messages: RunnableMessage[]): Promise<HandlerOutcome[]> {
+    return this.dispatcher.run(new Socket<L, E, D>(this, record), record.sid, messages)
   }
 
   /**
-   * Ends a session once across all instances: the store's live index decides
-   * which caller wins, and only the winner runs onDisconnect.
+   * Ends a session once across all instances, in steps that survive a crash: the
+   * store's ending index (a lease) decides which caller wins; the rooms are left and
+   * onDisconnect runs (once: it is marked done), then the session is kept for the
+   * recovery window (an idle ending) or deleted. An ending whose instance died
+   * mid-way is taken up again by a later sweep once its lease lapses.
    */
-  async endSession(sid: string, reason: string, clientReason: string): Promise<boolean> {
-    if (!(await this.store.endSession(sid))) return false
-    const record = await this.store.getSession(sid)
-    if (record) {
-      // Leave rooms first, so member lists read in onDisconnect no longer hold this session.
-      for (const room of Object.keys(record.rooms)) {
-        if (room !== BROADCAST_ROOM) await this.store.leaveRoom(sid, room, this.limits)
-      }
+  async endSession(sid: string, reason: string, clientReason: string, idleBefore?: number): Promise<boolean> {
+    if (!(await this.store.beginEnd(sid, END_LEASE_MS, idleBefore))) return false
+    const record = (await this.store.getSession(sid)) ?? expiredRecord(sid)
+    const rooms = Object.keys(record.rooms).filter((r) => r !== BROADCAST_ROOM)
+    // Leave rooms first, so member lists read in onDisconnect no longer hold this session.
+    await this.store.dropMemberships(sid, rooms)
+    if (!record.disconnected) {
       const socket = new Socket<L, E, D>(this, record)
       for (const fn of this.disconnectHandlers) {
         try {
@@ -276,26 +260,67 @@ export class ServerCore<
           console.error('[socket-serve] onDisconnect handler failed:', err)
         }
       }
+      await this.store.markDisconnected(sid)
     }
-    // Open streams of this session, on any instance, tell their client and close.
-    await this.append(`d:${sid}`, endEntry(clientReason))
-    await this.store.deleteSession(sid)
+    const recoverable = RECOVERABLE_REASONS.has(reason) && this.opts.recoveryWindow > 0
+    // A final ending tells the session's open streams, on any instance; an idle one has nobody
+    // listening (or a stream whose touch was lost: its next heartbeat revives the session).
+    if (!recoverable) await this.append(`d:${sid}`, endEntry(clientReason))
+    await this.store.finishEnd(sid, reason, recoverable ? this.opts.recoveryWindow : 0)
     this.observer.lifecycle('disconnect', sid, { reason })
     return true
   }
 
-  /** Called on each request: sweeps at most once per sweepInterval (serverless has no timers). */
-  maybeSweep(): void {
-    const now = Date.now()
-    const every = this.opts.sweepInterval || Math.max(1000, this.opts.disconnectTimeout / 3)
-    if (!this.sweepTimer && this.opts.sweepInterval > 0 && !this.closed) {
-      // Long-lived runtimes also sweep on a timer, so a quiet server still notices vanished clients.
+  /**
+   * A request for a session that was ended for being idle, within the recovery
+   * window: it becomes live again (rooms restored, onConnect runs with
+   * socket.recovered true), once across instances.
+   */
+  async revive(record: SessionRecord): Promise<SessionRecord> {
+    if (record.ended === undefined) return record
+    const live: SessionRecord = { ...record, lastSeen: Date.now() }
+    delete live.ended
+    if (!(await this.store.revive(record.sid, live.lastSeen, this.limits))) return live
+    await this.store.restoreMemberships(record.sid, Object.keys(record.rooms).filter((r) => r !== BROADCAST_ROOM))
+    this.observer.lifecycle('connect', record.sid)
+    const socket = new Socket<L, E, D>(this, live, undefined, true)
+    for (const fn of this.connectHandlers) {
+      try {
+        await fn(socket)
+      } catch (err) {
+        console.error('[socket-serve] onConnect handler failed:', err)
+      }
+    }
+    return live
+  }
+
+  /** The heartbeat found sessions with a live stream here marked ended (a lost touch): revive them. */
+  async reviveById(sids: string[]): Promise<void> {
+    for (const sid of sids) {
+      const record = await this.store.getSession(sid)
+      if (record) await this.revive(record)
+    }
+  }
+
+  /**
+   * A sweep, when one is due on this instance: requests await it before they
+   * answer (serverless runs nothing after the answer). Long-lived servers that
+   * set sweepInterval also sweep on a timer.
+   */
+  sweepIfDue(): Promise<number> | undefined {
+    if (this.closed) return undefined
+    if (!this.sweepTimer && this.opts.sweepInterval > 0) {
       this.sweepTimer = setInterval(() => void this.sweep().catch(logSweepError), this.opts.sweepInterval)
       ;(this.sweepTimer as { unref?: () => void }).unref?.()
     }
-    if (now - this.lastSweep < every) return
+    const now = Date.now()
+    const every = this.opts.sweepInterval || Math.max(1000, this.opts.disconnectTimeout / 3)
+    if (now - this.lastSweep < every) return undefined
     this.lastSweep = now
-    void this.sweep().catch(logSweepError)
+    return this.sweep().catch((err) => {
+      logSweepError(err)
+      return 0
+    })
   }
 
   private async runSweep(): Promise<number> {
@@ -307,7 +332,7 @@ export class ServerCore<
       // Streams open on this instance keep their session alive even if a touch was missed.
       const candidates = idle.filter((sid) => !this.hub.hasStream(sid))
       for (const sid of candidates) {
-        if (await this.endSession(sid, 'ping timeout', 'ping timeout')) ended++
+        if (await this.endSession(sid, 'ping timeout', 'ping timeout', cutoff)) ended++
       }
       if (idle.length < 500 || candidates.length === 0) break
     }
@@ -319,44 +344,6 @@ export class ServerCore<
     return records.filter((r): r is SessionRecord => r !== null).map((r) => new Socket<L, E, D>(this, r))
   }
 
-  private runHandler(socket: Socket<L, E, D>, event: string, data: unknown, wantsAck: boolean): Promise<unknown> {
-    const fn = this.messageHandlers.get(event)
-    if (!fn) {
-      return wantsAck ? Promise.reject(new SocketServeError('UNKNOWN_EVENT', `no handler for "${event}"`)) : Promise.resolve()
-    }
-    if (fn.length < 3) {
-      try {
-        return Promise.resolve(fn(socket, data as never, () => {}))
-      } catch (err) {
-        return Promise.reject(err)
-      }
-    }
-    // Callback style: the ack is whatever the handler passes to ack().
-    return new Promise((resolve, reject) => {
-      const timer = wantsAck
-        ? setTimeout(() => reject(new SocketServeError('HANDLER_ERROR', 'handler did not call ack')), this.opts.ackTimeout)
-        : undefined
-      const ack = (reply: unknown) => {
-        clearTimeout(timer)
-        resolve(reply)
-      }
-      try {
-        Promise.resolve(fn(socket, data as never, ack)).then(
-          (value) => {
-            if (value !== undefined) ack(value)
-            else if (!wantsAck) resolve(undefined)
-          },
-          (err) => {
-            clearTimeout(timer)
-            reject(err)
-          },
-        )
-      } catch (err) {
-        clearTimeout(timer)
-        reject(err)
-      }
-    })
-  }
 }
 
 function runMiddleware<L extends EventsMap, E extends EventsMap, D extends DefaultSocketData>(
@@ -381,16 +368,9 @@ function refusal(err: unknown): SocketServeError {
   return new SocketServeError('FORBIDDEN', message)
 }
 
-function ackError(event: string, err: unknown): { code: string; message: string } {
-  if (err instanceof SocketServeError) return { code: err.code, message: err.message }
-  logHandlerError(event, err)
-  // Internal details stay on the server.
-  return { code: 'HANDLER_ERROR', message: 'the handler failed' }
-}
-
-function logHandlerError(event: string, err: unknown): void {
-  if (err instanceof SocketServeError) return
-  console.error(`[socket-serve] handler for "${event}" failed:`, err)
+/** A session whose record expired before its ending: onDisconnect still runs, with what is known. */
+function expiredRecord(sid: string): SessionRecord {
+  return { sid, token: '', user: undefined, state: {}, rooms: {}, transport: '', createdAt: 0, lastSeen: 0 }
 }
 
 function logSweepError(err: unknown): void {

@@ -24,6 +24,8 @@ export class Socket<
     private readonly server: ServerCore<any, any, any>,
     private readonly record: SessionRecord,
     request?: Request,
+    /** true in onConnect when the session came back within its recovery window (as Socket.IO's socket.recovered) */
+    readonly recovered = false,
   ) {
     this.id = record.sid
     this.user = record.user

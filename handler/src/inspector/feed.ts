@@ -16,13 +16,23 @@ export class Feed {
   private watched = false
   private checkedAt = 0
   private openFeeds = 0
+  /** feed writes started since the last request end: the request hands them to waitUntil or awaits them */
+  private writes: Promise<unknown>[] = []
 
   constructor(private readonly store: Store) {}
 
   publish(event: FeedEvent): void {
     if (!this.isWatched()) return
     if (event.data !== undefined) event.data = clip(event.data)
-    this.store.signal(FEED_CHANNEL, JSON.stringify(event)).catch(() => {})
+    this.writes.push(this.store.signal(FEED_CHANNEL, JSON.stringify(event)).catch(() => {}))
+  }
+
+  /** The feed writes started so far, for the request that is ending. */
+  drain(): Promise<unknown> | undefined {
+    if (this.writes.length === 0) return undefined
+    const writes = this.writes
+    this.writes = []
+    return Promise.all(writes)
   }
 
   /** A feed stream opened on this instance: keep the flag up while it lives. */
@@ -43,9 +53,11 @@ export class Feed {
     const now = Date.now()
     if (now - this.checkedAt > RECHECK_MS) {
       this.checkedAt = now
-      this.store.hasFlag(FLAG).then(
-        (on) => (this.watched = on || this.openFeeds > 0),
-        () => {},
+      this.writes.push(
+        this.store.hasFlag(FLAG).then(
+          (on) => (this.watched = on || this.openFeeds > 0),
+          () => {},
+        ),
       )
     }
     return this.watched

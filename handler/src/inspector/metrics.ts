@@ -4,7 +4,8 @@ import type { Store } from '../store/types.js'
 export const BOUNDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
 export const BUCKET_MS = 10_000
 const WINDOW_BUCKETS = 30 // five minutes
-const FLUSH_MS = 2000
+/** Without a waitUntil, counts are written within a request at most this often. */
+const FLUSH_MS = 1000
 const KEEP_SECONDS = 600
 
 export interface AckStats {
@@ -25,13 +26,14 @@ export interface MetricsReport {
 }
 
 /**
- * Counts kept in memory per 10-second bucket and added to the store every two
- * seconds, so the report sums every instance. Fields: `in`, `out`, and
+ * Counts kept in memory per 10-second bucket and added to the store at the end
+ * of requests (through the platform's waitUntil, or within the request at most
+ * once a second), so the report sums every instance. No timer runs between requests. Fields: `in`, `out`, and
  * `a|<direction>|<bucket index>|<event>` for ack latencies.
  */
 export class Metrics {
   private pending = new Map<number, Record<string, number>>()
-  private timer?: ReturnType<typeof setInterval>
+  private flushedAt = 0
 
   constructor(private readonly store: Store) {}
 
@@ -45,15 +47,19 @@ export class Metrics {
     this.add(`a|${direction}|${i}|${event}`, 1)
   }
 
+  /** Counts are waiting, and (unless eager) the last write was a while ago. */
+  due(eager: boolean): boolean {
+    return this.pending.size > 0 && (eager || Date.now() - this.flushedAt >= FLUSH_MS)
+  }
+
   async flush(): Promise<void> {
+    this.flushedAt = Date.now()
     const batches = [...this.pending]
     this.pending.clear()
     await Promise.all(batches.map(([bucket, counts]) => this.store.addMetrics(String(bucket), counts, KEEP_SECONDS)))
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer)
-    this.timer = undefined
     await this.flush().catch(() => {})
   }
 
@@ -90,10 +96,6 @@ export class Metrics {
     let counts = this.pending.get(bucket)
     if (!counts) this.pending.set(bucket, (counts = {}))
     counts[field] = (counts[field] ?? 0) + n
-    if (!this.timer) {
-      this.timer = setInterval(() => void this.flush().catch(() => {}), FLUSH_MS)
-      ;(this.timer as { unref?: () => void }).unref?.()
-    }
   }
 }
 

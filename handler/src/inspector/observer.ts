@@ -25,6 +25,12 @@ export interface Observer {
   /** a server emitWithAck was answered by its client */
   serverAck(sid: string, event: string, ms: number): void
   lifecycle(type: 'connect' | 'disconnect' | 'join' | 'leave', sid: string, extra?: { room?: string; reason?: string }): void
+  /**
+   * Store writes the observer has queued (metrics, feed events), taken at the end of a
+   * request: handed to the platform's waitUntil when it has one (`eager`: every time),
+   * else awaited within the request (at most once a second). Undefined when nothing is due.
+   */
+  pendingWork(eager: boolean): Promise<unknown> | undefined
   close(): Promise<void>
 }
 
@@ -34,5 +40,6 @@ export const NO_OBSERVER: Observer = {
   delivered() {},
   serverAck() {},
   lifecycle() {},
+  pendingWork: () => undefined,
   close: async () => {},
 }

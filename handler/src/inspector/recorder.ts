@@ -37,6 +37,13 @@ export class Recorder implements Observer {
     this.feed.publish({ type, sid, ...extra, at: Date.now() })
   }
 
+  pendingWork(eager: boolean): Promise<unknown> | undefined {
+    const metrics = this.metrics.due(eager) ? this.metrics.flush() : undefined
+    const feed = this.feed.drain()
+    if (!metrics && !feed) return undefined
+    return Promise.allSettled([metrics, feed])
+  }
+
   close(): Promise<void> {
     return this.metrics.close()
   }

@@ -12,7 +12,7 @@ const encoder = new TextEncoder()
 const HEARTBEAT_MS = 15_000
 
 /** The inspector API of INSPECTOR.md, under `{base}/_inspector/`. */
-export function inspectorRoutes(app: Hono, server: ServerCore<any, any, any>): void {
+export function inspectorRoutes(app: Hono<any>, server: ServerCore<any, any, any>): void {
   const config = server.opts.inspector
 
   app.use('/_inspector/*', async (c, next) => {

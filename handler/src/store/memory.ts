@@ -1,32 +1,16 @@
 import { safeEqual } from '../core/ids.js'
-import type { AppendOrigin, BatchClaim, ClaimLimits, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import { claimMessages, finishMessages, newClaimState, renewLeases, type ClaimState } from './claim-model.js'
+import type { AppendOrigin, ClaimLimits, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 interface Log {
   entries: LogEntry[]
   head: number
 }
 
-interface Batch {
-  /** highest message id ever claimed */
-  hwm: number
-  /** the last claimed batch, to answer its retries */
-  key: string
-  acks: string | null
-  /** when the last batch was claimed */
-  at: number
-  /** the high-water mark before the last batch, to give its claim back */
-  prev: number
-  /** the batch key given back by releaseBatch: its next claim is a re-run */
-  released: string
-  /** rate limit: current window number and messages counted in it */
-  window: number
-  count: number
-}
-
 interface Session {
   record: SessionRecord
   expiresAt: number
-  batch: Batch
+  claims: ClaimState
 }
 
 /**
@@ -38,6 +22,8 @@ export class MemoryStore implements Store {
   private sessions = new Map<string, Session>()
   /** live index: sid -> last seen */
   private live = new Map<string, number>()
+  /** sessions being ended: sid -> lease expiry */
+  private ending = new Map<string, number>()
   private logs = new Map<string, Log>()
   private rooms = new Map<string, Set<string>>()
   private listeners = new Map<string, Set<(entry: LogEntry | null) => void>>()
@@ -49,7 +35,7 @@ export class MemoryStore implements Store {
     this.sessions.set(record.sid, {
       record: clone(record),
       expiresAt: Date.now() + limits.ttl * 1000,
-      batch: { hwm: 0, key: '', acks: null, at: 0, prev: 0, released: '', window: 0, count: 0 },
+      claims: newClaimState(),
     })
     this.live.set(record.sid, record.lastSeen)
   }
@@ -70,19 +56,27 @@ export class MemoryStore implements Store {
     return true
   }
 
-  async touch(sids: string[], now: number, limits: StoreLimits, transport?: string): Promise<void> {
+  async touch(sids: string[], now: number, limits: StoreLimits, transport?: string): Promise<string[]> {
+    const ended: string[] = []
     for (const sid of sids) {
       const s = this.session(sid)
-      if (!s) continue
+      if (s?.record.ended !== undefined) ended.push(sid)
+      if (!s || s.record.ended !== undefined) continue
       s.record.lastSeen = now
       if (transport) s.record.transport = transport
       s.expiresAt = Date.now() + limits.ttl * 1000
       if (this.live.has(sid)) this.live.set(sid, now)
     }
+    return ended
   }
 
   async idleSessions(cutoff: number, limit: number): Promise<string[]> {
     const out: string[] = []
+    const now = Date.now()
+    for (const [sid, until] of this.ending) {
+      if (out.length >= limit) return out
+      if (until <= now) out.push(sid)
+    }
     for (const [sid, seen] of this.live) {
       if (out.length >= limit) break
       // An expired record counts as idle too, so its onDisconnect still runs.
@@ -100,84 +94,109 @@ export class MemoryStore implements Store {
     return out
   }
 
-  async endSession(sid: string): Promise<boolean> {
-    return this.live.delete(sid)
+  async beginEnd(sid: string, leaseMs: number, idleBefore?: number): Promise<boolean> {
+    const now = Date.now()
+    const seen = this.live.get(sid)
+    if (seen !== undefined) {
+      if (idleBefore !== undefined && seen >= idleBefore && this.session(sid)) return false
+      this.live.delete(sid)
+    } else {
+      const until = this.ending.get(sid)
+      if (until === undefined || until > now) return false
+    }
+    this.ending.set(sid, now + leaseMs)
+    return true
+  }
+
+  async markDisconnected(sid: string): Promise<void> {
+    const s = this.session(sid)
+    if (s) s.record.disconnected = true
+  }
+
+  async finishEnd(sid: string, reason: string, recoverMs: number): Promise<void> {
+    const s = this.session(sid)
+    if (s && recoverMs > 0) {
+      s.record.ended = reason
+      delete s.record.disconnected
+      s.expiresAt = Date.now() + recoverMs
+    } else {
+      this.sessions.delete(sid)
+      this.logs.delete(`d:${sid}`)
+    }
+    this.ending.delete(sid)
+    this.live.delete(sid)
+  }
+
+  async revive(sid: string, now: number, limits: StoreLimits): Promise<boolean> {
+    const s = this.session(sid)
+    if (!s || s.record.ended === undefined || this.live.has(sid) || this.ending.has(sid)) return false
+    delete s.record.ended
+    s.record.lastSeen = now
+    s.expiresAt = Date.now() + limits.ttl * 1000
+    this.live.set(sid, now)
+    return true
   }
 
   async deleteSession(sid: string): Promise<void> {
     this.sessions.delete(sid)
     this.live.delete(sid)
+    this.ending.delete(sid)
     this.logs.delete(`d:${sid}`)
   }
 
-  async claimBatch(sid: string, token: string, ids: number[], now: number, limits: ClaimLimits): Promise<BatchClaim> {
+  async claimMessages(sid: string, token: string, ids: number[], limits: ClaimLimits): Promise<ClaimResult> {
     const s = this.session(sid)
-    if (!s || !safeEqual(s.record.token, token)) return { authorized: false, fresh: [], acks: null, pending: false }
-    s.record.lastSeen = now
-    s.expiresAt = Date.now() + limits.ttl * 1000
-    if (this.live.has(sid)) this.live.set(sid, now)
-    const b = s.batch
-    const key = ids.join(',')
-    const fresh = ids.filter((id) => id > b.hwm)
-    if (fresh.length > 0 && limits.rate) {
-      const window = Math.floor(now / limits.rate.windowMs)
-      if (window !== b.window) {
-        b.window = window
-        b.count = 0
-      }
-      if (b.count > 0 && b.count + fresh.length > limits.rate.limit) {
-        return { fresh: [], acks: null, pending: false, retryAfterMs: (window + 1) * limits.rate.windowMs - now }
-      }
-      b.count += fresh.length
+    if (!s || !safeEqual(s.record.token, token)) return { authorized: false }
+    const now = Date.now()
+    if (s.record.ended === undefined) {
+      s.record.lastSeen = now
+      if (this.live.has(sid)) this.live.set(sid, now)
     }
-    if (fresh.length > 0) {
-      const rerun = b.released === key
-      b.released = ''
-      b.prev = b.hwm
-      b.hwm = Math.max(b.hwm, ...fresh)
-      b.key = key
-      b.acks = null
-      b.at = now
-      return rerun ? { fresh, acks: null, pending: false, rerun } : { fresh, acks: null, pending: false }
-    }
-    if (b.key === key) {
-      if (b.acks === null && now - b.at > limits.staleAfter) {
-        b.at = now
-        return { fresh: [], acks: null, pending: false, interrupted: true }
-      }
-      return { fresh: [], acks: b.acks, pending: b.acks === null }
-    }
-    return { fresh: [], acks: null, pending: false }
+    s.expiresAt = Math.max(s.expiresAt, now + limits.ttl * 1000)
+    return { authorized: true, ...claimMessages(s.claims, ids, now, limits.leaseMs, limits.owner, limits.rate) }
   }
 
-  async finishBatch(sid: string, ids: number[], acks: string): Promise<void> {
-    const b = this.session(sid)?.batch
-    if (b && b.key === ids.join(',')) b.acks = acks
+  async renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void> {
+    const s = this.session(sid)
+    if (s) renewLeases(s.claims, ids, Date.now(), leaseMs, owner)
   }
 
-  async releaseBatch(sid: string, ids: number[]): Promise<void> {
-    const b = this.session(sid)?.batch
-    if (b && b.key === ids.join(',') && b.acks === null) {
-      b.hwm = b.prev
-      b.released = b.key
-      b.key = ''
-    }
+  async finishMessages(sid: string, done: FinishedMessage[], released: number[], owner: string): Promise<void> {
+    const s = this.session(sid)
+    if (s) finishMessages(s.claims, done, released, owner)
   }
 
-  async joinRoom(sid: string, room: string): Promise<number> {
+  async joinRoom(sid: string, room: string): Promise<number | null> {
+    const s = this.session(sid)
+    if (!s || s.record.ended !== undefined || !this.live.has(sid)) return null
     let members = this.rooms.get(room)
     if (!members) this.rooms.set(room, (members = new Set()))
     members.add(sid)
     const head = this.logs.get(`r:${room}`)?.head ?? 0
-    const s = this.session(sid)
-    if (s) s.record.rooms[room] = head
+    s.record.rooms[room] = head
     return head
+  }
+
+  async dropMemberships(sid: string, rooms: string[]): Promise<void> {
+    for (const room of rooms) {
+      const members = this.rooms.get(room)
+      members?.delete(sid)
+      if (members?.size === 0) this.emptied(room)
+    }
+  }
+
+  async restoreMemberships(sid: string, rooms: string[]): Promise<void> {
+    for (const room of rooms) {
+      let members = this.rooms.get(room)
+      if (!members) this.rooms.set(room, (members = new Set()))
+      members.add(sid)
+    }
   }
 
   async leaveRoom(sid: string, room: string): Promise<number> {
     const members = this.rooms.get(room)
     members?.delete(sid)
-    if (members && members.size === 0) this.rooms.delete(room)
+    if (members && members.size === 0) this.emptied(room)
     const s = this.session(sid)
     if (s) delete s.record.rooms[room]
     return this.logs.get(`r:${room}`)?.head ?? 0
@@ -185,10 +204,14 @@ export class MemoryStore implements Store {
 
   async members(room: string, limit: number): Promise<string[]> {
     const out: string[] = []
-    for (const sid of this.rooms.get(room) ?? []) {
+    const members = this.rooms.get(room)
+    for (const sid of members ?? []) {
       if (out.length >= limit) break
-      out.push(sid)
+      // A member whose session expired without an ending is dropped here.
+      if (this.live.has(sid) && this.session(sid)) out.push(sid)
+      else if (!this.ending.has(sid)) members!.delete(sid)
     }
+    if (members?.size === 0) this.emptied(room)
     return out
   }
 
@@ -267,6 +290,13 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {
     this.listeners.clear()
     this.signals.clear()
+  }
+
+  /** A room without members keeps only its log's head (its seq must never restart), not its entries. */
+  private emptied(room: string): void {
+    this.rooms.delete(room)
+    const log = this.logs.get(`r:${room}`)
+    if (log) log.entries = []
   }
 
   private session(sid: string): Session | undefined {

@@ -39,79 +39,191 @@ if oldest[1] then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
 return { head, first, entries }
 `
 
+/** The store's clock, ms: leases are timed by it, never by an instance's Date.now(). */
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
+
 /**
- * KEYS: session. ARGV: batch key (ids joined by ','), max id, now, ttl, staleAfter ms,
- * rate limit (0: none), rate window ms, session token.
- * Returns {0} gone or wrong token | {1} fresh, with the previous high-water mark | {2, acks} replay |
- * {3} stale claim: interrupted | {4} pending | {5} old duplicate | {6, ms} rate limited.
- * The token is checked here, so a request without it cannot move the high-water mark.
+ * Per-message claims: the rule of claim-model.ts, in Lua (the model-based test checks both).
+ * KEYS: session, claims. ARGV: token, lease ms, ttl, rate limit (0: none), rate window ms, owner, ids...
+ * Claim records (claims hash, field = message id): 'r<lease end>:<owner>' running, 'd<reply>' done
+ * ('d!i' interrupted), 'f' given back.
+ * Returns {0} (gone or wrong token) or {1, retryAfterMs, status1, ack1, status2, ack2, ...} with
+ * status 1 fresh, 2 rerun, 3 done (ack = stored reply), 4 running, 5 interrupted, 6 old, 7 deferred.
+ * The token is checked here, so a request without it changes nothing.
  */
 export const CLAIM = `
-if redis.call('HGET', KEYS[1], 'token') ~= ARGV[8] then return {0} end
-redis.call('HSET', KEYS[1], 'lastSeen', ARGV[3])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return {0} end
+${NOW}
+if redis.call('HEXISTS', KEYS[1], 'ended') == 0 then
+  redis.call('HSET', KEYS[1], 'lastSeen', now)
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
 local hwm = tonumber(redis.call('HGET', KEYS[1], 'hwm') or '0')
-local now = tonumber(ARGV[3])
-local limit = tonumber(ARGV[6])
-if tonumber(ARGV[2]) > hwm and limit > 0 then
-  local span = tonumber(ARGV[7])
-  local window = math.floor(now / span)
-  local count = 0
+if tonumber(ARGV[7]) > hwm then redis.call('DEL', KEYS[2]) end
+local lease = tonumber(ARGV[2])
+local limit = tonumber(ARGV[4])
+local span = tonumber(ARGV[5])
+local window, count, allowed = 0, 0, -1
+if limit > 0 then
+  window = math.floor(now / span)
   if tonumber(redis.call('HGET', KEYS[1], 'rlw') or '-1') == window then
     count = tonumber(redis.call('HGET', KEYS[1], 'rlc') or '0')
   end
-  local fresh = 0
-  for id in string.gmatch(ARGV[1], '%d+') do
-    if tonumber(id) > hwm then fresh = fresh + 1 end
+  allowed = math.max(0, limit - count)
+end
+local out = {1, 0}
+local deferred = false
+local top = hwm
+for i = 7, #ARGV do
+  local id = ARGV[i]
+  local r = redis.call('HGET', KEYS[2], id)
+  local c = r and string.sub(r, 1, 1) or ''
+  local status = 0
+  local ack = ''
+  if c == 'd' then
+    ack = string.sub(r, 2)
+    if ack == '!i' then status = 5; ack = '' else status = 3 end
+  elseif c == 'r' then
+    if tonumber(string.match(r, '^r(%d+)')) > now then status = 4 else
+      redis.call('HSET', KEYS[2], id, 'd!i')
+      status = 5
+    end
+  else
+    if c == 'f' then status = 2 elseif tonumber(id) > hwm then status = 1 else status = 6 end
+    if status ~= 6 then
+      if deferred or allowed == 0 then
+        deferred = true
+        status = 7
+      else
+        if limit > 0 then allowed = allowed - 1; count = count + 1 end
+        redis.call('HSET', KEYS[2], id, 'r' .. (now + lease) .. ':' .. ARGV[6])
+        if tonumber(id) > top then top = tonumber(id) end
+      end
+    end
   end
-  if count > 0 and count + fresh > limit then return {6, (window + 1) * span - now} end
-  redis.call('HSET', KEYS[1], 'rlw', window, 'rlc', count + fresh)
+  out[#out + 1] = status
+  out[#out + 1] = ack
 end
-if tonumber(ARGV[2]) > hwm then
-  local rerun = 0
-  if redis.call('HGET', KEYS[1], 'brel') == ARGV[1] then rerun = 1 end
-  redis.call('HSET', KEYS[1], 'hwm', ARGV[2], 'bkey', ARGV[1], 'bat', ARGV[3], 'bprev', hwm)
-  redis.call('HDEL', KEYS[1], 'backs', 'brel')
-  return {1, hwm, rerun}
+if top > hwm then redis.call('HSET', KEYS[1], 'hwm', top) end
+if limit > 0 then
+  redis.call('HSET', KEYS[1], 'rlw', window, 'rlc', count)
+  if deferred then out[2] = (window + 1) * span - now end
 end
-if redis.call('HGET', KEYS[1], 'bkey') == ARGV[1] then
-  local acks = redis.call('HGET', KEYS[1], 'backs')
-  if acks then return {2, acks} end
-  if tonumber(ARGV[3]) - tonumber(redis.call('HGET', KEYS[1], 'bat') or '0') > tonumber(ARGV[5]) then
-    redis.call('HSET', KEYS[1], 'bat', ARGV[3])
-    return {3}
-  end
-  return {4}
-end
-return {5}
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+return out
 `
 
-/** KEYS: session. ARGV: batch key, acks. */
-export const FINISH = `
-if redis.call('HGET', KEYS[1], 'bkey') == ARGV[1] then redis.call('HSET', KEYS[1], 'backs', ARGV[2]) end
+/** KEYS: claims. ARGV: lease ms, owner, ids... Extends the leases the owner holds. */
+export const RENEW = `
+${NOW}
+for i = 3, #ARGV do
+  local r = redis.call('HGET', KEYS[1], ARGV[i])
+  if r and string.match(r, '^r%d+:(.*)$') == ARGV[2] then
+    redis.call('HSET', KEYS[1], ARGV[i], 'r' .. (now + tonumber(ARGV[1])) .. ':' .. ARGV[2])
+  end
+end
 return 1
 `
 
-/** KEYS: session. ARGV: batch key. Gives an unfinished claim back. */
-export const RELEASE = `
-if redis.call('HGET', KEYS[1], 'bkey') == ARGV[1] and not redis.call('HGET', KEYS[1], 'backs') then
-  redis.call('HSET', KEYS[1], 'hwm', redis.call('HGET', KEYS[1], 'bprev') or '0', 'brel', ARGV[1])
-  redis.call('HDEL', KEYS[1], 'bkey')
+/**
+ * KEYS: claims. ARGV: owner, n (finished count), id1, reply1, ..., idn, replyn, released ids...
+ * A message changes only while this owner runs it, or once marked interrupted: a real reply
+ * beats INTERRUPTED, and another request's claim is never touched.
+ */
+export const FINISH = `
+local n = tonumber(ARGV[2])
+local function ours(id)
+  local r = redis.call('HGET', KEYS[1], id)
+  return r and (string.match(r, '^r%d+:(.*)$') == ARGV[1] or r == 'd!i')
 end
+for i = 1, n do
+  local id = ARGV[2 * i + 1]
+  if ours(id) then redis.call('HSET', KEYS[1], id, 'd' .. ARGV[2 * i + 2]) end
+end
+for i = 2 * n + 3, #ARGV do
+  if ours(ARGV[i]) then redis.call('HSET', KEYS[1], ARGV[i], 'f') end
+end
+return 1
+`
+
+/**
+ * KEYS: live, ending (one hash tag). ARGV: sid, lease ms, idle-before ('' for any).
+ * Moves a live session (idle, if asked) or a lapsed ending into ending under a lease. 1 for one caller.
+ */
+export const BEGIN_END = `
+${NOW}
+local seen = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if seen then
+  if ARGV[3] ~= '' and tonumber(seen) >= tonumber(ARGV[3]) then return 0 end
+  redis.call('ZREM', KEYS[1], ARGV[1])
+else
+  local lease = redis.call('ZSCORE', KEYS[2], ARGV[1])
+  if not lease or tonumber(lease) > now then return 0 end
+end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+return 1
+`
+
+/** KEYS: live, ending. ARGV: cutoff (last seen before), limit. Idle live sessions and lapsed endings. */
+export const IDLE = `
+${NOW}
+local out = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, ARGV[2])
+local more = tonumber(ARGV[2]) - #out
+if more > 0 then
+  for _, sid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, more)) do out[#out + 1] = sid end
+end
+return out
+`
+
+/** KEYS: live, ending. ARGV: sid, now. An ended session becomes live again: 1 for one caller. */
+export const REVIVE = `
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
+return redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
+`
+
+/**
+ * KEYS: session, direct seq, direct log, claims. ARGV: reason, recover ms.
+ * Keeps the session's keys for recovery, marked ended, or deletes them.
+ */
+export const FINISH_END = `
+if tonumber(ARGV[2]) > 0 and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'ended', ARGV[1])
+  redis.call('HDEL', KEYS[1], 'dc')
+  for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
+else
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+end
+return 1
+`
+
+/** KEYS: session, claims. ARGV: ttl. An ended session revived: unmark it and give its keys the session TTL again. */
+export const UNEND = `
+redis.call('HDEL', KEYS[1], 'ended', 'dc')
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return 1
+`
+
+/** KEYS: session. ARGV: field, value. Sets a field on an existing session (ended or not), TTL unchanged. */
+export const MARK = `
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 return 1
 `
 
 /** KEYS: session. ARGV: ttl, field, value, ... Sets fields only on a live session. */
 export const SET_IF_LIVE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'ended') == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1
 `
 
-/** KEYS: session, direct seq, direct log. ARGV: now, ttl, transport ('' keeps it). */
+/** KEYS: session, direct seq, direct log. ARGV: now, ttl, transport ('' keeps it). 1 touched, 0 gone, 2 ended. */
 export const TOUCH = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'ended') == 1 then return 2 end
 if ARGV[3] == '' then
   redis.call('HSET', KEYS[1], 'lastSeen', ARGV[1])
 else
@@ -128,3 +240,4 @@ export const MEMBERSHIP = `
 if ARGV[2] == '1' then redis.call('SADD', KEYS[1], ARGV[1]) else redis.call('SREM', KEYS[1], ARGV[1]) end
 return tonumber(redis.call('GET', KEYS[2]) or '0')
 `
+

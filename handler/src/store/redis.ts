@@ -1,21 +1,28 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { StoreUnavailableError } from './errors.js'
-import { APPEND, CLAIM, FINISH, RELEASE, MEMBERSHIP, READ, SET_IF_LIVE, TOUCH } from './redis-scripts.js'
-import type { AppendOrigin, BatchClaim, ClaimLimits, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import type { MessageClaim, MessageStatus } from './claim-model.js'
+import { APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
+import type { AppendOrigin, ClaimLimits, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 /**
  * Key layout (every multi-key script stays inside one hash tag):
- *   ss:{<sid>}:s        session hash: token, user, transport, createdAt, lastSeen,
- *                       hwm/bkey/bat/backs (idempotency), s:<key> (state), r:<room> (rooms)
+ *   ss:{<sid>}:s        session hash: token, user, transport, createdAt, lastSeen, hwm and
+ *                       rlw/rlc (claims, rate limit), s:<key> (state), r:<room> (rooms),
+ *                       ended/dc (ended for idleness and kept for recovery; onDisconnect ran)
+ *   ss:{<sid>}:k        message claims: id -> 'r<lease end>' | 'd<reply>' | 'f' (claim-model.ts)
  *   ss:{<sid>}:q / :l   the session's direct log: seq counter and stream (ids <seq>-1)
  *   ss:{r:<room>}:q / :l / :m   a room's log, and its members (set)
- *   ss:live             sorted set sid -> last seen (sweep index)
+ *   ss:{live}           sorted set sid -> last seen (sweep index)
+ *   ss:{live}:ending    sorted set sid -> lease end of an ending in progress
  * Channels: ss:n:<log key> carries `<seq>|<exclude>|<data>` for each append;
  *           ss:sig:<name> carries signals (cross-instance acks).
  */
 
 type Client = Redis | Cluster
-type Scripted = Client & Record<'ssAppend' | 'ssRead' | 'ssClaim' | 'ssFinish' | 'ssRelease' | 'ssSetIfLive' | 'ssTouch' | 'ssMembership', (...args: (string | number)[]) => Promise<unknown>>
+type ScriptName = 'ssAppend' | 'ssRead' | 'ssClaim' | 'ssRenew' | 'ssFinish' | 'ssBeginEnd' | 'ssIdle' | 'ssRevive' | 'ssFinishEnd' | 'ssUnend' | 'ssMark' | 'ssSetIfLive' | 'ssTouch' | 'ssMembership'
+type Scripted = Client & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>
+
+const STATUS: Record<number, MessageStatus> = { 1: 'fresh', 2: 'rerun', 3: 'done', 4: 'running', 5: 'interrupted', 6: 'old', 7: 'deferred' }
 
 export interface RedisStoreOptions {
   /** key prefix (default 'ss') */
@@ -24,7 +31,6 @@ export interface RedisStoreOptions {
   seqTtl?: number
 }
 
-const LIVE = 'live'
 /** Our own connections fail fast while Redis is down, so requests get a 503 instead of hanging. */
 const OWN_CLIENT_OPTIONS: RedisOptions = {
   enableOfflineQueue: false,
@@ -85,7 +91,7 @@ export class RedisStore implements Store {
     for (const [room, seq] of Object.entries(r.rooms)) fields[`r:${room}`] = String(seq)
     const key = this.session(r.sid)
     await this.run(() =>
-      Promise.all([this.client.hset(key, fields), this.client.expire(key, limits.ttl), this.client.zadd(this.key(LIVE), r.lastSeen, r.sid)]),
+      Promise.all([this.client.hset(key, fields), this.client.expire(key, limits.ttl), this.client.zadd(this.live(), r.lastSeen, r.sid)]),
     )
   }
 
@@ -108,6 +114,8 @@ export class RedisStore implements Store {
       createdAt: Number(h.createdAt),
       lastSeen: Number(h.lastSeen),
       ...(h.cursor ? { cursor: h.cursor } : {}),
+      ...(h.ended !== undefined ? { ended: h.ended } : {}),
+      ...(h.dc ? { disconnected: true } : {}),
     }
   }
 
@@ -123,78 +131,101 @@ export class RedisStore implements Store {
     return (await this.run(() => this.client.ssSetIfLive(this.session(sid), limits.ttl, ...args))) === 1
   }
 
-  async touch(sids: string[], now: number, limits: StoreLimits, transport?: string): Promise<void> {
-    await this.run(() =>
+  async touch(sids: string[], now: number, limits: StoreLimits, transport?: string): Promise<string[]> {
+    const replies = await this.run(() =>
       Promise.all(
         sids.flatMap((sid) => [
           this.client.ssTouch(this.session(sid), this.logKey(`d:${sid}`, 'q'), this.logKey(`d:${sid}`, 'l'), now, limits.ttl, transport ?? ''),
-          this.client.zadd(this.key(LIVE), 'XX', now, sid),
+          this.client.zadd(this.live(), 'XX', now, sid),
         ]),
       ),
     )
+    return sids.filter((_, i) => replies[2 * i] === 2)
   }
 
   async idleSessions(cutoff: number, limit: number): Promise<string[]> {
-    return this.run(() => this.client.zrangebyscore(this.key(LIVE), '-inf', `(${cutoff}`, 'LIMIT', '0', String(limit)))
+    return (await this.run(() => this.client.ssIdle(this.live(), this.ending(), cutoff, limit))) as string[]
   }
 
   async sessionIds(limit: number): Promise<string[]> {
-    return this.run(() => this.client.zrange(this.key(LIVE), '0', String(limit - 1)))
+    return this.run(() => this.client.zrange(this.live(), '0', String(limit - 1)))
   }
 
-  async endSession(sid: string): Promise<boolean> {
-    return (await this.run(() => this.client.zrem(this.key(LIVE), sid))) === 1
+  async beginEnd(sid: string, leaseMs: number, idleBefore?: number): Promise<boolean> {
+    return (await this.run(() => this.client.ssBeginEnd(this.live(), this.ending(), sid, leaseMs, idleBefore ?? ''))) === 1
+  }
+
+  async markDisconnected(sid: string): Promise<void> {
+    await this.run(() => this.client.ssMark(this.session(sid), 'dc', '1'))
+  }
+
+  async finishEnd(sid: string, reason: string, recoverMs: number): Promise<void> {
+    await this.run(() => this.client.ssFinishEnd(this.session(sid), this.logKey(`d:${sid}`, 'q'), this.logKey(`d:${sid}`, 'l'), this.claims(sid), reason, Math.max(0, Math.round(recoverMs))))
+    await this.run(() => Promise.all([this.client.zrem(this.ending(), sid), this.client.zrem(this.live(), sid)]))
+  }
+
+  async revive(sid: string, now: number, limits: StoreLimits): Promise<boolean> {
+    if ((await this.run(() => this.client.ssRevive(this.live(), this.ending(), sid, now))) !== 1) return false
+    await this.run(() => this.client.ssUnend(this.session(sid), this.claims(sid), limits.ttl))
+    return true
   }
 
   async deleteSession(sid: string): Promise<void> {
     await this.run(() =>
       Promise.all([
-        this.client.del(this.session(sid), this.logKey(`d:${sid}`, 'q'), this.logKey(`d:${sid}`, 'l')),
-        this.client.zrem(this.key(LIVE), sid),
+        this.client.del(this.session(sid), this.logKey(`d:${sid}`, 'q'), this.logKey(`d:${sid}`, 'l'), this.claims(sid)),
+        this.client.zrem(this.live(), sid),
+        this.client.zrem(this.ending(), sid),
       ]),
     )
   }
 
-  async claimBatch(sid: string, token: string, ids: number[], now: number, limits: ClaimLimits): Promise<BatchClaim> {
-    const batchKey = ids.join(',')
+  async claimMessages(sid: string, token: string, ids: number[], limits: ClaimLimits): Promise<ClaimResult> {
     const [res] = await this.run(() =>
       Promise.all([
-        this.client.ssClaim(this.session(sid), batchKey, ids[ids.length - 1]!, now, limits.ttl, limits.staleAfter, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000, token) as Promise<[number, (number | string)?, number?]>,
-        this.client.zadd(this.key(LIVE), 'XX', now, sid),
+        this.client.ssClaim(this.session(sid), this.claims(sid), token, limits.leaseMs, limits.ttl, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000, limits.owner, ...ids) as Promise<(number | string)[]>,
+        // A wrong token must not refresh liveness: XX only updates a member that exists, and the
+        // claim's token check is what matters for everything else. (Liveness itself is not state.)
+        this.client.zadd(this.live(), 'XX', Date.now(), sid),
       ]),
     )
-    switch (res[0]) {
-      case 0:
-        return { authorized: false, fresh: [], acks: null, pending: false }
-      case 1: {
-        const fresh = ids.filter((id) => id > Number(res[1]))
-        return res[2] === 1 ? { fresh, acks: null, pending: false, rerun: true } : { fresh, acks: null, pending: false }
-      }
-      case 2:
-        return { fresh: [], acks: String(res[1]), pending: false }
-      case 3:
-        return { fresh: [], acks: null, pending: false, interrupted: true }
-      case 4:
-        return { fresh: [], acks: null, pending: true }
-      case 6:
-        return { fresh: [], acks: null, pending: false, retryAfterMs: Number(res[1]) }
-      default:
-        return { fresh: [], acks: null, pending: false }
+    if (res[0] === 0) return { authorized: false }
+    const claims: MessageClaim[] = []
+    for (let i = 0; i < ids.length; i++) {
+      const status = STATUS[Number(res[2 + 2 * i])] ?? 'old'
+      claims.push(status === 'done' ? { id: ids[i]!, status, ack: String(res[3 + 2 * i]) } : { id: ids[i]!, status })
     }
+    const retryAfterMs = Number(res[1])
+    return retryAfterMs > 0 ? { authorized: true, claims, retryAfterMs } : { authorized: true, claims }
   }
 
-  async finishBatch(sid: string, ids: number[], acks: string): Promise<void> {
-    await this.run(() => this.client.ssFinish(this.session(sid), ids.join(','), acks))
+  async renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void> {
+    if (ids.length === 0) return
+    await this.run(() => this.client.ssRenew(this.claims(sid), leaseMs, owner, ...ids))
   }
 
-  async releaseBatch(sid: string, ids: number[]): Promise<void> {
-    await this.run(() => this.client.ssRelease(this.session(sid), ids.join(',')))
+  async finishMessages(sid: string, done: FinishedMessage[], released: number[], owner: string): Promise<void> {
+    if (done.length === 0 && released.length === 0) return
+    const args: (string | number)[] = [owner, done.length]
+    for (const d of done) args.push(d.id, d.ack)
+    args.push(...released)
+    await this.run(() => this.client.ssFinish(this.claims(sid), ...args))
   }
 
-  async joinRoom(sid: string, room: string, limits: StoreLimits): Promise<number> {
+  async joinRoom(sid: string, room: string, limits: StoreLimits): Promise<number | null> {
     const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'q'), sid, 1)))
-    await this.run(() => this.client.ssSetIfLive(this.session(sid), limits.ttl, `r:${room}`, head))
-    return head
+    if ((await this.run(() => this.client.ssSetIfLive(this.session(sid), limits.ttl, `r:${room}`, head))) === 1) return head
+    // The session ended meanwhile: a join after the end is refused.
+    await this.run(() => this.client.srem(this.roomMembers(room), sid))
+    return null
+  }
+
+  async dropMemberships(sid: string, rooms: string[]): Promise<void> {
+    await this.run(() => Promise.all(rooms.map((room) => this.client.srem(this.roomMembers(room), sid))))
+  }
+
+  async restoreMemberships(sid: string, rooms: string[]): Promise<void> {
+    await this.run(() => Promise.all(rooms.map((room) => this.client.sadd(this.roomMembers(room), sid))))
   }
 
   async leaveRoom(sid: string, room: string): Promise<number> {
@@ -205,7 +236,19 @@ export class RedisStore implements Store {
 
   async members(room: string, limit: number): Promise<string[]> {
     const all = await this.run(() => this.client.smembers(this.roomMembers(room)))
-    return all.length > limit ? all.slice(0, limit) : all
+    if (all.length === 0) return all
+    // Members whose session left the live index without an ending (expired) are dropped here.
+    const [live, ending] = await this.run(() =>
+      Promise.all([this.client.zmscore(this.live(), ...all), this.client.zmscore(this.ending(), ...all)]),
+    )
+    const out: string[] = []
+    const gone: string[] = []
+    all.forEach((sid, i) => {
+      if (live[i] !== null) out.push(sid)
+      else if (ending[i] === null) gone.push(sid)
+    })
+    if (gone.length) await this.run(() => this.client.srem(this.roomMembers(room), ...gone))
+    return out.length > limit ? out.slice(0, limit) : out
   }
 
   async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number> {
@@ -334,6 +377,18 @@ export class RedisStore implements Store {
     return `${this.prefix}:{${sid}}:s`
   }
 
+  private claims(sid: string): string {
+    return `${this.prefix}:{${sid}}:k`
+  }
+
+  private live(): string {
+    return `${this.prefix}:{live}`
+  }
+
+  private ending(): string {
+    return `${this.prefix}:{live}:ending`
+  }
+
   /** `d:<sid>` shares the session's hash tag; `r:<room>` has its own. */
   private logKey(key: string, part: 'q' | 'l'): string {
     const tag = key.startsWith('d:') ? key.slice(2) : key
@@ -380,9 +435,15 @@ function defineScripts(client: Client): void {
   const scripts: [string, string, number][] = [
     ['ssAppend', APPEND, 2],
     ['ssRead', READ, 2],
-    ['ssClaim', CLAIM, 1],
+    ['ssClaim', CLAIM, 2],
+    ['ssRenew', RENEW, 1],
     ['ssFinish', FINISH, 1],
-    ['ssRelease', RELEASE, 1],
+    ['ssBeginEnd', BEGIN_END, 2],
+    ['ssIdle', IDLE, 2],
+    ['ssRevive', REVIVE, 2],
+    ['ssFinishEnd', FINISH_END, 4],
+    ['ssUnend', UNEND, 2],
+    ['ssMark', MARK, 1],
     ['ssSetIfLive', SET_IF_LIVE, 1],
     ['ssTouch', TOUCH, 3],
     ['ssMembership', MEMBERSHIP, 2],

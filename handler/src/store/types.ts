@@ -21,6 +21,13 @@ export interface SessionRecord {
   lastSeen: number
   /** where the session's last stream got to (encoded cursor), for the inspector's queued counts */
   cursor?: string
+  /**
+   * set once the session was ended for being idle (onDisconnect ran): the record, logs and
+   * message claims stay for the recovery window, and a request with its token revives it
+   */
+  ended?: string
+  /** onDisconnect already ran for the current ending (an ending interrupted mid-way is resumed without it) */
+  disconnected?: boolean
 }
 
 export interface LogEntry {
@@ -47,37 +54,24 @@ export interface ReadResult {
   head: number
 }
 
-export interface BatchClaim {
-  /** false when the session is gone or the token is wrong: nothing was claimed */
-  authorized?: boolean
-  /** message ids never run before: run them now */
-  fresh: number[]
-  /** the stored ack replies (JSON) when this exact batch already finished */
-  acks: string | null
-  /** this exact batch was claimed but has not finished yet (a concurrent retry) */
-  pending: boolean
-  /** the fresh ids were claimed before and given back (releaseBatch): their emits may be in the logs */
-  rerun?: boolean
-  /** set when the session's rate limit refused the batch: ms until it may be sent again */
-  retryAfterMs?: number
-  /**
-   * this exact batch was claimed `staleAfter` ago and never finished: its instance
-   * stopped mid-way. It is not run again (its handlers may have had effects); the
-   * caller answers it as interrupted.
-   */
-  interrupted?: boolean
-}
+export type { ClaimOutcome, MessageClaim, MessageStatus, RateLimit } from './claim-model.js'
+import type { ClaimOutcome, RateLimit } from './claim-model.js'
 
-/** Per-session rate limit: at most `limit` messages per fixed window of `windowMs`. */
-export interface RateLimit {
-  limit: number
-  windowMs: number
-}
+/** A claim by someone without the session's token (or on a gone session) changes nothing. */
+export type ClaimResult = ({ authorized: true } & ClaimOutcome) | { authorized: false }
 
 export type ClaimLimits = StoreLimits & {
-  /** a claim left unfinished this long (ms) is given out again: its instance died */
-  staleAfter: number
+  /** ms a claimed message's lease lasts unless renewed (store clock) */
+  leaseMs: number
+  /** the request that claims: only it renews, finishes or gives back its claims */
+  owner: string
   rate?: RateLimit
+}
+
+/** How a message's handler ended: its reply as stored for retries ('' when sent without ack). */
+export interface FinishedMessage {
+  id: number
+  ack: string
 }
 
 export interface Subscription {
@@ -93,44 +87,60 @@ export interface StoreLimits {
   maxLogLength: number
 }
 
-export interface Store {
-  /** the store was created by serve() and is closed with it */
-  readonly ownedByServer?: boolean
-
+/** Sessions: records, liveness, endings, claims and room membership (the core's role). */
+export interface Sessions {
   createSession(record: SessionRecord, limits: StoreLimits): Promise<void>
   getSession(sid: string): Promise<SessionRecord | null>
   /** merges into state; false when the session is gone */
   setState(sid: string, patch: Record<string, unknown>, limits: StoreLimits): Promise<boolean>
-  /** refreshes last seen (and the TTL) of sessions with a live stream or request */
-  touch(sids: string[], now: number, limits: StoreLimits, transport?: string): Promise<void>
-  /** sessions last seen before cutoff (ms epoch), at most limit */
+  /** refreshes last seen (and the TTL) of live sessions with a stream or request; returns those found ended */
+  touch(sids: string[], now: number, limits: StoreLimits, transport?: string): Promise<string[]>
+  /**
+   * Sessions due for ending: live ones last seen before cutoff (ms epoch), and endings
+   * whose lease ran out (the instance ending them stopped mid-way). At most limit.
+   */
   idleSessions(cutoff: number, limit: number): Promise<string[]>
   /** every live session id, at most limit */
   sessionIds(limit: number): Promise<string[]>
-  /** atomically takes the session out of the live index: true for exactly one caller */
-  endSession(sid: string): Promise<boolean>
-  /** removes the session record, its direct log and its idempotency record */
+  /**
+   * Takes the session out of the live index into "ending" under a lease of leaseMs
+   * (store clock): true for exactly one caller. With `idleBefore`, only when it was last
+   * seen before it (a touch in between keeps it live). A lapsed ending lease is taken again.
+   */
+  beginEnd(sid: string, leaseMs: number, idleBefore?: number): Promise<boolean>
+  /** records that onDisconnect ran for this ending */
+  markDisconnected(sid: string): Promise<void>
+  /**
+   * Completes an ending: with recoverMs > 0 the record, logs and claims are kept that
+   * long, marked ended with `reason`; with 0 they are deleted. Leaves the ending index.
+   */
+  finishEnd(sid: string, reason: string, recoverMs: number): Promise<void>
+  /** an ended (recoverable) session becomes live again: true for exactly one caller */
+  revive(sid: string, now: number, limits: StoreLimits): Promise<boolean>
+  /** removes the session record, its direct log, its claims, from every index */
   deleteSession(sid: string): Promise<void>
 
-  /**
-   * Records that messages `ids` (increasing) are being run; see BatchClaim. A
-   * claim left unfinished for `staleAfter` ms (its instance died) comes back as
-   * `interrupted`, once. With `rate`, fresh messages are counted in the same step, and a batch
-   * over the limit is refused whole (nothing claimed, retryAfterMs set); the
-   * first batch of a window always passes, so no batch is refused forever.
-   */
-  claimBatch(sid: string, token: string, ids: number[], now: number, limits: ClaimLimits): Promise<BatchClaim>
-  /** stores the ack replies of a claimed batch, for retries */
-  finishBatch(sid: string, ids: number[], acks: string): Promise<void>
-  /** gives back an unfinished claim (its handlers failed on the store): a retry runs the batch again */
-  releaseBatch(sid: string, ids: number[]): Promise<void>
+  /** claims client messages `ids` (increasing) at the store's clock; see claim-model.ts */
+  claimMessages(sid: string, token: string, ids: number[], limits: ClaimLimits): Promise<ClaimResult>
+  /** extends the leases `owner` holds on messages whose handlers are still running */
+  renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void>
+  /** records `owner`'s finished messages' replies and gives back those whose handlers failed on the store */
+  finishMessages(sid: string, done: FinishedMessage[], released: number[], owner: string): Promise<void>
 
-  /** adds sid to the room; returns the room log's head seq at the moment of joining */
-  joinRoom(sid: string, room: string, limits: StoreLimits): Promise<number>
+  /** adds sid to the room if the session is live; returns the room log's head seq at the moment of joining, or null */
+  joinRoom(sid: string, room: string, limits: StoreLimits): Promise<number | null>
   /** removes sid from the room; returns the room log's head seq at the moment of leaving */
   leaveRoom(sid: string, room: string, limits: StoreLimits): Promise<number>
+  /** adds the session back to the member sets of these rooms (revival, connect middleware) */
+  restoreMemberships(sid: string, rooms: string[]): Promise<void>
+  /** takes the session out of these rooms' member sets, keeping its record's room list (ending) */
+  dropMemberships(sid: string, rooms: string[]): Promise<void>
+  /** live members of a room, at most limit (members whose session is gone are dropped) */
   members(room: string, limit: number): Promise<string[]>
+}
 
+/** Logs: append-only, numbered, bounded (delivery's and the core's role). */
+export interface Logs {
   /**
    * Appends an entry and notifies subscribers of the key, atomically; returns its seq.
    * With `origin.check`, an entry of that origin among the log's recent entries is
@@ -139,6 +149,12 @@ export interface Store {
   append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number>
   read(key: string, after: number, limit: number): Promise<ReadResult>
   head(key: string): Promise<number>
+  /** records how far the session's stream got (an encoded cursor), for the inspector */
+  saveCursor(sid: string, cursor: string, limits: StoreLimits): Promise<void>
+}
+
+/** Bus: notifications of appends and signals between instances. */
+export interface Bus {
   /**
    * Entries appended to `key` from now on, on any instance. The server keeps at
    * most one subscription per key per instance and fans out locally. The
@@ -146,20 +162,24 @@ export interface Store {
    * reconnected): listeners then re-read the log from their cursor.
    */
   subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription
+  /** fire-and-forget signal to whichever instance listens on `channel` (acks) */
+  signal(channel: string, message: string): Promise<void>
+  onSignal(channel: string, listener: (message: string) => void): () => void
+}
 
-  /** records how far the session's stream got (an encoded cursor) */
-  saveCursor(sid: string, cursor: string, limits: StoreLimits): Promise<void>
-
+/** Metrics and flags: the inspector's role only. */
+export interface MetricsStore {
   /** adds to the counters of one metrics bucket (kept ttlSeconds) */
   addMetrics(bucket: string, counts: Record<string, number>, ttlSeconds: number): Promise<void>
   readMetrics(buckets: string[]): Promise<Record<string, number>[]>
   /** a flag that lapses after ttlSeconds unless set again (e.g. "an inspector is watching") */
   setFlag(name: string, ttlSeconds: number): Promise<void>
   hasFlag(name: string): Promise<boolean>
+}
 
-  /** fire-and-forget signal to whichever instance listens on `channel` (acks) */
-  signal(channel: string, message: string): Promise<void>
-  onSignal(channel: string, listener: (message: string) => void): () => void
-
+/** One object may play every role; each consumer names only the roles it uses. */
+export interface Store extends Sessions, Logs, Bus, MetricsStore {
+  /** the store was created by serve() and is closed with it */
+  readonly ownedByServer?: boolean
   close(): Promise<void>
 }

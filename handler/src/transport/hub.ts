@@ -137,8 +137,13 @@ export class Hub {
     const sids = [...this.bySession.keys()]
     for (const set of this.bySession.values()) for (const r of set) r.heartbeat()
     if (sids.length === 0) return
-    this.server.store.touch(sids, Date.now(), this.server.limits).catch((err) => {
-      console.error('[socket-serve] heartbeat touch failed:', err)
-    })
+    // A due sweep runs here too, within the open streams' lifetime.
+    void this.server.sweepIfDue()
+    // Runs within the streams' lifetime. A session another instance ended meanwhile
+    // (a lost touch made it look idle) still has its client here: revive it.
+    this.server.store
+      .touch(sids, Date.now(), this.server.limits)
+      .then((ended) => (ended.length ? this.server.reviveById(ended) : undefined))
+      .catch((err) => console.error('[socket-serve] heartbeat touch failed:', err))
   }
 }

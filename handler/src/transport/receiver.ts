@@ -74,6 +74,8 @@ export class Receiver implements DirectSource {
     /** poll only: false answers at once with whatever is ready */
     private readonly wait: boolean,
     signal?: AbortSignal,
+    /** store work of the request (the touch) that must be done before the stream opens */
+    private readonly before?: Promise<unknown>,
   ) {
     this.sid = record.sid
     signal?.addEventListener('abort', () => this.close(), { once: true })
@@ -119,7 +121,7 @@ export class Receiver implements DirectSource {
     if (!this.opened || this.closed) return
     this.out.push(HEARTBEAT)
     this.scheduleFlush()
-    this.saveCursor()
+    if (this.server.opts.inspector) this.saveCursor()
   }
 
   close(): void {
@@ -127,7 +129,7 @@ export class Receiver implements DirectSource {
     this.closed = true
     clearTimeout(this.deadline)
     clearTimeout(this.saveTimer)
-    if (this.opened) this.saveCursor()
+    if (this.opened && this.server.opts.inspector) this.saveCursor()
     this.server.hub.remove(this)
     for (const key of this.keys.keys()) this.server.hub.unwatch(key, this)
     this.keys.clear()
@@ -153,9 +155,9 @@ export class Receiver implements DirectSource {
       initial.push(this.addKey(`r:${room}`, roomKey(room), joinedAt))
     }
     try {
-      await Promise.all(initial.map((k) => k.watching))
+      await Promise.all([this.before, ...initial.map((k) => k.watching)])
     } catch (err) {
-      if (!this.closed) console.error('[socket-serve] stream subscribe failed:', err)
+      if (!this.closed) console.error('[socket-serve] stream open failed:', err)
       this.end()
       return
     }
@@ -222,7 +224,7 @@ export class Receiver implements DirectSource {
         hub.noteHead(k.storeKey, res.head, generation)
         if (this.closed || this.keys.get(k.storeKey) !== k) return
         // Entries past our cursor were trimmed away: the replay window was exceeded.
-        if (res.first > k.cursor + 1 && res.head > k.cursor) this.recovered = false
+        if (res.first > k.cursor + 1 && res.head > k.cursor) this.gap(k)
         for (const e of res.entries) if (e.seq > k.cursor) this.deliver(k, e)
         if (res.entries.length >= READ_BATCH) k.again = true
       } while (k.again && !this.closed)
@@ -232,6 +234,19 @@ export class Receiver implements DirectSource {
     } finally {
       k.pulling = false
     }
+  }
+
+  /**
+   * Entries this stream should have delivered are gone. Before the open frame it says
+   * `recovered: false`; once open, a gap frame tells the client at once.
+   */
+  private gap(k: KeyState): void {
+    if (!this.opened) {
+      this.recovered = false
+      return
+    }
+    this.out.push(`data: ${JSON.stringify({ c: 'gap', keys: [k.clientKey] })}\n\n`)
+    this.scheduleFlush()
   }
 
   private deliver(k: KeyState, entry: LogEntry): void {

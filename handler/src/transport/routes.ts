@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono'
+import { receiveMessages, type IncomingMessage } from '../core/messages.js'
 import {
   CURSOR_HEADER,
   decodeCursor,
@@ -17,15 +18,21 @@ import { sinkOffered, sourceResponse } from './beside.js'
 import { isObject, readJson } from './body.js'
 import { checkOrigin, corsHeaders, forbiddenOrigin, preflight } from './cors.js'
 import { errorResponse, jsonResponse, toServeError } from './http-errors.js'
-import { StoreUnavailableError } from '../store/errors.js'
+import type { WaitUntil } from './background.js'
 import { Receiver, type StreamMode } from './receiver.js'
 import { inspectorRoutes } from '../inspector/routes.js'
 
-const ROUTES = new Set(['/connect', '/message', '/ack', '/disconnect', '/sse', '/poll'])
-const MAX_BATCH = 1000
+const ROUTES = new Set(['/connect', '/message', '/ack', '/disconnect', '/sse', '/poll', '/_sweep'])
+export const MAX_BATCH = 1000
 const OK = '{"ok":true}'
-/** A batch claimed this long ago without acks belongs to an instance that died: run it again. */
-const STALE_BATCH_MS = 15_000
+/** A claimed message's lease; the running request renews it every third of it. */
+const LEASE_MS = 10_000
+
+/** What serve() hands the routes with each request (Hono's `c.env`). */
+export interface RequestEnv {
+  /** the platform's waitUntil, for optional work that may outlive the answer */
+  waitUntil?: WaitUntil
+}
 
 /**
  * Routes match on the path's last segment, so the handler works under any
@@ -41,8 +48,8 @@ export function routePath(req: Request): string {
   return slash === -1 ? '/' : path.slice(slash)
 }
 
-export function createRoutes(server: ServerCore<any, any, any>): Hono {
-  const app = new Hono({ getPath: routePath })
+export function createRoutes(server: ServerCore<any, any, any>): Hono<{ Bindings: RequestEnv }> {
+  const app = new Hono<{ Bindings: RequestEnv }>({ getPath: routePath })
   const { opts, store } = server
 
   app.use('*', async (c, next) => {
@@ -60,9 +67,17 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
     if (c.req.method === 'OPTIONS') {
       return verdict.cors ? preflight(verdict.cors, opts.cors) : new Response(null, { status: 204 })
     }
-    server.maybeSweep()
+    // Nothing runs after the answer on serverless: a due sweep is part of this request.
+    const sweeping = server.sweepIfDue()
     await next()
     if (verdict.cors) for (const [k, v] of Object.entries(corsHeaders(verdict.cors, opts.cors))) c.res.headers.set(k, v)
+    if (sweeping) await sweeping
+    // Optional work (inspector metrics and feed): the platform's waitUntil, else within the request.
+    const work = server.observer.pendingWork(!!c.env?.waitUntil)
+    if (work) {
+      if (c.env?.waitUntil) c.env.waitUntil(work)
+      else await work
+    }
   })
 
   app.post('/connect', async (c) => {
@@ -87,57 +102,18 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
   app.post('/message', async (c) => {
     const { sid, token } = credentials(c)
     const messages = parseMessages(await readJson(c.req.raw, opts.maxPayload))
-    const ids = messages.map((m) => m.id)
-    const limits = { ...server.limits, staleAfter: STALE_BATCH_MS, rate: opts.rate }
-    // One round trip: the record and the claim travel together; the claim checks the token itself.
-    let found: SessionRecord | null
-    let first: Awaited<ReturnType<typeof store.claimBatch>>
-    try {
-      ;[found, first] = await Promise.all([store.getSession(sid), store.claimBatch(sid, token, ids, Date.now(), limits)])
-    } catch (err) {
-      // The claim may have landed with its reply lost: give it back, or the retry would wait on it forever.
-      if (err instanceof StoreUnavailableError) whenStoreIsBack(() => store.releaseBatch(sid, ids))
-      throw err
-    }
-    const record = check(found, token)
-    let claim = first
-    if (claim.authorized === false) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
-    if (claim.retryAfterMs !== undefined) {
-      throw new SocketServeError('RATE_LIMITED', `more than ${opts.rate!.limit} messages in ${opts.rate!.windowMs} ms`, {
-        retryAfter: Math.max(1, Math.ceil(claim.retryAfterMs / 1000)),
-      })
-    }
-    // A retry that overtook its first attempt waits for that attempt's acks.
-    for (let i = 0; claim.pending && i < 50; i++) {
-      await sleep(100)
-      claim = await store.claimBatch(sid, token, ids, Date.now(), limits)
-    }
-    if (claim.pending) {
-      throw new SocketServeError('STORE_UNAVAILABLE', 'this batch is still running; retry', { retryAfter: 1 })
-    }
-    if (claim.interrupted) {
-      // Its instance stopped mid-way: the handlers may have run, so they are not run again.
-      const acks = JSON.stringify(
-        messages.filter((m) => m.ack).map((m) => ({ id: m.id, error: { code: 'INTERRUPTED', message: 'the server running this message stopped; it ran at most once' } })),
-      )
-      await store.finishBatch(sid, ids, acks)
-      return jsonResponse(`{"acks":${acks}}`)
-    }
-    if (claim.fresh.length === 0) return jsonResponse(`{"acks":${claim.acks ?? '[]'}}`)
-    const fresh = new Set(claim.fresh)
-    let replies: Awaited<ReturnType<typeof server.dispatch>>
-    try {
-      replies = await server.dispatch(record, messages.filter((m) => fresh.has(m.id)), !!claim.rerun)
-    } catch (err) {
-      // A handler hit a store outage: answer 503 and give the claim back once the store
-      // answers again, so the client's retry runs the batch instead of waiting for it.
-      if (err instanceof StoreUnavailableError) whenStoreIsBack(() => store.releaseBatch(sid, ids))
-      throw err
-    }
-    const acks = serializeAcks(replies)
-    // Stored for retries without holding up the reply: a retry that comes first waits for it.
-    whenStoreIsBack(() => store.finishBatch(sid, ids, acks))
-    return jsonResponse(`{"acks":${acks}}`)
+    const reply = await receiveMessages(
+      {
+        sessions: store,
+        limits: { ...server.limits, leaseMs: LEASE_MS, rate: opts.rate },
+        admit: async (record, t) => server.revive(check(record, t)),
+        run: (record, runnable) => server.runMessages(record, runnable),
+      },
+      sid,
+      token,
+      messages,
+    )
+    return jsonResponse(reply)
   })
 
   app.post('/ack', async (c) => {
@@ -160,6 +136,16 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
 
   app.get('/sse', (c) => stream(c, 'sse'))
   app.get('/poll', (c) => stream(c, 'poll'))
+
+  // A platform's cron (Vercel Cron, Netlify Scheduled Functions, Workers Cron Triggers) ends
+  // vanished sessions here; the answer comes once every ending, onDisconnect included, is done.
+  app.on(['GET', 'POST'], '/_sweep', async (c) => {
+    if (!opts.cronSecret) throw new SocketServeError('NOT_FOUND', 'no route /_sweep')
+    const auth = c.req.header('authorization') ?? ''
+    if (!safeEqual(auth, `Bearer ${opts.cronSecret}`)) throw new SocketServeError('UNAUTHORIZED', 'wrong or missing cron secret')
+    const ended = await server.sweep()
+    return jsonResponse(`{"ended":${ended}}`)
+  })
 
   inspectorRoutes(app, server)
 
@@ -184,10 +170,11 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
       const record = sid.length <= 64 ? await store.getSession(sid) : null
       if (!record) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
       if (!safeEqual(await streamToken(record.token), scoped)) throw new SocketServeError('UNAUTHORIZED', 'wrong session token')
-      return record
+      return server.revive(record)
     }
     const { sid, token } = credentials(c)
-    return check(await store.getSession(sid), token)
+    // A session ended for being idle comes back when its client does, within the recovery window.
+    return server.revive(check(await store.getSession(sid), token))
   }
 
   /** The session id and token headers every request for a session carries. */
@@ -210,12 +197,14 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono {
     if (!opts.transports.includes(transport)) throw new SocketServeError('BAD_REQUEST', `transport ${transport} is disabled`)
     const record = await session(c, true)
     // Polls come often: touch only when the record is getting stale or the transport changed.
-    if (Date.now() - record.lastSeen > opts.disconnectTimeout / 4 || record.transport !== transport) {
-      store.touch([record.sid], Date.now(), server.limits, transport).catch((err) => console.error('[socket-serve] touch failed:', err))
-    }
+    // The stream waits for the touch before it opens, so it is done within the request.
+    const touched =
+      Date.now() - record.lastSeen > opts.disconnectTimeout / 4 || record.transport !== transport
+        ? store.touch([record.sid], Date.now(), server.limits, transport)
+        : undefined
     const cursor = decodeCursor(c.req.header(CURSOR_HEADER))
     const wait = c.req.query('wait') !== '0'
-    const receiver = new Receiver(server, record, cursor, mode, wait, c.req.raw.signal)
+    const receiver = new Receiver(server, record, cursor, mode, wait, c.req.raw.signal, touched)
     const init = {
       headers: {
         'content-type': 'text/event-stream; charset=utf-8',
@@ -249,13 +238,6 @@ async function authenticate(
   return user
 }
 
-interface IncomingMessage {
-  id: number
-  event: string
-  data?: unknown
-  ack?: boolean
-}
-
 function parseMessages(body: unknown): IncomingMessage[] {
   const list = isObject(body) ? body.messages : undefined
   if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BATCH) {
@@ -275,33 +257,3 @@ function parseMessages(body: unknown): IncomingMessage[] {
   })
 }
 
-/** Runs a store write in the background, retrying it for up to a minute while the store is down. */
-function whenStoreIsBack(write: () => Promise<void>): void {
-  const until = Date.now() + 60_000
-  const attempt = () =>
-    write().catch((err) => {
-      if (Date.now() < until) setTimeout(attempt, 250)
-      else console.error('[socket-serve] store write given up:', err)
-    })
-  void attempt()
-}
-
-/** A handler's reply that JSON cannot carry (too deep, circular) becomes an error ack, so the batch still finishes. */
-function serializeAcks(acks: { id: number; data?: unknown; error?: { code: string; message: string } }[]): string {
-  try {
-    return JSON.stringify(acks)
-  } catch {
-    return JSON.stringify(
-      acks.map((a) => {
-        try {
-          JSON.stringify(a)
-          return a
-        } catch {
-          return { id: a.id, error: { code: 'HANDLER_ERROR', message: 'the reply cannot be sent as JSON' } }
-        }
-      }),
-    )
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

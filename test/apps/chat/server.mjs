@@ -41,6 +41,7 @@ if (process.env.MAX_STREAM_MS) options.maxStreamDuration = Number(process.env.MA
 if (process.env.PING_MS) options.pingInterval = Number(process.env.PING_MS)
 if (process.env.DISCONNECT_MS) options.disconnectTimeout = Number(process.env.DISCONNECT_MS)
 if (process.env.SWEEP_MS) options.sweepInterval = Number(process.env.SWEEP_MS)
+if (process.env.RECOVERY_MS) options.recoveryWindow = Number(process.env.RECOVERY_MS)
 
 const io = serve(options)
 

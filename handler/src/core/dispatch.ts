@@ -1,0 +1,107 @@
+import { SocketServeError } from '@socket-serve/client/protocol'
+import type { Observer } from '../inspector/observer.js'
+import { StoreUnavailableError } from '../store/errors.js'
+import { handlerContext, type HandlerContext } from './context.js'
+
+/** What dispatch needs of a message: its id, event, payload, whether an ack is wanted, and whether it runs again. */
+export interface RunnableMessage {
+  id: number
+  event: string
+  data?: unknown
+  ack?: boolean
+  /** it was given back after a store failure: its emits check the logs for an earlier copy */
+  rerun?: boolean
+}
+
+/** How one message's handler ended. */
+export type HandlerOutcome =
+  | { id: number; ok: true; data: unknown }
+  | { id: number; ok: false; error: { code: string; message: string } }
+  /** the store failed under the handler (or one of its writes): the message is given back and runs again */
+  | { id: number; storeFailed: true; error: unknown }
+
+export type AnyHandler = (socket: never, data: never, ack: (reply: unknown) => void) => unknown
+
+/**
+ * Runs client messages' handlers. They start in emit order, one after another,
+ * without waiting for each other's promises (as Socket.IO does); a message is
+ * done when its handler settled and every store write it started (awaited or
+ * not) settled, so nothing a message caused is still running after the reply.
+ */
+export class Dispatcher {
+  constructor(
+    private readonly handlers: ReadonlyMap<string, AnyHandler>,
+    private readonly observer: Observer,
+    private readonly ackTimeout: number,
+  ) {}
+
+  run(socket: unknown, sid: string, messages: RunnableMessage[]): Promise<HandlerOutcome[]> {
+    return Promise.all(messages.map((m) => this.runOne(socket, sid, m)))
+  }
+
+  private async runOne(socket: unknown, sid: string, m: RunnableMessage): Promise<HandlerOutcome> {
+    const started = performance.now()
+    const context: HandlerContext = { message: `${sid}:${m.id}`, rerun: !!m.rerun, emits: 0, writes: [] }
+    const result = handlerContext.run(context, () => this.invoke(socket, m.event, m.data, !!m.ack))
+    let outcome: HandlerOutcome
+    try {
+      outcome = { id: m.id, ok: true, data: await result }
+    } catch (err) {
+      outcome = err instanceof StoreUnavailableError ? { id: m.id, storeFailed: true, error: err } : { id: m.id, ok: false, error: ackError(m.event, err) }
+    }
+    // Writes started without await still belong to this message.
+    for (const settled of await Promise.allSettled(context.writes)) {
+      if (settled.status === 'rejected' && settled.reason instanceof StoreUnavailableError) {
+        outcome = { id: m.id, storeFailed: true, error: settled.reason }
+      }
+    }
+    if (!('storeFailed' in outcome)) this.observer.messageIn(sid, m.event, m.data, m.ack ? performance.now() - started : undefined)
+    return outcome
+  }
+
+  private invoke(socket: unknown, event: string, data: unknown, wantsAck: boolean): Promise<unknown> {
+    const fn = this.handlers.get(event)
+    if (!fn) {
+      return wantsAck ? Promise.reject(new SocketServeError('UNKNOWN_EVENT', `no handler for "${event}"`)) : Promise.resolve()
+    }
+    if (fn.length < 3) {
+      try {
+        return Promise.resolve(fn(socket as never, data as never, () => {}))
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    }
+    // Callback style: the ack is whatever the handler passes to ack().
+    return new Promise((resolve, reject) => {
+      const timer = wantsAck
+        ? setTimeout(() => reject(new SocketServeError('HANDLER_ERROR', 'handler did not call ack')), this.ackTimeout)
+        : undefined
+      const ack = (reply: unknown) => {
+        clearTimeout(timer)
+        resolve(reply)
+      }
+      try {
+        Promise.resolve(fn(socket as never, data as never, ack)).then(
+          (value) => {
+            if (value !== undefined) ack(value)
+            else if (!wantsAck) resolve(undefined)
+          },
+          (err) => {
+            clearTimeout(timer)
+            reject(err)
+          },
+        )
+      } catch (err) {
+        clearTimeout(timer)
+        reject(err)
+      }
+    })
+  }
+}
+
+function ackError(event: string, err: unknown): { code: string; message: string } {
+  if (err instanceof SocketServeError) return { code: err.code, message: err.message }
+  console.error(`[socket-serve] handler for "${event}" failed:`, err)
+  // Internal details stay on the server.
+  return { code: 'HANDLER_ERROR', message: 'the handler failed' }
+}

@@ -1,0 +1,165 @@
+import { SocketServeError } from '@socket-serve/client/protocol'
+import type { MessageClaim } from '../store/claim-model.js'
+import { StoreUnavailableError } from '../store/errors.js'
+import type { ClaimLimits, FinishedMessage, SessionRecord, Sessions } from '../store/types.js'
+import type { HandlerOutcome, RunnableMessage } from './dispatch.js'
+import { randomId } from './ids.js'
+
+/** A client message as POST {base}/message carries it. */
+export interface IncomingMessage {
+  id: number
+  event: string
+  data?: unknown
+  ack?: boolean
+}
+
+export interface MessageFlowDeps {
+  sessions: Pick<Sessions, 'getSession' | 'claimMessages' | 'renewLeases' | 'finishMessages'>
+  /** claim limits without the owner (each request is its own owner) */
+  limits: Omit<ClaimLimits, 'owner'>
+  /** checks the token against the record (throws 404/401), revives an ended session */
+  admit(record: SessionRecord | null, token: string): Promise<SessionRecord>
+  /** runs the handlers of claimed messages (see Dispatcher) */
+  run(record: SessionRecord, messages: RunnableMessage[]): Promise<HandlerOutcome[]>
+}
+
+/** How long a retry waits for a message another request is still running before answering 503. */
+const WAIT_FOR_RUNNING_MS = 5000
+/** How long a request keeps trying to record its messages' outcomes while the store is failing. */
+const RECORD_BUDGET_MS = 3000
+
+/**
+ * POST {base}/message, serverless-safe: everything a guarantee depends on is
+ * finished before the reply is returned. Each message is claimed on its own
+ * (claim-model.ts): new ones run, finished ones are answered from their stored
+ * reply, ones another request still runs are waited for. Handlers run under a
+ * lease renewed while they run; their replies are recorded before the answer,
+ * so a retry of a lost answer gets the real acks. Returns the reply body.
+ */
+export async function receiveMessages(deps: MessageFlowDeps, sid: string, token: string, messages: IncomingMessage[]): Promise<string> {
+  const owner = randomId(9)
+  const limits: ClaimLimits = { ...deps.limits, owner }
+  const ids = messages.map((m) => m.id)
+  let found: SessionRecord | null
+  let claim: Awaited<ReturnType<Sessions['claimMessages']>>
+  try {
+    ;[found, claim] = await Promise.all([deps.sessions.getSession(sid), deps.sessions.claimMessages(sid, token, ids, limits)])
+  } catch (err) {
+    // The claim may have landed with its reply lost: give back whatever this request claimed.
+    if (err instanceof StoreUnavailableError) await record(deps, sid, [], ids, owner)
+    throw err
+  }
+  const rec = await deps.admit(found, token)
+  if (!claim.authorized) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
+
+  const byId = new Map(claim.claims.map((c) => [c.id, c]))
+  const runnable: RunnableMessage[] = []
+  const running: number[] = []
+  let deferredFrom: number | undefined
+  for (const m of messages) {
+    const c = byId.get(m.id)!
+    if (c.status === 'fresh' || c.status === 'rerun') runnable.push({ ...m, rerun: c.status === 'rerun' })
+    else if (c.status === 'running') running.push(m.id)
+    else if (c.status === 'deferred') deferredFrom ??= m.id
+  }
+  const retryAfter = Math.max(1, Math.ceil((claim.retryAfterMs ?? 1000) / 1000))
+  if (deferredFrom === messages[0]!.id) {
+    // Nothing admitted: the whole batch waits for the next window, and nothing changed.
+    throw new SocketServeError('RATE_LIMITED', 'the session sent more messages than its rate limit allows', { retryAfter })
+  }
+
+  const [outcomes, waited] = await Promise.all([runHandlers(deps, rec, runnable, owner), waitForRunning(deps, sid, token, running, limits)])
+  const storeFailure = outcomes.find((o): o is Extract<HandlerOutcome, { storeFailed: true }> => 'storeFailed' in o)
+  if (storeFailure) throw storeFailure.error
+  if (waited.some((c) => c.status === 'running')) {
+    throw new SocketServeError('STORE_UNAVAILABLE', 'an earlier attempt of this message is still running; retry', { retryAfter: 1 })
+  }
+
+  const ran = new Map(outcomes.map((o) => [o.id, o as Exclude<HandlerOutcome, { storeFailed: true }>]))
+  const settled = new Map(waited.map((c) => [c.id, c]))
+  const acks: string[] = []
+  for (const m of messages) {
+    if (!m.ack) continue
+    const outcome = ran.get(m.id)
+    const c = settled.get(m.id) ?? byId.get(m.id)!
+    if (outcome) acks.push(ackJson(outcome))
+    else if (c.status === 'done') acks.push(c.ack || ackJson({ id: m.id, ok: true, data: undefined }))
+    else if (c.status === 'interrupted') acks.push(interruptedAck(m.id))
+    // old (answered long ago) and deferred messages get no ack in this reply
+  }
+  const deferred = deferredFrom === undefined ? '' : `,"deferred":{"from":${deferredFrom},"retryAfter":${retryAfter}}`
+  return `{"acks":[${acks.join(',')}]${deferred}}`
+}
+
+/** Runs the claimed messages under a lease renewed while they run, then records how each ended. */
+async function runHandlers(deps: MessageFlowDeps, rec: SessionRecord, runnable: RunnableMessage[], owner: string): Promise<HandlerOutcome[]> {
+  if (runnable.length === 0) return []
+  const ids = runnable.map((m) => m.id)
+  // The timer lives only while this request is in flight.
+  const renew = setInterval(() => {
+    deps.sessions.renewLeases(rec.sid, ids, deps.limits.leaseMs, owner).catch(() => {})
+  }, deps.limits.leaseMs / 3)
+  let outcomes: HandlerOutcome[]
+  try {
+    outcomes = await deps.run(rec, runnable)
+  } finally {
+    clearInterval(renew)
+  }
+  const done: FinishedMessage[] = []
+  const released: number[] = []
+  for (const o of outcomes) {
+    if ('storeFailed' in o) released.push(o.id)
+    else done.push({ id: o.id, ack: runnable.find((m) => m.id === o.id)!.ack ? ackJson(o) : '' })
+  }
+  await record(deps, rec.sid, done, released, owner)
+  return outcomes
+}
+
+/**
+ * Records outcomes before the answer. While the store fails, it keeps trying for a
+ * bounded time within the request; if it never gets through, the leases run out and
+ * a retry is answered INTERRUPTED (at most once), never run twice.
+ */
+async function record(deps: MessageFlowDeps, sid: string, done: FinishedMessage[], released: number[], owner: string): Promise<void> {
+  const until = Date.now() + RECORD_BUDGET_MS
+  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+    try {
+      await deps.sessions.finishMessages(sid, done, released, owner)
+      return
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError) || Date.now() + delay > until) {
+        console.error('[socket-serve] could not record message outcomes:', err)
+        return
+      }
+    }
+    await new Promise((r) => setTimeout(r, delay))
+  }
+}
+
+/** A retry of messages another request still runs waits for their stored replies. */
+async function waitForRunning(deps: MessageFlowDeps, sid: string, token: string, ids: number[], limits: ClaimLimits): Promise<MessageClaim[]> {
+  let claims: MessageClaim[] = ids.map((id) => ({ id, status: 'running' }))
+  const until = Date.now() + WAIT_FOR_RUNNING_MS
+  while (claims.some((c) => c.status === 'running') && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100))
+    const res = await deps.sessions.claimMessages(sid, token, ids, limits)
+    if (!res.authorized) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
+    claims = res.claims
+  }
+  return claims
+}
+
+/** One message's ack as stored and sent: `{"id":1,"data":...}` or `{"id":1,"error":{...}}`. */
+function ackJson(o: Exclude<HandlerOutcome, { storeFailed: true }>): string {
+  if (!o.ok) return JSON.stringify({ id: o.id, error: o.error })
+  try {
+    return o.data === undefined ? `{"id":${o.id}}` : JSON.stringify({ id: o.id, data: o.data })
+  } catch {
+    // A reply JSON cannot carry (too deep, circular) becomes an error ack, so the batch still finishes.
+    return JSON.stringify({ id: o.id, error: { code: 'HANDLER_ERROR', message: 'the reply cannot be sent as JSON' } })
+  }
+}
+
+function interruptedAck(id: number): string {
+  return JSON.stringify({ id, error: { code: 'INTERRUPTED', message: 'the server running this message stopped mid-way; it ran at most once' } })
+}
