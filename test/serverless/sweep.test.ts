@@ -27,19 +27,22 @@ describe('sweep under the platform emulator', () => {
     await sleep(DISCONNECT_TIMEOUT + 2000)
     expect([...(await counter(redis, 'disconnects')).keys()]).toEqual([])
 
-    // The sweep route wants the cron secret.
+    // The sweep route wants the cron secret; a refused request changes nothing (DESIGN §5).
     const noKey = await fetch(`${platform.url}/_sweep`)
-    const wrongKey = await fetch(`${platform.url}/_sweep`, { headers: { authorization: 'Bearer nope' } })
+    const wrongKey = await fetch(`${platform.url}/_sweep`, { method: 'POST', headers: { authorization: 'Bearer nope' } })
     const noKeyBody = (await noKey.json().catch(() => null)) as { error?: { code?: string } } | null
     await wrongKey.body?.cancel()
+    const afterRefused = await counter(redis, 'disconnects')
     const first = await platform.cron()
     const second = await platform.cron()
     const disconnects = await counter(redis, 'disconnects')
     console.log(
       `${platform.summary('sweep, vanished only')}; vanished ${gone.length}, no key ${noKey.status}, wrong key ${wrongKey.status}, ` +
-        `cron answers ${JSON.stringify([first, second])}, onDisconnect ${JSON.stringify(Object.fromEntries(disconnects))}`,
+        `onDisconnect after the refused requests ${afterRefused.size}, cron answers ${JSON.stringify([first, second])}, ` +
+        `onDisconnect ${JSON.stringify(Object.fromEntries(disconnects))}`,
     )
     expect([noKey.status, noKeyBody?.error?.code, wrongKey.status]).toEqual([401, 'UNAUTHORIZED', 401])
+    expect(Object.fromEntries(afterRefused), 'sessions ended by requests refused with 401').toEqual({})
     expect(first).toEqual({ status: 200, body: { ended: gone.length } })
     expect(second).toEqual({ status: 200, body: { ended: 0 } })
     expect(Object.fromEntries(disconnects)).toEqual(Object.fromEntries(gone.map((c) => [c.id, 1])))
