@@ -33,21 +33,28 @@ describe.each([
     for (const c of clients) expect(await c.socket.emitWithAck('join', { room: ROOM })).toBe('joined')
     const received = clients.map(listen)
 
-    // Every other message asks for an ack; a few at a time, so POSTs carry batches of 1..3. Each
-    // handler does 20 ms of pretend I/O before it emits, as real handlers do.
+    // Every other message asks for an ack, a few at a time, so POSTs carry batches of 1..3; one
+    // in four travels alone in its POST with nothing acked beside it. Each handler does 20 ms of
+    // pretend I/O before it emits, as real handlers do.
     const sent: string[] = []
     const acks = new Map<string, unknown>()
     const acked: string[] = []
     await Promise.all(
       clients.map(async (c, s) => {
+        let lastAck: Promise<void> = Promise.resolve()
         for (let k = 0; k < perSender; k++) {
           const uid = `c${s}-${k}`
           sent.push(uid)
+          const data = { room: ROOM, uid, work: 20 }
           if (k % 2 === 0) {
             acked.push(uid)
-            c.socket.emit('say', { room: ROOM, uid, work: 20 }, (reply: unknown) => acks.set(uid, reply))
+            lastAck = new Promise((resolve) => c.socket.emit('say', data, (reply: unknown) => resolve(void acks.set(uid, reply))))
+          } else if (k % 4 === 3) {
+            await lastAck // the queue is empty: this one leaves alone
+            c.socket.emit('say', data)
+            await sleep(30)
           } else {
-            c.socket.emit('say', { room: ROOM, uid, work: 20 })
+            c.socket.emit('say', data)
           }
           await sleep(k % 3 === 2 ? 200 : 15)
         }
