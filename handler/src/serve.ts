@@ -1,6 +1,9 @@
 import { nodeMiddleware, type NodeMiddleware } from './adapters/node.js'
 import { resolveOptions, type ServeOptions } from './core/options.js'
+import { combineObservers } from './core/observer.js'
 import { ServerCore } from './core/server.js'
+import { inspector } from './inspector/plugin.js'
+import type { Plugin, PluginApi, PluginParts } from './plugin.js'
 import type { DefaultEventsMap, DefaultSocketData, EventsMap } from './core/typed-events.js'
 import { lazyStore } from './store/lazy.js'
 import { MemoryStore, memoryStore } from './store/memory.js'
@@ -48,8 +51,19 @@ export function serve<
 >(options: ServeOptions = {}): IO<ListenEvents, EmitEvents, SocketData> {
   const store = options.store ?? chooseStore(options)
   const opts = resolveOptions(options)
-  const core = new ServerCore<ListenEvents, EmitEvents, SocketData>(store, opts)
-  const app = createRoutes(core)
+  // Plugins get the public API; it reaches the core, made just below, only when called.
+  let core!: ServerCore<ListenEvents, EmitEvents, SocketData>
+  const api: PluginApi = {
+    emit: (event, data) => core.emit(event as never, data as never),
+    to: (room) => core.to(room) as ReturnType<PluginApi['to']>,
+    fetchSocket: (sid) => core.fetchSocket(sid),
+    disconnect: (sid) => core.endSession(sid, 'server namespace disconnect', 'io server disconnect'),
+  }
+  const plugins: Plugin[] = [...(opts.inspector ? [inspector(opts.inspector)] : []), ...(options.plugins ?? [])]
+  const parts: PluginParts[] = plugins.map((p) => p.setup({ store, options: opts, api }))
+  const observer = combineObservers(parts.flatMap((p) => (p.observer ? [p.observer] : [])))
+  core = new ServerCore<ListenEvents, EmitEvents, SocketData>(store, opts, observer)
+  const app = createRoutes(core, parts.flatMap((p) => (p.routes ? [p.routes.bind(p)] : [])))
   const warnIfEphemeral = ephemeralWarning(store)
   const fetch: FetchHandler = (req, env, ctx) => {
     warnIfEphemeral()
@@ -73,7 +87,10 @@ export function serve<
     fetchSockets: core.fetchSockets.bind(core),
     fetchSocket: core.fetchSocket.bind(core),
     sweep: core.sweep.bind(core),
-    close: core.close.bind(core),
+    close: async () => {
+      await core.close()
+      await Promise.allSettled(parts.map((p) => p.close?.()))
+    },
     store,
     core,
   })
@@ -105,7 +122,7 @@ function ephemeralWarning(store: Store): () => void {
     console.error(
       `[socket-serve] ${platform} runs many short-lived instances, but serve() has no store: the in-memory ` +
         'store keeps sessions and messages in one instance, so they WILL be lost between requests. ' +
-        'Pass redisUrl (or set REDIS_URL) or store: upstashStore({ url, token }).',
+        'Pass redisUrl (or set REDIS_URL).',
     )
   }
 }

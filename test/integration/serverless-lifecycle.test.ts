@@ -243,3 +243,50 @@ describe('the memory store on a serverless platform', () => {
     expect(run.stderr).not.toContain('WILL be lost')
   })
 })
+
+describe('per-message claims', () => {
+  let server: TestServer | undefined
+  let flaky: RedisServer | undefined
+  afterEach(async () => {
+    await server?.close()
+    await flaky?.destroy()
+    server = flaky = undefined
+  })
+
+  it('one handler of a batch failing on a store outage answers 503; the retry runs only that one again, the finished one is answered from its record', async () => {
+    flaky = await startRedis({ appendonly: true, args: ['--appendfsync', 'always'] })
+    const runs = { fast: 0, stateful: 0 }
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    server = await startServer({ store: redisStore(flaky.url) }, (io) => {
+      io.onMessage('fast', (_socket, n: number) => {
+        runs.fast++
+        return n + 1
+      })
+      io.onMessage('stateful', async (socket, n: number) => {
+        runs.stateful++
+        if (runs.stateful === 1) await gate
+        await socket.set('n', n)
+        return n * 2
+      })
+    })
+    const s = await rawConnect(server.url)
+    const body = { messages: [{ id: 1, event: 'fast', data: 1, ack: true }, { id: 2, event: 'stateful', data: 5, ack: true }] }
+    const first = post(server.url, s, 'message', body)
+    await sleep(200) // 'fast' is done, 'stateful' waits at its gate
+    await flaky.kill9()
+    release()
+    await sleep(500)
+    await flaky.start()
+    const res = await first
+    await expectRefusal(res, 503, 'STORE_UNAVAILABLE')
+    let retry = await post(server.url, s, 'message', body)
+    for (let i = 0; retry.status === 503 && i < 10; i++) {
+      await sleep(500)
+      retry = await post(server.url, s, 'message', body)
+    }
+    expect(retry.status).toBe(200)
+    expect(await retry.json()).toEqual({ acks: [{ id: 1, data: 2 }, { id: 2, data: 10 }] })
+    expect(runs).toEqual({ fast: 1, stateful: 2 })
+  })
+})

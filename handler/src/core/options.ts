@@ -63,6 +63,8 @@ export interface ServeOptions {
   auth?: (req: Request, payload: unknown) => unknown | Promise<unknown>
   /** turns on the inspector API under {base}/_inspector/ (see INSPECTOR.md); readonly hides admin actions */
   inspector?: { token: string; readonly?: boolean }
+  /** plugins (see plugin.ts): each may observe traffic and add routes under {base}/_<name>/ */
+  plugins?: import('../plugin.js').Plugin[]
 }
 
 export interface ResolvedOptions {

@@ -1,7 +1,6 @@
 import { BROADCAST_ROOM, SocketServeError } from '@socket-serve/client/protocol'
 import type { SessionRecord, Store, StoreLimits } from '../store/types.js'
-import { NO_OBSERVER, type Observer } from '../inspector/observer.js'
-import { Recorder } from '../inspector/recorder.js'
+import type { Observer } from './observer.js'
 import { Hub } from '../transport/hub.js'
 import { PendingAcks } from './acks.js'
 import { nextOrigin, trackWrite } from './context.js'
@@ -74,9 +73,11 @@ export class ServerCore<
   constructor(
     readonly store: Store,
     readonly opts: ResolvedOptions,
+    /** what plugins observe (see plugin.ts); NO_OBSERVER when none */
+    observer: Observer,
   ) {
     this.limits = { ttl: opts.ttl, maxLogLength: opts.maxLogLength }
-    this.observer = opts.inspector ? new Recorder(store) : NO_OBSERVER
+    this.observer = observer
     this.acks = new PendingAcks(() => this.instanceId, store, (sid, event, ms) => this.observer.serverAck(sid, event, ms))
     this.hub = new Hub(this)
     this.dispatcher = new Dispatcher(this.messageHandlers as ReadonlyMap<string, AnyHandler>, this.observer, opts.ackTimeout)

@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono'
 import { isValidEventName, isValidRoomName, SocketServeError } from '@socket-serve/client/protocol'
 import { safeEqual } from '../core/ids.js'
-import type { ServerCore } from '../core/server.js'
+import type { PluginContext } from '../plugin.js'
 import { isObject, readJson } from '../transport/body.js'
 import { jsonResponse } from '../transport/http-errors.js'
 import { FEED_CHANNEL } from './feed.js'
@@ -11,12 +11,18 @@ import { sessionDetail, snapshot } from './snapshot.js'
 const encoder = new TextEncoder()
 const HEARTBEAT_MS = 15_000
 
+export interface InspectorOptions {
+  /** the bearer token every inspector request must carry */
+  token: string
+  /** hide admin actions (emit, disconnect) */
+  readonly?: boolean
+}
+
 /** The inspector API of INSPECTOR.md, under `{base}/_inspector/`. */
-export function inspectorRoutes(app: Hono<any>, server: ServerCore<any, any, any>): void {
-  const config = server.opts.inspector
+export function inspectorRoutes(app: Hono<any>, ctx: PluginContext, config: InspectorOptions, recorder: Recorder): void {
+  const server = { store: ctx.store, opts: { ...ctx.options, inspector: config } }
 
   app.use('/_inspector/*', async (c, next) => {
-    if (!config) throw new SocketServeError('NOT_FOUND', 'the inspector is not enabled')
     const header = c.req.header('authorization')
     const given = header?.startsWith('Bearer ') ? header.slice(7) : c.req.query('token')
     if (!given || !safeEqual(given, config.token)) throw new SocketServeError('UNAUTHORIZED', 'inspector token required')
@@ -34,9 +40,9 @@ export function inspectorRoutes(app: Hono<any>, server: ServerCore<any, any, any
     return jsonResponse(JSON.stringify(detail))
   })
 
-  app.get('/_inspector/metrics', async () => jsonResponse(JSON.stringify(await recorder(server).metrics.report())))
+  app.get('/_inspector/metrics', async () => jsonResponse(JSON.stringify(await recorder.metrics.report())))
 
-  app.get('/_inspector/events', (c) => feedStream(server, c))
+  app.get('/_inspector/events', (c) => feedStream(server, recorder, c))
 
   app.post('/_inspector/emit', async (c) => {
     writable()
@@ -46,13 +52,13 @@ export function inspectorRoutes(app: Hono<any>, server: ServerCore<any, any, any
     }
     const { to, event, data } = body as { to: { sid?: unknown; room?: unknown; all?: unknown }; event: string; data: unknown }
     if (typeof to.sid === 'string') {
-      const socket = await server.fetchSocket(to.sid)
+      const socket = await ctx.api.fetchSocket(to.sid)
       if (!socket) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
       await socket.emit(event, data)
     } else if (isValidRoomName(to.room)) {
-      await server.to(to.room).emit(event, data)
+      await ctx.api.to(to.room).emit(event, data)
     } else if (to.all === true) {
-      await server.emit(event, data)
+      await ctx.api.emit(event, data)
     } else {
       throw new SocketServeError('BAD_REQUEST', 'to needs a sid, a valid room name, or all: true')
     }
@@ -64,9 +70,7 @@ export function inspectorRoutes(app: Hono<any>, server: ServerCore<any, any, any
     const body = await readJson(c.req.raw, server.opts.maxPayload)
     const sid = isObject(body) ? body.sid : undefined
     if (typeof sid !== 'string') throw new SocketServeError('BAD_REQUEST', 'expected { sid }')
-    if (!(await server.endSession(sid, 'server namespace disconnect', 'io server disconnect'))) {
-      throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
-    }
+    if (!(await ctx.api.disconnect(sid))) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
     return jsonResponse('{"ok":true}')
   })
 
@@ -75,13 +79,9 @@ export function inspectorRoutes(app: Hono<any>, server: ServerCore<any, any, any
   }
 }
 
-function recorder(server: ServerCore<any, any, any>): Recorder {
-  return server.observer as Recorder
-}
-
 /** The live feed: every instance's events, as SSE, while this response is open. */
-function feedStream(server: ServerCore<any, any, any>, c: Context): Response {
-  const feed = recorder(server).feed
+function feedStream(server: { store: PluginContext['store'] }, recorder: Recorder, c: Context): Response {
+  const feed = recorder.feed
   let cleanup = () => {}
   const body = new ReadableStream<Uint8Array>({
     start(controller) {

@@ -1,7 +1,12 @@
 import { BROADCAST_ROOM, decodeCursor, DIRECT_KEY, roomKey } from '@socket-serve/client/protocol'
 import { isControlEntry } from '../core/frames.js'
-import type { ServerCore } from '../core/server.js'
-import type { SessionRecord } from '../store/types.js'
+import type { SessionRecord, Store } from '../store/types.js'
+
+/** What the snapshot reads: the store, and the timings that make a session look stale. */
+export interface SnapshotSource {
+  store: Pick<Store, 'sessionIds' | 'getSession' | 'head' | 'read'>
+  opts: { pingInterval: number; pingTimeout: number; inspector?: { readonly?: boolean } }
+}
 
 export interface SessionInfo {
   id: string
@@ -40,7 +45,7 @@ function positions(r: SessionRecord): LogPosition[] {
   return out
 }
 
-export async function snapshot(server: ServerCore<any, any, any>, limit: number) {
+export async function snapshot(server: SnapshotSource, limit: number) {
   const { store, opts } = server
   const now = Date.now()
   const ids = await store.sessionIds(limit)
@@ -78,7 +83,7 @@ export async function snapshot(server: ServerCore<any, any, any>, limit: number)
 }
 
 /** One session with its queued messages (oldest first per log, at most `max`). */
-export async function sessionDetail(server: ServerCore<any, any, any>, sid: string, max = 100) {
+export async function sessionDetail(server: SnapshotSource, sid: string, max = 100) {
   const r = await server.store.getSession(sid)
   if (!r) return null
   const info = sessionInfo(server, r, Date.now())
@@ -95,7 +100,7 @@ export async function sessionDetail(server: ServerCore<any, any, any>, sid: stri
   return { ...info, messages }
 }
 
-function sessionInfo(server: ServerCore<any, any, any>, r: SessionRecord, now: number): SessionInfo {
+function sessionInfo(server: SnapshotSource, r: SessionRecord, now: number): SessionInfo {
   const { pingInterval, pingTimeout } = server.opts
   return {
     id: r.sid,

@@ -121,7 +121,7 @@ export class Receiver implements DirectSource {
     if (!this.opened || this.closed) return
     this.out.push(HEARTBEAT)
     this.scheduleFlush()
-    if (this.server.opts.inspector) this.saveCursor()
+    if (this.server.observer.wantsCursors) this.saveCursor()
   }
 
   close(): void {
@@ -129,7 +129,7 @@ export class Receiver implements DirectSource {
     this.closed = true
     clearTimeout(this.deadline)
     clearTimeout(this.saveTimer)
-    if (this.opened && this.server.opts.inspector) this.saveCursor()
+    if (this.opened && this.server.observer.wantsCursors) this.saveCursor()
     this.server.hub.remove(this)
     for (const key of this.keys.keys()) this.server.hub.unwatch(key, this)
     this.keys.clear()
@@ -320,7 +320,7 @@ export class Receiver implements DirectSource {
 
   /** With an inspector configured, queued counts should be right within a second. */
   private cursorMoved(): void {
-    if (!this.server.opts.inspector || this.saveTimer) return
+    if (!this.server.observer.wantsCursors || this.saveTimer) return
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined
       if (!this.closed) this.saveCursor()

@@ -20,10 +20,10 @@ import { checkOrigin, corsHeaders, forbiddenOrigin, preflight } from './cors.js'
 import { errorResponse, jsonResponse, toServeError } from './http-errors.js'
 import type { WaitUntil } from './background.js'
 import { Receiver, type StreamMode } from './receiver.js'
-import { inspectorRoutes } from '../inspector/routes.js'
 
 const ROUTES = new Set(['/connect', '/message', '/ack', '/disconnect', '/sse', '/poll', '/_sweep'])
 export const MAX_BATCH = 1000
+const PLUGIN_PREFIX = /\/_[a-z][a-z0-9-]*\//
 const OK = '{"ok":true}'
 /** A claimed message's lease; the running request renews it every third of it. */
 const LEASE_MS = 10_000
@@ -42,13 +42,15 @@ export function routePath(req: Request): string {
   const url = req.url
   const q = url.indexOf('?')
   const path = q === -1 ? url : url.slice(0, q)
-  const inspector = path.indexOf('/_inspector/')
-  if (inspector !== -1) return path.slice(inspector)
+  // A plugin's routes live under `/_<name>/` (the inspector: `/_inspector/...`).
+  const plugin = PLUGIN_PREFIX.exec(path)
+  if (plugin) return path.slice(plugin.index)
   const slash = path.lastIndexOf('/')
   return slash === -1 ? '/' : path.slice(slash)
 }
 
-export function createRoutes(server: ServerCore<any, any, any>): Hono<{ Bindings: RequestEnv }> {
+/** The socket routes, then each plugin's (`pluginRoutes`), then the JSON 404. */
+export function createRoutes(server: ServerCore<any, any, any>, pluginRoutes: ((app: Hono<any>) => void)[] = []): Hono<{ Bindings: RequestEnv }> {
   const app = new Hono<{ Bindings: RequestEnv }>({ getPath: routePath })
   const { opts, store } = server
 
@@ -95,6 +97,7 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono<{ Bindings
       maxPayload: opts.maxPayload,
       transports: opts.transports,
       protocol: PROTOCOL_VERSION,
+      maxBatch: MAX_BATCH,
     }
     return jsonResponse(JSON.stringify(reply))
   })
@@ -147,7 +150,7 @@ export function createRoutes(server: ServerCore<any, any, any>): Hono<{ Bindings
     return jsonResponse(`{"ended":${ended}}`)
   })
 
-  inspectorRoutes(app, server)
+  for (const add of pluginRoutes) add(app)
 
   // A known route with another method: 405; anything else: 404.
   app.all('*', (c) => {

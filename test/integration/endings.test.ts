@@ -1,0 +1,83 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { connect, type ClientSocket } from '@socket-serve/client'
+import { redisStore } from 'socket-serve/redis'
+import { rawConnect } from '../support/raw-http.js'
+import { startRedis, type RedisServer } from '../support/redis.js'
+import { sleep, startServer, until, type TestServer } from '../support/server.js'
+
+/** onDisconnect exactly once in every ending (DESIGN §3), on Redis with two instances. */
+let redis: RedisServer
+let prefixes = 0
+beforeAll(async () => {
+  redis = await startRedis()
+})
+afterAll(() => redis?.stop())
+
+describe('endings', () => {
+  const servers: TestServer[] = []
+  const clients: ClientSocket[] = []
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.disconnect()
+    for (const s of servers.splice(0)) await s.close()
+  })
+
+  it("another instance's sweep ending a session whose stream is live (its touch came too late) is not a kick: the client stays, the session comes back", async () => {
+    const prefix = `end${++prefixes}`
+    const connects: boolean[] = []
+    const disconnects: string[] = []
+    // Heartbeats (touches) every second, but a session counts as idle after 300 ms: a late touch.
+    const options = { pingInterval: 1000, disconnectTimeout: 300 }
+    const setup = (io: TestServer['io']) => {
+      io.onConnect((socket) => void connects.push(socket.recovered))
+      io.onDisconnect((_socket, reason) => void disconnects.push(reason))
+    }
+    const a = await startServer({ ...options, store: redisStore(redis.url, { prefix }) }, setup)
+    const b = await startServer({ ...options, store: redisStore(redis.url, { prefix }) }, setup)
+    servers.push(a, b)
+    const socket = connect(a.url, { transports: ['sse'] }) // its stream lives on instance a
+    clients.push(socket)
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+    const events: string[] = []
+    for (const e of ['disconnect', 'connect']) socket.on(e, () => events.push(e))
+    const got: number[] = []
+    socket.on('n', (n: number) => got.push(n))
+
+    await sleep(500)
+    expect(await b.io.sweep()).toBe(1) // b has no stream of it: it looks gone
+    expect(disconnects).toEqual(['ping timeout'])
+    // a's next heartbeat finds the session ended and revives it: onConnect again, recovered.
+    await until(() => connects.length === 2, 'the session revived by its live stream')
+    expect(connects).toEqual([false, true])
+    const [remote] = await b.io.fetchSockets()
+    expect(remote?.id).toBe(socket.id)
+    await remote!.emit('n', 1)
+    await until(() => got.length === 1, 'a message after the revival')
+    expect(socket.connected).toBe(true)
+    expect(events).toEqual([]) // never told it was kicked, never disconnected
+  })
+
+  it('a session whose record expired before any sweep still gets onDisconnect, once, and leaves its rooms', async () => {
+    const prefix = `end${++prefixes}`
+    const ended: string[] = []
+    const server = await startServer({ store: redisStore(redis.url, { prefix }), ttl: 1, disconnectTimeout: 500 }, (io) => {
+      io.onMessage('join', (socket, room: string) => socket.join(room))
+      io.onDisconnect((socket, reason) => void ended.push(`${socket.id}:${reason}`))
+    })
+    servers.push(server)
+    const s = await rawConnect(server.url)
+    const res = await fetch(`${server.url}/message`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-socket-sid': s.sid, 'x-socket-token': s.token },
+      body: JSON.stringify({ messages: [{ id: 1, event: 'join', data: 'blue', ack: true }] }),
+    })
+    expect(res.status).toBe(200)
+    expect(await server.io.store.members('blue', 10)).toEqual([s.sid])
+    await sleep(1600) // the record's TTL lapses
+    expect(await server.io.store.getSession(s.sid)).toBeNull()
+    expect(await server.io.sweep()).toBe(1)
+    expect(ended).toEqual([`${s.sid}:ping timeout`])
+    expect(await server.io.store.members('blue', 10)).toEqual([])
+    expect(await server.io.sweep()).toBe(0)
+    expect(ended).toHaveLength(1)
+  })
+})
