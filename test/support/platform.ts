@@ -514,11 +514,14 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
         .sort()
         .map(([r, n]) => `${r.slice(1)} ${n}`)
         .join(', ')
+      // How long the answered POSTs took, cold start included (what a client waits for).
+      const posted = log.filter((e) => e.method === 'POST' && e.outcome === 'answered').map((e) => e.ms).sort((a, b) => a - b)
+      const pct = (q: number) => posted[Math.min(posted.length - 1, Math.floor(q * posted.length))] ?? 0
       return (
         `[platform ${label}] concurrency ${concurrency}: cold starts ${counts.coldStarts}, kills ${counts.kills}, fault kills ${counts.faultKills}, ` +
         `lost responses ${counts.lostResponses}, cut requests ${counts.cutRequests}, time-limit cuts ${counts.timeouts}, 502s ${counts.badGateway}, ` +
         `instances used ${used.length} (max ${counts.maxLive} alive at once, most requests on one ${most}), ` +
-        `cron ${counts.cron.runs} (ended ${counts.cron.ended}, failed ${counts.cron.failed}), instances with stderr ${stderr.length}; requests: ${routes}`
+        `cron ${counts.cron.runs} (ended ${counts.cron.ended}, failed ${counts.cron.failed}), instances with stderr ${stderr.length}, answered POSTs p50 ${pct(0.5)} ms p95 ${pct(0.95)} ms; requests: ${routes}`
       )
     },
     async close() {
