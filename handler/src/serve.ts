@@ -8,8 +8,8 @@ import type { DefaultEventsMap, DefaultSocketData, EventsMap } from './core/type
 import { lazyStore } from './store/lazy.js'
 import { MemoryStore, memoryStore } from './store/memory.js'
 import type { Store } from './store/types.js'
-import { platformWaitUntil } from './transport/background.js'
-import { createRoutes } from './transport/routes.js'
+import { platformWaitUntil } from './http/background.js'
+import { createRoutes } from './http/routes.js'
 
 type Api<L extends EventsMap, E extends EventsMap, D extends DefaultSocketData> = Pick<
   ServerCore<L, E, D>,

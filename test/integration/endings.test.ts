@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type ClientSocket } from '@socket-serve/client'
 import { redisStore } from 'socket-serve/redis'
-import { rawConnect } from '../support/raw-http.js'
+import { openStream, rawConnect, sessionHeaders } from '../support/raw-http.js'
 import { startRedis, type RedisServer } from '../support/redis.js'
 import { sleep, startServer, until, type TestServer } from '../support/server.js'
 
@@ -79,5 +79,23 @@ describe('endings', () => {
     expect(await server.io.store.members('blue', 10)).toEqual([])
     expect(await server.io.sweep()).toBe(0)
     expect(ended).toHaveLength(1)
+  })
+  it('a kick while the client has no stream open (between two polls) still reaches it: its next poll reads the disconnect frame', async () => {
+    const server = await startServer({ store: redisStore(redis.url, { prefix: `end${++prefixes}` }) })
+    servers.push(server)
+    const s = await rawConnect(server.url)
+    const remote = await server.io.fetchSocket(s.sid)
+    await remote!.disconnect()
+    const poll = openStream(`${server.url}/poll`, sessionHeaders(s))
+    expect(await poll.status).toBe(200)
+    await until(() => poll.ended, 'the poll to end')
+    expect(poll.frames.map((f) => f.data)).toContainEqual({ c: 'disconnect', reason: 'io server disconnect' })
+    // Nothing else is served to a kicked session.
+    const post = await fetch(`${server.url}/message`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...sessionHeaders(s) },
+      body: JSON.stringify({ messages: [{ id: 1, event: 'x' }] }),
+    })
+    expect(post.status).toBe(404)
   })
 })

@@ -49,8 +49,15 @@ const LEASE = 300
 const claimLimits = { ...limits, leaseMs: 10_000, owner: 'req-a' }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /** Claims and returns `id:status` per message (the ack appended for done ones), or 'refused'. */
-async function claim(store: Store, sid: string, ids: number[], limits: Parameters<Store['claimMessages']>[3] = claimLimits, token = `tok-${sid}`): Promise<string[] | 'refused'> {
-  const res = await store.claimMessages(sid, token, ids, limits)
+async function claim(
+  store: Store,
+  sid: string,
+  ids: number[],
+  limits: Parameters<Store['claimMessages']>[3] = claimLimits,
+  token = `tok-${sid}`,
+  answered?: number,
+): Promise<string[] | 'refused'> {
+  const res = await store.claimMessages(sid, token, ids, limits, answered)
   if (!res.authorized) return 'refused'
   return res.claims.map((c) => `${c.id}:${c.status}${c.ack !== undefined ? `=${c.ack}` : ''}`)
 }
@@ -183,6 +190,23 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     expect(await claim(store, 'nobody', [1])).toBe('refused')
     expect(await claim(store, 'c1', [99], claimLimits, 'stolen')).toBe('refused')
     expect(await claim(store, 'c1', [7], a)).toEqual(['7:fresh'])
+  })
+
+  it('with several POSTs in flight, claims a message only after its predecessor, and forgets what the client says it had answered', async () => {
+    await store.createSession(record('pl1'), limits)
+    const a = { ...claimLimits, owner: 'a' }
+    const b = { ...claimLimits, owner: 'b' }
+    // The second POST arrives first: its messages wait for the first's.
+    expect(await claim(store, 'pl1', [3, 4], b, undefined, 0)).toEqual(['3:early', '4:early'])
+    expect(await claim(store, 'pl1', [1, 2], a, undefined, 0)).toEqual(['1:fresh', '2:fresh'])
+    expect(await claim(store, 'pl1', [3, 4], b, undefined, 0)).toEqual(['3:fresh', '4:fresh'])
+    // A later POST does not drop the records of earlier ones still unanswered...
+    expect(await claim(store, 'pl1', [5], b, undefined, 0)).toEqual(['5:fresh'])
+    await store.finishMessages('pl1', [{ id: 1, ack: '{"id":1}' }, { id: 2, ack: '' }], [], 'a')
+    expect(await claim(store, 'pl1', [1, 2], b, undefined, 0)).toEqual(['1:done={"id":1}', '2:done='])
+    // ...until the client says it had them answered.
+    expect(await claim(store, 'pl1', [6], b, undefined, 2)).toEqual(['6:fresh'])
+    expect(await claim(store, 'pl1', [1, 2, 3], b, undefined, 2)).toEqual(['1:old', '2:old', '3:running'])
   })
 
   it('rate-limits messages, not batches: admits what fits, defers the rest, and a refusal changes nothing', async () => {

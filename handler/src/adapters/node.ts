@@ -4,8 +4,8 @@
  * handler stays safe on edge runtimes.
  */
 
-import { attachBody, offerSink, responseSource, responseText, type DirectSink } from '../transport/beside.js'
-import { concatBytes } from '../transport/bytes.js'
+import { attachBody, offerSink, responseSource, responseText, type DirectSink } from '../http/beside.js'
+import { concatBytes } from '../delivery/bytes.js'
 
 export interface NodeRequest {
   method?: string

@@ -3,7 +3,7 @@ import type { MessageClaim } from '../store/claim-model.js'
 import { StoreUnavailableError } from '../store/errors.js'
 import type { ClaimLimits, FinishedMessage, SessionRecord, Sessions } from '../store/types.js'
 import type { HandlerOutcome, RunnableMessage } from './dispatch.js'
-import { randomId } from './ids.js'
+import { randomId } from '../ids.js'
 
 /** A client message as POST {base}/message carries it. */
 export interface IncomingMessage {
@@ -36,14 +36,21 @@ const RECORD_BUDGET_MS = 3000
  * lease renewed while they run; their replies are recorded before the answer,
  * so a retry of a lost answer gets the real acks. Returns the reply body.
  */
-export async function receiveMessages(deps: MessageFlowDeps, sid: string, token: string, messages: IncomingMessage[]): Promise<string> {
+export async function receiveMessages(
+  deps: MessageFlowDeps,
+  sid: string,
+  token: string,
+  messages: IncomingMessage[],
+  /** the client has had every message up to this id answered (it may have several POSTs in flight) */
+  answered?: number,
+): Promise<string> {
   const owner = randomId(9)
   const limits: ClaimLimits = { ...deps.limits, owner }
   const ids = messages.map((m) => m.id)
   let found: SessionRecord | null
   let claim: Awaited<ReturnType<Sessions['claimMessages']>>
   try {
-    ;[found, claim] = await Promise.all([deps.sessions.getSession(sid), deps.sessions.claimMessages(sid, token, ids, limits)])
+    ;[found, claim] = await Promise.all([deps.sessions.getSession(sid), deps.sessions.claimMessages(sid, token, ids, limits, answered)])
   } catch (err) {
     // The claim may have landed with its reply lost: give back whatever this request claimed.
     if (err instanceof StoreUnavailableError) await record(deps, sid, [], ids, owner)
@@ -51,40 +58,56 @@ export async function receiveMessages(deps: MessageFlowDeps, sid: string, token:
   }
   const rec = await deps.admit(found, token)
   if (!claim.authorized) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
-
-  const byId = new Map(claim.claims.map((c) => [c.id, c]))
-  const runnable: RunnableMessage[] = []
-  const running: number[] = []
-  let deferredFrom: number | undefined
-  for (const m of messages) {
-    const c = byId.get(m.id)!
-    if (c.status === 'fresh' || c.status === 'rerun') runnable.push({ ...m, rerun: c.status === 'rerun' })
-    else if (c.status === 'running') running.push(m.id)
-    else if (c.status === 'deferred') deferredFrom ??= m.id
-  }
   const retryAfter = Math.max(1, Math.ceil((claim.retryAfterMs ?? 1000) / 1000))
-  if (deferredFrom === messages[0]!.id) {
+  if (claim.claims.every((c) => c.status === 'deferred')) {
     // Nothing admitted: the whole batch waits for the next window, and nothing changed.
     throw new SocketServeError('RATE_LIMITED', 'the session sent more messages than its rate limit allows', { retryAfter })
   }
 
-  const [outcomes, waited] = await Promise.all([runHandlers(deps, rec, runnable, owner), waitForRunning(deps, sid, token, running, limits)])
+  const byId = new Map(messages.map((m) => [m.id, m]))
+  const settled = new Map<number, MessageClaim>()
+  const outcomes: HandlerOutcome[] = []
+  const runs: Promise<void>[] = []
+  const until = Date.now() + WAIT_FOR_RUNNING_MS
+  let pending = claim.claims
+  for (;;) {
+    const runnable: RunnableMessage[] = []
+    const waiting: MessageClaim[] = []
+    for (const c of pending) {
+      if (c.status === 'fresh' || c.status === 'rerun') runnable.push({ ...byId.get(c.id)!, rerun: c.status === 'rerun' })
+      else if (c.status === 'running' || c.status === 'early') waiting.push(c)
+      else settled.set(c.id, c)
+    }
+    // Claimed in emit order, started in emit order.
+    if (runnable.length) runs.push(runHandlers(deps, rec, runnable, owner).then((o) => void outcomes.push(...o)))
+    if (waiting.length === 0 || Date.now() > until) {
+      for (const c of waiting) settled.set(c.id, c)
+      break
+    }
+    // An early message's predecessor is in a POST still on its way: it comes soon. A running one takes longer.
+    await new Promise((r) => setTimeout(r, waiting.some((c) => c.status === 'early') ? 10 : 100))
+    const again = await deps.sessions.claimMessages(sid, token, waiting.map((c) => c.id), limits, answered)
+    if (!again.authorized) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
+    pending = again.claims
+  }
+  await Promise.all(runs)
   const storeFailure = outcomes.find((o): o is Extract<HandlerOutcome, { storeFailed: true }> => 'storeFailed' in o)
   if (storeFailure) throw storeFailure.error
-  if (waited.some((c) => c.status === 'running')) {
-    throw new SocketServeError('STORE_UNAVAILABLE', 'an earlier attempt of this message is still running; retry', { retryAfter: 1 })
+  if ([...settled.values()].some((c) => c.status === 'running' || c.status === 'early')) {
+    throw new SocketServeError('STORE_UNAVAILABLE', 'an earlier message of this session is still on its way or running; retry', { retryAfter: 1 })
   }
 
   const ran = new Map(outcomes.map((o) => [o.id, o as Exclude<HandlerOutcome, { storeFailed: true }>]))
-  const settled = new Map(waited.map((c) => [c.id, c]))
   const acks: string[] = []
+  let deferredFrom: number | undefined
   for (const m of messages) {
+    const c = settled.get(m.id)
+    if (c?.status === 'deferred') deferredFrom ??= m.id
     if (!m.ack) continue
     const outcome = ran.get(m.id)
-    const c = settled.get(m.id) ?? byId.get(m.id)!
     if (outcome) acks.push(ackJson(outcome))
-    else if (c.status === 'done') acks.push(c.ack || ackJson({ id: m.id, ok: true, data: undefined }))
-    else if (c.status === 'interrupted') acks.push(interruptedAck(m.id))
+    else if (c?.status === 'done') acks.push(c.ack || ackJson({ id: m.id, ok: true, data: undefined }))
+    else if (c?.status === 'interrupted') acks.push(interruptedAck(m.id))
     // old (answered long ago) and deferred messages get no ack in this reply
   }
   const deferred = deferredFrom === undefined ? '' : `,"deferred":{"from":${deferredFrom},"retryAfter":${retryAfter}}`
@@ -134,19 +157,6 @@ async function record(deps: MessageFlowDeps, sid: string, done: FinishedMessage[
     }
     await new Promise((r) => setTimeout(r, delay))
   }
-}
-
-/** A retry of messages another request still runs waits for their stored replies. */
-async function waitForRunning(deps: MessageFlowDeps, sid: string, token: string, ids: number[], limits: ClaimLimits): Promise<MessageClaim[]> {
-  let claims: MessageClaim[] = ids.map((id) => ({ id, status: 'running' }))
-  const until = Date.now() + WAIT_FOR_RUNNING_MS
-  while (claims.some((c) => c.status === 'running') && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 100))
-    const res = await deps.sessions.claimMessages(sid, token, ids, limits)
-    if (!res.authorized) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
-    claims = res.claims
-  }
-  return claims
 }
 
 /** One message's ack as stored and sent: `{"id":1,"data":...}` or `{"id":1,"error":{...}}`. */

@@ -1,12 +1,12 @@
-import { BROADCAST_ROOM, SocketServeError } from '@socket-serve/client/protocol'
+import { BROADCAST_ROOM, DisconnectFrameReason, SocketServeError } from '@socket-serve/client/protocol'
 import type { SessionRecord, Store, StoreLimits } from '../store/types.js'
 import type { Observer } from './observer.js'
-import { Hub } from '../transport/hub.js'
+import { Hub } from '../delivery/hub.js'
 import { PendingAcks } from './acks.js'
 import { nextOrigin, trackWrite } from './context.js'
 import { Dispatcher, type AnyHandler, type HandlerOutcome, type RunnableMessage } from './dispatch.js'
-import { endEntry, joinEntry, leaveEntry, messageEntry } from './frames.js'
-import { newInstanceId, newSessionId, newToken } from './ids.js'
+import { endEntry, joinEntry, leaveEntry, messageEntry } from '../store/entries.js'
+import { newInstanceId, newSessionId, newToken } from '../ids.js'
 import type { ResolvedOptions } from './options.js'
 import { checkEvent, checkRoom, Socket } from './socket.js'
 import type { DefaultEventsMap, DefaultSocketData, EventAck, EventData, EventNames, EventsMap } from './typed-events.js'
@@ -40,6 +40,11 @@ const MAX_FETCH = 100_000
 const END_LEASE_MS = 30_000
 /** Endings after which the client may come back and resume (the others are final). */
 const RECOVERABLE_REASONS = new Set(['ping timeout'])
+/**
+ * A kicked session's record and log stay this long, so a client whose stream was between
+ * two requests still reads the disconnect frame (and stops) instead of starting over.
+ */
+const KICK_GRACE_MS = 30_000
 
 /**
  * The instance-independent core: everything here reads and writes the store,
@@ -264,10 +269,11 @@ export class ServerCore<
       await this.store.markDisconnected(sid)
     }
     const recoverable = RECOVERABLE_REASONS.has(reason) && this.opts.recoveryWindow > 0
-    // A final ending tells the session's open streams, on any instance; an idle one has nobody
+    // A final ending tells the session's streams, on any instance; an idle one has nobody
     // listening (or a stream whose touch was lost: its next heartbeat revives the session).
     if (!recoverable) await this.append(`d:${sid}`, endEntry(clientReason))
-    await this.store.finishEnd(sid, reason, recoverable ? this.opts.recoveryWindow : 0)
+    const keep = recoverable ? this.opts.recoveryWindow : clientReason === DisconnectFrameReason.Kick ? KICK_GRACE_MS : 0
+    await this.store.finishEnd(sid, reason, keep)
     this.observer.lifecycle('disconnect', sid, { reason })
     return true
   }
@@ -277,8 +283,13 @@ export class ServerCore<
    * window: it becomes live again (rooms restored, onConnect runs with
    * socket.recovered true), once across instances.
    */
-  async revive(record: SessionRecord): Promise<SessionRecord> {
+  async revive(record: SessionRecord, forStream = false): Promise<SessionRecord> {
     if (record.ended === undefined) return record
+    if (!RECOVERABLE_REASONS.has(record.ended)) {
+      // Kicked: a stream still reads the log to its disconnect frame; nothing else is served.
+      if (forStream) return record
+      throw new SocketServeError('SESSION_NOT_FOUND', 'the session has ended')
+    }
     const live: SessionRecord = { ...record, lastSeen: Date.now() }
     delete live.ended
     if (!(await this.store.revive(record.sid, live.lastSeen, this.limits))) return live

@@ -1,5 +1,5 @@
 import { BROADCAST_ROOM, decodeCursor, DIRECT_KEY, roomKey } from '@socket-serve/client/protocol'
-import { isControlEntry } from '../core/frames.js'
+import { isControlEntry } from '../store/entries.js'
 import type { SessionRecord, Store } from '../store/types.js'
 
 /** What the snapshot reads: the store, and the timings that make a session look stale. */

@@ -4,9 +4,13 @@
  * The memory store runs this function; the Redis store's CLAIM script is the
  * same rule in Lua, and the model-based test checks both against it.
  *
- * A session's client numbers its messages 1, 2, 3... and has one batch in
- * flight at a time, so a batch starting above the high-water mark means every
- * earlier message was answered: their records are dropped.
+ * A session's client numbers its messages 1, 2, 3... A client that may have
+ * several POSTs in flight says which messages it has had answered (`answered`:
+ * every id up to it): their records are dropped, and a new message is claimed
+ * only right after its predecessor (handlers start in emit order however the
+ * POSTs arrive); until then it is `early`. A client that says nothing has one
+ * batch in flight at a time, so a batch starting above the high-water mark
+ * means every earlier message was answered.
  */
 
 /**
@@ -32,8 +36,9 @@ export interface ClaimState {
  * - interrupted: its lease ran out unfinished (the instance died mid-way); it ran at most once
  * - old: answered long ago (the client has moved past it); nothing to say
  * - deferred: not admitted by the rate limit; nothing changed for it
+ * - early: its predecessor is not claimed yet (it is in a POST still on its way); wait, then claim again
  */
-export type MessageStatus = 'fresh' | 'rerun' | 'done' | 'running' | 'interrupted' | 'old' | 'deferred'
+export type MessageStatus = 'fresh' | 'rerun' | 'done' | 'running' | 'interrupted' | 'old' | 'deferred' | 'early'
 
 export interface MessageClaim {
   id: number
@@ -60,9 +65,22 @@ export function newClaimState(): ClaimState {
   return { hwm: 0, records: new Map(), window: -1, count: 0 }
 }
 
-/** Claims `ids` (increasing) for the request `owner` at store time `now`; mutates `st`. */
-export function claimMessages(st: ClaimState, ids: number[], now: number, leaseMs: number, owner: string, rate?: RateLimit): ClaimOutcome {
-  if (ids.length > 0 && ids[0]! > st.hwm) st.records.clear()
+/**
+ * Claims `ids` (increasing) for the request `owner` at store time `now`; mutates `st`.
+ * `answered`: the client has had every message up to this id answered (see above).
+ */
+export function claimMessages(
+  st: ClaimState,
+  ids: number[],
+  now: number,
+  leaseMs: number,
+  owner: string,
+  rate?: RateLimit,
+  answered?: number,
+): ClaimOutcome {
+  if (answered !== undefined) {
+    for (const id of [...st.records.keys()]) if (id <= answered) st.records.delete(id)
+  } else if (ids.length > 0 && ids[0]! > st.hwm) st.records.clear()
   let allowed = Infinity
   if (rate) {
     const window = Math.floor(now / rate.windowMs)
@@ -74,6 +92,7 @@ export function claimMessages(st: ClaimState, ids: number[], now: number, leaseM
   }
   const claims: MessageClaim[] = []
   let deferred = false
+  let early = false
   for (const id of ids) {
     const r = st.records.get(id)
     let status: MessageStatus
@@ -94,6 +113,12 @@ export function claimMessages(st: ClaimState, ids: number[], now: number, leaseM
     else if (id > st.hwm) status = 'fresh'
     else {
       claims.push({ id, status: 'old' })
+      continue
+    }
+    // In order: a new message waits until the one before it is claimed.
+    if (status === 'fresh' && answered !== undefined && (early || id !== st.hwm + 1)) {
+      early = true
+      claims.push({ id, status: 'early' })
       continue
     }
     // Messages run in emit order: once one is deferred, every later one is too.

@@ -1,4 +1,4 @@
-import { safeEqual } from '../core/ids.js'
+import { safeEqual } from '../ids.js'
 import { claimMessages, finishMessages, newClaimState, renewLeases, type ClaimState } from './claim-model.js'
 import type { AppendOrigin, ClaimLimits, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
@@ -144,7 +144,7 @@ export class MemoryStore implements Store {
     this.logs.delete(`d:${sid}`)
   }
 
-  async claimMessages(sid: string, token: string, ids: number[], limits: ClaimLimits): Promise<ClaimResult> {
+  async claimMessages(sid: string, token: string, ids: number[], limits: ClaimLimits, answered?: number): Promise<ClaimResult> {
     const s = this.session(sid)
     if (!s || !safeEqual(s.record.token, token)) return { authorized: false }
     const now = Date.now()
@@ -153,7 +153,7 @@ export class MemoryStore implements Store {
       if (this.live.has(sid)) this.live.set(sid, now)
     }
     s.expiresAt = Math.max(s.expiresAt, now + limits.ttl * 1000)
-    return { authorized: true, ...claimMessages(s.claims, ids, now, limits.leaseMs, limits.owner, limits.rate) }
+    return { authorized: true, ...claimMessages(s.claims, ids, now, limits.leaseMs, limits.owner, limits.rate, answered) }
   }
 
   async renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void> {

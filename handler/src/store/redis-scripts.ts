@@ -45,11 +45,12 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
 
 /**
  * Per-message claims: the rule of claim-model.ts, in Lua (the model-based test checks both).
- * KEYS: session, claims. ARGV: token, lease ms, ttl, rate limit (0: none), rate window ms, owner, ids...
+ * KEYS: session, claims. ARGV: token, lease ms, ttl, rate limit (0: none), rate window ms, owner,
+ * answered (-1: the client did not say), ids...
  * Claim records (claims hash, field = message id): 'r<lease end>:<owner>' running, 'd<reply>' done
  * ('d!i' interrupted), 'f' given back.
  * Returns {0} (gone or wrong token) or {1, retryAfterMs, status1, ack1, status2, ack2, ...} with
- * status 1 fresh, 2 rerun, 3 done (ack = stored reply), 4 running, 5 interrupted, 6 old, 7 deferred.
+ * status 1 fresh, 2 rerun, 3 done (ack = stored reply), 4 running, 5 interrupted, 6 old, 7 deferred, 8 early.
  * The token is checked here, so a request without it changes nothing.
  */
 export const CLAIM = `
@@ -60,7 +61,14 @@ if redis.call('HEXISTS', KEYS[1], 'ended') == 0 then
   redis.call('EXPIRE', KEYS[1], ARGV[3])
 end
 local hwm = tonumber(redis.call('HGET', KEYS[1], 'hwm') or '0')
-if tonumber(ARGV[7]) > hwm then redis.call('DEL', KEYS[2]) end
+local answered = tonumber(ARGV[7])
+if answered >= 0 then
+  for _, f in ipairs(redis.call('HKEYS', KEYS[2])) do
+    if tonumber(f) <= answered then redis.call('HDEL', KEYS[2], f) end
+  end
+elseif tonumber(ARGV[8]) > hwm then
+  redis.call('DEL', KEYS[2])
+end
 local lease = tonumber(ARGV[2])
 local limit = tonumber(ARGV[4])
 local span = tonumber(ARGV[5])
@@ -74,8 +82,9 @@ if limit > 0 then
 end
 local out = {1, 0}
 local deferred = false
+local early = false
 local top = hwm
-for i = 7, #ARGV do
+for i = 8, #ARGV do
   local id = ARGV[i]
   local r = redis.call('HGET', KEYS[2], id)
   local c = r and string.sub(r, 1, 1) or ''
@@ -91,7 +100,11 @@ for i = 7, #ARGV do
     end
   else
     if c == 'f' then status = 2 elseif tonumber(id) > hwm then status = 1 else status = 6 end
-    if status ~= 6 then
+    if status == 1 and answered >= 0 and (early or tonumber(id) ~= top + 1) then
+      early = true
+      status = 8
+    end
+    if status ~= 6 and status ~= 8 then
       if deferred or allowed == 0 then
         deferred = true
         status = 7

@@ -22,7 +22,7 @@ type Client = Redis | Cluster
 type ScriptName = 'ssAppend' | 'ssRead' | 'ssClaim' | 'ssRenew' | 'ssFinish' | 'ssBeginEnd' | 'ssIdle' | 'ssRevive' | 'ssFinishEnd' | 'ssUnend' | 'ssMark' | 'ssSetIfLive' | 'ssTouch' | 'ssMembership'
 type Scripted = Client & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>
 
-const STATUS: Record<number, MessageStatus> = { 1: 'fresh', 2: 'rerun', 3: 'done', 4: 'running', 5: 'interrupted', 6: 'old', 7: 'deferred' }
+const STATUS: Record<number, MessageStatus> = { 1: 'fresh', 2: 'rerun', 3: 'done', 4: 'running', 5: 'interrupted', 6: 'old', 7: 'deferred', 8: 'early' }
 
 export interface RedisStoreOptions {
   /** key prefix (default 'ss') */
@@ -180,10 +180,10 @@ export class RedisStore implements Store {
     )
   }
 
-  async claimMessages(sid: string, token: string, ids: number[], limits: ClaimLimits): Promise<ClaimResult> {
+  async claimMessages(sid: string, token: string, ids: number[], limits: ClaimLimits, answered?: number): Promise<ClaimResult> {
     const [res] = await this.run(() =>
       Promise.all([
-        this.client.ssClaim(this.session(sid), this.claims(sid), token, limits.leaseMs, limits.ttl, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000, limits.owner, ...ids) as Promise<(number | string)[]>,
+        this.client.ssClaim(this.session(sid), this.claims(sid), token, limits.leaseMs, limits.ttl, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000, limits.owner, answered ?? -1, ...ids) as Promise<(number | string)[]>,
         // A wrong token must not refresh liveness: XX only updates a member that exists, and the
         // claim's token check is what matters for everything else. (Liveness itself is not state.)
         this.client.zadd(this.live(), 'XX', Date.now(), sid),

@@ -120,8 +120,11 @@ export interface Sessions {
   /** removes the session record, its direct log, its claims, from every index */
   deleteSession(sid: string): Promise<void>
 
-  /** claims client messages `ids` (increasing) at the store's clock; see claim-model.ts */
-  claimMessages(sid: string, token: string, ids: number[], limits: ClaimLimits): Promise<ClaimResult>
+  /**
+   * claims client messages `ids` (increasing) at the store's clock; `answered`: the client has had
+   * every message up to this id answered (a client with several POSTs in flight); see claim-model.ts
+   */
+  claimMessages(sid: string, token: string, ids: number[], limits: ClaimLimits, answered?: number): Promise<ClaimResult>
   /** extends the leases `owner` holds on messages whose handlers are still running */
   renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void>
   /** records `owner`'s finished messages' replies and gives back those whose handlers failed on the store */

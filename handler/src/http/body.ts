@@ -1,6 +1,6 @@
 import { SocketServeError } from '@socket-serve/client/protocol'
 import { takeBody } from './beside.js'
-import { concatBytes } from './bytes.js'
+import { concatBytes } from '../delivery/bytes.js'
 
 const ACCEPTED_TYPES = /^(application\/json|text\/plain)\s*(;|$)/i
 

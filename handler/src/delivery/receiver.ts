@@ -1,8 +1,8 @@
 import { BROADCAST_ROOM, DIRECT_KEY, encodeCursor, roomKey, type Cursor } from '@socket-serve/client/protocol'
-import { isControlEntry, parseControlEntry } from '../core/frames.js'
+import { isControlEntry, parseControlEntry } from '../store/entries.js'
 import type { ServerCore } from '../core/server.js'
 import type { LogEntry, SessionRecord } from '../store/types.js'
-import type { DirectSink, DirectSource } from './beside.js'
+import type { DirectSink, DirectSource } from '../http/beside.js'
 import { concatBytes } from './bytes.js'
 
 /** One log this stream reads: its position and whether a store read is under way. */

@@ -11,7 +11,7 @@ import {
   type ConnectReply,
   type Transport,
 } from '@socket-serve/client/protocol'
-import { safeEqual, streamToken } from '../core/ids.js'
+import { safeEqual, streamToken } from '../ids.js'
 import type { ServerCore } from '../core/server.js'
 import type { SessionRecord } from '../store/types.js'
 import { sinkOffered, sourceResponse } from './beside.js'
@@ -19,7 +19,7 @@ import { isObject, readJson } from './body.js'
 import { checkOrigin, corsHeaders, forbiddenOrigin, preflight } from './cors.js'
 import { errorResponse, jsonResponse, toServeError } from './http-errors.js'
 import type { WaitUntil } from './background.js'
-import { Receiver, type StreamMode } from './receiver.js'
+import { Receiver, type StreamMode } from '../delivery/receiver.js'
 
 const ROUTES = new Set(['/connect', '/message', '/ack', '/disconnect', '/sse', '/poll', '/_sweep'])
 export const MAX_BATCH = 1000
@@ -104,7 +104,8 @@ export function createRoutes(server: ServerCore<any, any, any>, pluginRoutes: ((
 
   app.post('/message', async (c) => {
     const { sid, token } = credentials(c)
-    const messages = parseMessages(await readJson(c.req.raw, opts.maxPayload))
+    const body = await readJson(c.req.raw, opts.maxPayload)
+    const messages = parseMessages(body)
     const reply = await receiveMessages(
       {
         sessions: store,
@@ -115,6 +116,7 @@ export function createRoutes(server: ServerCore<any, any, any>, pluginRoutes: ((
       sid,
       token,
       messages,
+      answeredUpTo(body),
     )
     return jsonResponse(reply)
   })
@@ -173,11 +175,11 @@ export function createRoutes(server: ServerCore<any, any, any>, pluginRoutes: ((
       const record = sid.length <= 64 ? await store.getSession(sid) : null
       if (!record) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
       if (!safeEqual(await streamToken(record.token), scoped)) throw new SocketServeError('UNAUTHORIZED', 'wrong session token')
-      return server.revive(record)
+      return server.revive(record, true)
     }
     const { sid, token } = credentials(c)
     // A session ended for being idle comes back when its client does, within the recovery window.
-    return server.revive(check(await store.getSession(sid), token))
+    return server.revive(check(await store.getSession(sid), token), streamRoute)
   }
 
   /** The session id and token headers every request for a session carries. */
@@ -239,6 +241,14 @@ async function authenticate(
   }
   if (user === false || user === null) throw new SocketServeError('FORBIDDEN', 'connection refused')
   return user
+}
+
+/** `answered`: the client has had every message up to this id answered (absent: one POST at a time). */
+function answeredUpTo(body: unknown): number | undefined {
+  const n = isObject(body) ? body.answered : undefined
+  if (n === undefined) return undefined
+  if (!Number.isSafeInteger(n) || (n as number) < 0) throw new SocketServeError('BAD_REQUEST', 'answered must be a non-negative integer')
+  return n as number
 }
 
 function parseMessages(body: unknown): IncomingMessage[] {
