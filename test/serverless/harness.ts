@@ -81,6 +81,15 @@ export async function counter(redis: RedisServer, name: 'runs' | 'disconnects'):
   return out
 }
 
+/** The function app's lifecycle story of these sessions (connect, revive, disconnect), times relative to `since`. */
+export async function lifecycle(redis: RedisServer, sids: string[], since: number): Promise<string[]> {
+  const all = (await redisCommand(redis.port, 'LRANGE', 'lifecycle', 0, -1)) as string[]
+  return all
+    .map((line) => line.split(' '))
+    .filter(([, , , sid]) => sids.includes(sid!))
+    .map(([ms, pid, kind, sid, ...reason]) => `+${Number(ms) - since}ms pid ${pid} ${kind} ${sid}${reason.length ? ` (${reason.join(' ')})` : ''}`)
+}
+
 /** Handler runs that are not exactly one per expected uid: `uid x<n>` entries (missing: x0). */
 export function runsOff(runs: Map<string, number>, uids: string[]): string[] {
   const off = uids.filter((u) => runs.get(u) !== 1).map((u) => `${u} x${runs.get(u) ?? 0}`)

@@ -6,7 +6,7 @@
 // The one option set here is the one under test: disconnectTimeout 3 s (heartbeats every 1 s),
 // so a vanished session is due within the test's time.
 import { describe, expect, it } from 'vitest'
-import { client, counter, cuttableFetch, deploy, sleep, type Client } from './harness.js'
+import { client, counter, cuttableFetch, deploy, lifecycle, sleep, type Client } from './harness.js'
 
 const DISCONNECT_TIMEOUT = 3000
 const timing = { DISCONNECT_TIMEOUT: String(DISCONNECT_TIMEOUT), PING_INTERVAL: '1000' }
@@ -89,6 +89,10 @@ describe('sweep under the platform emulator', () => {
     }
     const allEndedAfter = Date.now() - start
     const disconnects = await counter(redis, 'disconnects')
+    if ([...disconnects.values()].some((n) => n !== 1) || disconnects.size !== gone.length) {
+      console.log(`lifecycle:\n${(await lifecycle(redis, [...live, ...gone].map((c) => c.id), start)).join('\n')}`)
+      console.log(`requests of the vanished: ${gone.map((c) => `${c.id}: ${platform.log.filter((e) => e.sid === c.id).map((e) => `${e.method} ${e.route}#${e.instance} +${e.start - start}ms ${e.outcome} ${e.ms}ms`).join(', ')}`).join('\n')}`)
+    }
     console.log(
       `${platform.summary(`sweep, live and vanished, ${style}`)}; live ${live.length}, vanished ${gone.length}, all ended ${allEndedAfter} ms after the first vanished, cron answers ${crons.join(' ')}, ` +
         `onDisconnect ${JSON.stringify(Object.fromEntries(disconnects))}`,

@@ -3,6 +3,7 @@
 // because the instance's memory dies with it:
 //   HINCRBY runs <uid> 1        once per handler run (uid: the message's own unique id)
 //   HINCRBY disconnects <sid> 1 once per onDisconnect
+//   RPUSH lifecycle "<ms> <pid> connect|revive|disconnect <sid> [reason]"   the story, for failures
 //
 // Options from the environment (all optional; the suites use the product's defaults unless they
 // test one): CRON_SECRET (read by serve() itself), MAX_STREAM_MS, DISCONNECT_TIMEOUT, PING_INTERVAL.
@@ -72,6 +73,13 @@ io.onMessage('leave', async (socket, data) => {
   return 'left'
 })
 
-io.onDisconnect(async (socket) => {
+const story = (kind, sid, reason = '') => counter().rpush('lifecycle', `${Date.now()} ${process.pid} ${kind} ${sid} ${reason}`.trim())
+
+io.onConnect(async (socket) => {
+  await story(socket.recovered ? 'revive' : 'connect', socket.id)
+})
+
+io.onDisconnect(async (socket, reason) => {
   await counter().hincrby('disconnects', socket.id, 1)
+  await story('disconnect', socket.id, reason)
 })
