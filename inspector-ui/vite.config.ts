@@ -23,7 +23,7 @@ export default defineConfig(({ mode }): UserConfig => {
         rolldownOptions: {
           // Every dependency stays a dependency: the host app dedupes React and friends. CSS read
           // with ?inline (uPlot's) is inlined, so the library needs no stylesheet import.
-          external: (id) => !id.includes('?') && /^(react|react-dom|uplot)($|\/)|^@tanstack\//.test(id),
+          external: (id) => !id.includes('?') && /^(react|react-dom|uplot)($|\/)|^@tanstack\/|^@socket-serve\//.test(id),
         },
       },
     }

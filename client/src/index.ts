@@ -31,7 +31,7 @@ export type { AckReply, DefaultEventsMap, EventNames, EventParams, EventPayload,
 export type { AuthOption, AuthPayload, ConnectOptions } from './core/options.js'
 export type { FetchLike } from './core/http.js'
 export { DisconnectReason } from './core/reasons.js'
-export { State } from './core/state.js'
+export { State, type StateChange } from './core/state.js'
 export type { DevtoolsEventType, DevtoolsHook } from './devtools/hook.js'
 export { SocketServeError, ERROR_STATUS, isErrorCode, type ErrorCode } from './protocol/errors.js'
 export type { Transport as TransportName } from './protocol/wire.js'

@@ -1,4 +1,4 @@
-import { createSseParser } from './sse.js'
+import { SseParser } from '@socket-serve/client/sse'
 import {
   InspectorError,
   type FeedEvent,
@@ -105,13 +105,14 @@ export function httpWall(options: HttpWallOptions): InspectorWall {
         if (!response.ok || !response.body) throw await errorFromResponse(response)
         openedAt = Date.now()
         setStatus('open')
-        const parser = createSseParser((message) => {
+        const parser = new SseParser((message) => {
           if (message.event !== 'message') return
           const event = parseFeedData(message.data)
           if (!event) return
           for (const l of [...listeners]) l.onEvent(event)
         })
-        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+        // The parser drops the stream's BOM itself: the decoder must keep it.
+        const reader = response.body.pipeThrough(new TextDecoderStream('utf-8', { ignoreBOM: true })).getReader()
         for (;;) {
           const { done, value } = await reader.read()
           if (done) break

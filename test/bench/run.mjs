@@ -10,6 +10,10 @@
 // socket-serve over polling. Stores: memory, Redis (one instance), Redis with two instances
 // (half the receivers on each; socket-serve: redis store, Socket.IO: @socket.io/redis-adapter).
 //
+// Fan-out also reports, for socket-serve, stream bytes per delivered message (every response body
+// byte the clients read, through a counting fetch) and server CPU µs per delivered message (user +
+// system of the server processes: steadier than throughput when other work shares the machine).
+//
 // Environment (all optional):
 //   BENCH_QUICK=1         a ~1-minute smoke run (small counts)
 //   BENCH_ECHO            echo round trips measured (default 2000, after BENCH_ECHO_WARMUP = 200)
@@ -269,7 +273,7 @@ async function openClient(peer, server, onTick) {
   if (peer.lib === 'socket.io') {
     socket = sioConnect(server.url, { transports: [peer.transport], forceNew: true, reconnection: false, timeout: 20_000 })
   } else {
-    socket = ssConnect(server.url, { transports: [peer.transport], reconnection: false, timeout: 20_000 })
+    socket = ssConnect(server.url, { transports: [peer.transport], reconnection: false, timeout: 20_000, fetch: countingFetch })
   }
   await new Promise((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`${peer.id}: no connect in 20 s`)), 20_000)
@@ -290,6 +294,23 @@ async function openClient(peer, server, onTick) {
         : (event, data) => socket.emitWithAck(event, data, { timeout: 10_000 }),
     close: () => socket.disconnect(),
   }
+}
+
+/** Bytes of every socket-serve stream/poll response body read by this process, for bytes per frame. */
+let streamBytes = 0
+function countingFetch(input, init) {
+  return fetch(input, init).then((res) => {
+    if (init?.method !== 'GET' || !res.body) return res
+    const counted = res.body.pipeThrough(
+      new TransformStream({
+        transform(chunk, ctl) {
+          streamBytes += chunk.byteLength
+          ctl.enqueue(chunk)
+        },
+      }),
+    )
+    return new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers })
+  })
 }
 
 /** Opens `n` clients, `concurrency` at a time. */
@@ -395,6 +416,9 @@ function fanoutState(receivers) {
         },
       }
       const start = now()
+      const bytesBefore = streamBytes
+      const cpuOf = () => Promise.all(servers.map((s) => control(s.port, 'GET', '/bench/cpu').then((r) => r.us)))
+      const cpuBefore = await cpuOf()
       const sent = await control(sender.port, 'POST', `/bench/fanout?room=${room}&count=${count}&rate=${rate}`)
       let progressAt = Date.now()
       let lastUnique = -1
@@ -407,6 +431,8 @@ function fanoutState(receivers) {
         await sleep(10)
       }
       run = undefined
+      const cpuAfter = await cpuOf()
+      const cpuUs = cpuAfter.reduce((sum, us, i) => sum + us - cpuBefore[i], 0)
       const [p50, p99] = percentiles(latencies.subarray(0, unique), [50, 99])
       const [firstP50] = percentiles(firstAt.filter(Number.isFinite), [50])
       const [lastP50] = percentiles(lastAt.filter(Number.isFinite), [50])
@@ -417,6 +443,10 @@ function fanoutState(receivers) {
         firstP50,
         lastP50,
         perSecond: unique / (((last || now()) - start) / 1000),
+        // socket-serve only: response bytes (frames, heartbeats, poll heads excluded) per delivered message
+        bytesPerFrame: streamBytes > bytesBefore ? (streamBytes - bytesBefore) / unique : undefined,
+        // server CPU (user + system, every instance) per delivered message: steadier than wall time on a busy machine
+        cpuUsPerDelivery: unique ? cpuUs / unique : undefined,
         lost: expected - unique,
         duplicated,
         reordered,
@@ -461,7 +491,7 @@ async function measureTraffic(peer, store, redis) {
       await state.run(servers[0], servers, CFG.fanoutWarmup, 0) // warm-up, discarded
       await sleep(200)
       out.unpaced = await state.run(servers[0], servers, CFG.fanout, 0)
-      log(`${peer.id} ${store} fan-out unpaced ${Math.round(out.unpaced.perSecond)}/s lost ${out.unpaced.lost}`)
+      log(`${peer.id} ${store} fan-out unpaced ${Math.round(out.unpaced.perSecond)}/s lost ${out.unpaced.lost}${out.unpaced.bytesPerFrame ? `, ${out.unpaced.bytesPerFrame.toFixed(1)} bytes/frame` : ''}`)
       await sleep(200)
       out.paced = await state.run(servers[0], servers, CFG.fanout, CFG.rate)
       log(`${peer.id} ${store} fan-out paced p50 ${out.paced.p50.toFixed(3)} ms lost ${out.paced.lost}`)
@@ -654,6 +684,20 @@ function printPacedSpread(results) {
   }
 }
 
+function printFrameBytes(results) {
+  const lines = []
+  const cpu = []
+  for (const store of STORES) {
+    for (const peer of PEERS) {
+      const r = results[store]?.[peer.id]
+      if (r?.unpaced?.bytesPerFrame) lines.push(`- ${peer.label} (${STORE_LABEL[store]}): ${r.unpaced.bytesPerFrame.toFixed(1)} unpaced, ${r.paced?.bytesPerFrame?.toFixed(1) ?? '—'} paced`)
+      if (r?.unpaced?.cpuUsPerDelivery) cpu.push(`- ${peer.label} (${STORE_LABEL[store]}): ${r.unpaced.cpuUsPerDelivery.toFixed(2)} unpaced, ${r.paced?.cpuUsPerDelivery?.toFixed(2) ?? '—'} paced`)
+    }
+  }
+  if (lines.length) console.log(`Stream bytes per delivered fan-out message (response body bytes read ÷ messages; a tick's data line is ~45 bytes):\n${lines.join('\n')}\n`)
+  if (cpu.length) console.log(`Server CPU µs per delivered fan-out message (user + system of every server process, ÷ deliveries):\n${cpu.join('\n')}\n`)
+}
+
 function printHttpFloor(results) {
   if (!httpFloor) return
   const times = (echo) => (echo ? `${(echo.p50 / httpFloor.p50).toFixed(2)}x` : '—')
@@ -713,6 +757,7 @@ printTable(results)
 printRatios(results)
 printHttpFloor(results)
 printPacedSpread(results)
+printFrameBytes(results)
 printCommandDetails(results)
 if (skipped.length) console.log(`Not measured: ${skipped.join(', ')}\n`)
 try {

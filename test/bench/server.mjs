@@ -6,6 +6,7 @@
 // Prints `LISTENING <port>` once it accepts connections. Events: 'echo' (acks its data), 'join'
 // (joins the room, acks 'ok'). Control routes, loopback only, outside the libraries' paths:
 //   GET  /bench/clock                                   -> {"t": <epoch ms, sub-ms>}
+//   GET  /bench/cpu                                     -> { us }: CPU time this process used so far
 //   GET  /bench/stats                                   -> gc() x3, then process.memoryUsage() and "clients"
 //   POST /bench/fanout?room=R&count=N&rate=MSG_PER_S    -> the server emits 'tick' {n, t} to room R
 //        N times (rate 0: unpaced), then answers {"sent","ms","errors"} once every emit has returned
@@ -34,6 +35,10 @@ async function control(req, res) {
   }
   try {
     if (url.pathname === '/bench/clock') return reply(200, { t: now() })
+    if (url.pathname === '/bench/cpu') {
+      const { user, system } = process.cpuUsage()
+      return reply(200, { us: user + system })
+    }
     if (url.pathname === '/bench/stats') {
       for (let i = 0; i < 3; i++) {
         globalThis.gc?.()

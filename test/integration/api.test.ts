@@ -23,7 +23,7 @@ describe.each(cases)('API over $name', ({ transports: only, store }) => {
   })
 
   async function open(opts: Record<string, unknown> = {}): Promise<ClientSocket> {
-    const socket = connect(server.url, { transports: only, reconnectionDelay: 50, reconnectionDelayMax: 200, ...opts })
+    const socket = connect(server.url, { transports: only, ...opts })
     clients.push(socket)
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve())

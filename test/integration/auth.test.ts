@@ -88,7 +88,7 @@ describe.each(stores)('auth with a JWT, $name store', (store) => {
   }
 
   function client(opts: Parameters<typeof connect>[1]): ClientSocket {
-    const socket = connect(server.url, { reconnectionDelay: 20, reconnectionDelayMax: 50, ...opts })
+    const socket = connect(server.url, { ...opts })
     clients.push(socket)
     return socket
   }

@@ -95,6 +95,14 @@ const cursor = fc.oneof(
     )
     .map((parts) => parts.map(([k, n]) => `${k}=${String(n)}`).join(',')),
   fc.nat({ max: 3000 }).map((n) => Array.from({ length: n }, (_, i) => `r%3Ax${i}=1`).join(',').slice(0, 6000)),
+  // the compact form: a mark, then <key><seq> entries (keys: d, *, room tags)
+  fc
+    .tuple(
+      fc.oneof(fc.constantFrom('QxTb', 'AAAA', '', 'd'), fc.string({ unit: pathChar, maxLength: 6 })),
+      fc.array(fc.tuple(fc.oneof(fc.constantFrom('d', '*', 'KfTqzLmB', 'KfTqzLmBKfTqzLmB', ''), fc.string({ unit: pathChar, maxLength: 17 })), weirdNumber), { maxLength: 8 }),
+    )
+    .map(([mark, parts]) => [mark, ...parts.map(([k, n]) => `${k}${String(n)}`)].join('.')),
+  fc.nat({ max: 3000 }).map((n) => ['QxTb', ...Array.from({ length: n }, (_, i) => `Kf${String.fromCharCode(65 + (i % 26))}qzLmB${i}`)].join('.').slice(0, 6000)),
 )
 
 const body: fc.Arbitrary<BodySpec> = fc.oneof(
@@ -263,7 +271,7 @@ describe('fuzz', () => {
         })
       },
     )
-    steady = connect(server.url, { reconnectionDelay: 50, reconnectionDelayMax: 500, reconnectionAttempts: 100 })
+    steady = connect(server.url)
     steady.on('n', (n: number) => void received.push(n))
     await new Promise<void>((resolve, reject) => {
       steady.once('connect', () => resolve())

@@ -45,15 +45,9 @@ interface Opened {
   id: string
 }
 
-/** Connects through the balancer; resolves once connected. Patient reconnection: instances die here. */
+/** Connects through the balancer; resolves once connected. The default reconnection is patient enough for dying instances. */
 async function open(url: string, only: Transport[], extra: Parameters<typeof connect>[1] = {}): Promise<Opened> {
-  const socket = connect(url, {
-    transports: only,
-    reconnectionDelay: 100,
-    reconnectionDelayMax: 1000,
-    reconnectionAttempts: 1000,
-    ...extra,
-  })
+  const socket = connect(url, { transports: only, ...extra })
   cleanups.push(() => socket.disconnect())
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('client did not connect within 20 s')), 20_000)

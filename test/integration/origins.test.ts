@@ -285,7 +285,7 @@ const PAGE = `<!doctype html>
 import { connect } from '/client/index.js'
 window.runSocket = (url, transports) => new Promise((resolve) => {
   const errors = []
-  const socket = connect(url, { transports, reconnectionDelay: 50, reconnectionDelayMax: 100, reconnectionAttempts: 2 })
+  const socket = connect(url, { transports })
   const finish = (result) => { socket.disconnect(); resolve({ ...result, errors }) }
   socket.on('connect_error', (e) => {
     errors.push({ code: e.code, status: e.status, message: e.message })

@@ -18,7 +18,7 @@ describe.each(transports)('recovery over $name', ({ transports: only }) => {
   })
 
   function open(url: string, opts: Record<string, unknown> = {}): Promise<ClientSocket> {
-    const socket = connect(url, { transports: only, reconnectionDelay: 50, reconnectionDelayMax: 200, reconnectionAttempts: 100, ...opts })
+    const socket = connect(url, { transports: only, ...opts })
     clients.push(socket)
     return new Promise((resolve) => socket.once('connect', () => resolve(socket)))
   }

@@ -1,37 +1,53 @@
 import { describe, expect, it } from 'vitest'
-import { decodeCursor, frameId } from '../protocol/wire.js'
+import { parseCursorId } from '../protocol/wire.js'
 import { CursorTracker } from './cursor.js'
 
 describe('CursorTracker', () => {
-  it('accepts increasing sequences per key and drops replays', () => {
+  it('dedupes by the first entry of the id (the frame own log) and drops replays', () => {
     const c = new CursorTracker()
-    expect(c.accept('d=1')).toBe(true)
-    expect(c.accept('d=2')).toBe(true)
-    expect(c.accept('d=2')).toBe(false)
-    expect(c.accept('d=1')).toBe(false)
-    expect(c.accept(frameId('r:lobby', 40))).toBe(true)
-    expect(c.accept(frameId('r:lobby', 39))).toBe(false)
-    expect(c.accept('d=5')).toBe(true) // a gap is the server's to report (recovered: false)
-    expect(c.accept('d=3')).toBe(false)
+    expect(c.accept('QxTb.d1')).toBe(true)
+    expect(c.accept('QxTb.d2')).toBe(true)
+    expect(c.accept('QxTb.d2')).toBe(false)
+    expect(c.accept('QxTb.d1.KfTqzLmB40')).toBe(false)
+    expect(c.accept('QxTb.KfTqzLmB40.d2')).toBe(true)
+    expect(c.accept('QxTb.KfTqzLmB39.d2')).toBe(false)
+    expect(c.accept('QxTb.*7.d2.KfTqzLmB40')).toBe(true)
+    expect(c.accept('QxTb.d5.KfTqzLmB40.*7')).toBe(true) // a gap is the server's to report (recovered: false)
+    expect(c.accept('QxTb.d3.KfTqzLmB40.*7')).toBe(false)
   })
 
   it('lets frames without a usable id through untracked', () => {
     const c = new CursorTracker()
     expect(c.accept(undefined)).toBe(true)
     expect(c.accept('garbage')).toBe(true)
-    expect(c.accept('d=x')).toBe(true)
-    expect(c.accept('%E0%A4%A=1')).toBe(true)
+    expect(c.accept('QxTb.dx')).toBe(true)
+    expect(c.accept('d=12')).toBe(true) // the old per-log form
     expect(c.header()).toBe('')
   })
 
-  it('encodes the Last-Event-ID header so the server can decode it', () => {
+  it('sends back the id of the last frame dispatched: the whole cursor', () => {
     const c = new CursorTracker()
-    c.accept('d=12')
-    c.accept(frameId('r:lobby, b=c', 40))
-    c.accept(frameId('r:*', 7))
-    expect(c.header()).toBe('d=12,r%3Alobby%2C%20b%3Dc=40,r%3A*=7')
-    expect(decodeCursor(c.header())).toEqual(new Map([['d', 12], ['r:lobby, b=c', 40], ['r:*', 7]]))
+    c.accept('QxTb.d12')
+    c.accept('QxTb.KfTqzLmB40.d12')
+    c.accept('QxTb.*7.d12.KfTqzLmB40')
+    c.accept('QxTb.d12.KfTqzLmB40') // duplicate: not the cursor
+    expect(c.header()).toBe('QxTb.*7.d12.KfTqzLmB40')
+    expect(parseCursorId(c.header())).toEqual({ mark: 'QxTb', positions: new Map([['*', 7], ['d', 12], ['KfTqzLmB', 40]]) })
     c.clear()
     expect(c.header()).toBe('')
+  })
+})
+
+describe('parseCursorId', () => {
+  it('is lenient: malformed entries are skipped, a repeated key keeps its lowest seq', () => {
+    expect(parseCursorId('QxTb.d12.bad.*x.7.KfTqzLmB40.d3')).toEqual({ mark: 'QxTb', positions: new Map([['d', 3], ['KfTqzLmB', 40]]) })
+    expect(parseCursorId('QxTb.d1234567890123456')).toEqual({ mark: 'QxTb', positions: new Map() })
+  })
+
+  it('refuses what has no mark, or the old key=seq form', () => {
+    expect(parseCursorId('')).toBeUndefined()
+    expect(parseCursorId(undefined)).toBeUndefined()
+    expect(parseCursorId('.d12')).toBeUndefined()
+    expect(parseCursorId('d=12,r%3Alobby=40')).toBeUndefined()
   })
 })

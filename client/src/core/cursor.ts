@@ -1,52 +1,39 @@
-import { encodeCursor, type Cursor } from '../protocol/wire.js'
+import { frameEntry } from '../protocol/wire.js'
 
 /**
- * The client's position in each server log (`d`, `r:<room>`). Frames are
- * delivered at least once; this is where they become exactly-once: a frame
- * whose sequence is not above the cursor for its log was already dispatched.
+ * The client's position in each server log. Frames are delivered at least
+ * once; this is where they become exactly-once: a frame whose seq is not above
+ * the position of its log (the first entry of its id) was already dispatched.
  */
 export class CursorTracker {
-  readonly positions: Cursor = new Map()
+  /** per log key (opaque: `d`, `*`, a room tag), the seq of the last frame dispatched */
+  readonly positions = new Map<string, number>()
+  /** id of the last frame dispatched: the server's whole cursor after it */
+  private last = ''
 
-  /**
-   * Records a frame's SSE id (`<uri-encoded key>=<seq>`). Returns false for a
-   * duplicate, which the caller drops. Frames without a well-formed id are not
-   * tracked and always pass.
-   */
-  private lastRaw = ''
-  private lastKey = ''
-
+  /** Returns false for a duplicate, which the caller drops. Frames without a well-formed id always pass. */
   accept(id: string | undefined): boolean {
-    if (!id) return true
-    const eq = id.lastIndexOf('=')
-    if (eq <= 0) return true
-    const seq = Number(id.slice(eq + 1))
-    if (!Number.isSafeInteger(seq) || seq < 0) return true
-    const raw = id.slice(0, eq)
-    let key: string
-    if (raw === this.lastRaw) {
-      key = this.lastKey // frames of one log come in runs: decode its name once
-    } else {
-      try {
-        key = decodeURIComponent(raw)
-      } catch {
-        return true
-      }
-      this.lastRaw = raw
-      this.lastKey = key
-    }
+    const entry = id ? frameEntry(id) : undefined
+    if (!entry) return true
+    const [key, seq] = entry
     const seen = this.positions.get(key)
     if (seen !== undefined && seq <= seen) return false
     this.positions.set(key, seq)
+    this.last = id!
     return true
   }
 
-  /** The Last-Event-ID value for the next stream or poll; empty when nothing was received yet. */
+  /**
+   * The Last-Event-ID for the next stream or poll; empty when nothing was
+   * received yet. Every frame of a log before the last one dispatched came
+   * earlier on the same response, so its id covers every log.
+   */
   header(): string {
-    return encodeCursor(this.positions)
+    return this.last
   }
 
   clear(): void {
     this.positions.clear()
+    this.last = ''
   }
 }

@@ -10,6 +10,7 @@
  */
 import type { SocketServeError } from '../protocol/errors.js'
 import type { DisconnectReason } from './reasons.js'
+import type { StateChange } from './state.js'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface EventsMap { [event: string]: any }
@@ -27,6 +28,12 @@ export interface ReservedEvents {
   reconnect_attempt: (attempt: number) => void
   reconnect: (attempt: number) => void
   reconnect_failed: () => void
+  /** Messages were lost (trimmed past the replay window): `keys` are the logs, when the server said which. */
+  gap: (info: { keys: string[] }) => void
+  /** An emit without ack was refused by the server (400, 403, 413...) or lost with its session (SESSION_LOST). */
+  error: (err: SocketServeError, info: { event: string }) => void
+  /** The connection state changed. */
+  state: (change: StateChange) => void
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

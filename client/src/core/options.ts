@@ -16,7 +16,7 @@ export type AuthOption = AuthPayload | (() => AuthPayload | Promise<AuthPayload>
 export interface ConnectOptions {
   /** Reconnect after the stream is lost or a connection attempt fails. Default true. */
   reconnection?: boolean
-  /** Attempts per reconnection series before 'reconnect_failed'. Default 5. */
+  /** Attempts per reconnection series before 'reconnect_failed'. Default Infinity, as socket.io-client. */
   reconnectionAttempts?: number
   /** Base delay (ms) of the exponential backoff. Default 1000. */
   reconnectionDelay?: number
@@ -60,7 +60,7 @@ export function resolveOptions(opts: ConnectOptions): ResolvedOptions {
   const custom = opts.fetch
   return {
     reconnection: opts.reconnection ?? true,
-    reconnectionAttempts: opts.reconnectionAttempts ?? 5,
+    reconnectionAttempts: opts.reconnectionAttempts ?? Infinity,
     reconnectionDelay: opts.reconnectionDelay ?? 1000,
     reconnectionDelayMax: opts.reconnectionDelayMax ?? 5000,
     ackTimeout: opts.ackTimeout,

@@ -1,23 +1,32 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { SocketServeError } from '../protocol/errors.js'
-import type { AckResult, MessageBatch } from '../protocol/wire.js'
+import type { AckResult, MessageBatch, MessageBatchReply } from '../protocol/wire.js'
 import { SendQueue, type QueuedMessage, type SendQueueHost } from './send-queue.js'
 
 /** A scripted host: each POST waits for the test to answer it. */
 function fakeHost(overrides: Partial<SendQueueHost> = {}) {
-  const posts: { body: MessageBatch; answer: (acks: AckResult[]) => void; fail: (err: unknown) => void }[] = []
+  const posts: {
+    body: MessageBatch
+    answer: (acks: AckResult[], deferred?: MessageBatchReply['deferred']) => void
+    fail: (err: unknown) => void
+  }[] = []
   const lost: SocketServeError[] = []
+  const refused: [string, string][] = []
   let ready = true
   const host: SendQueueHost = {
     ready: () => ready,
     send: (body: string, _batch: readonly QueuedMessage[]) =>
-      new Promise<AckResult[]>((answer, fail) => posts.push({ body: JSON.parse(body) as MessageBatch, answer, fail })),
+      new Promise<Partial<MessageBatchReply>>((resolve, fail) =>
+        posts.push({ body: JSON.parse(body) as MessageBatch, answer: (acks, deferred) => resolve({ acks, deferred }), fail }),
+      ),
     retryDelay: () => 100,
     sessionLost: (err) => lost.push(err),
+    refused: (err, event) => refused.push([err.code, event]),
     maxBytes: () => 1_000_000,
+    maxBatch: () => 1000,
     ...overrides,
   }
-  return { host, posts, lost, setReady: (r: boolean) => (ready = r) }
+  return { host, posts, lost, refused, setReady: (r: boolean) => (ready = r) }
 }
 
 const tick = () => new Promise<void>((r) => queueMicrotask(r))
@@ -127,27 +136,97 @@ describe('SendQueue', () => {
     expect(posts[0].body.messages.map((m) => m.event)).toEqual(['a', 'b'])
   })
 
-  it('on a lost session, resends unanswered messages under new ids from 1, ahead of newer emits', async () => {
-    const { host, posts, lost } = fakeHost()
+  it('on a lost session, fails the posted batch (SESSION_LOST) and sends only never-posted messages, ids from 1', async () => {
+    // The posted batch may have run before the session ended: sending it again could run a handler twice.
+    const { host, posts, lost, refused } = fakeHost()
     const q = new SendQueue(host)
+    const acks: unknown[] = []
     q.push('a', 1)
     q.push('b', 2)
     await tick()
     posts[0].answer([])
     await flushPromises()
-    q.push('c', 3)
+    q.push('c', 3, (err) => acks.push(err?.code))
+    q.push('n', 0)
     await tick()
-    expect(posts[1].body.messages[0].id).toBe(3)
+    expect(posts[1].body.messages.map((m) => m.id)).toEqual([3, 4])
     q.push('d', 4)
     posts[1].fail(new SocketServeError('SESSION_NOT_FOUND', 'gone'))
     await flushPromises()
     expect(lost).toHaveLength(1)
-    q.newSession()
+    q.sessionLost()
+    expect(acks).toEqual(['SESSION_LOST'])
+    expect(refused).toEqual([['SESSION_LOST', 'n']])
     q.flush()
-    expect(posts[2].body.messages).toEqual([
-      { id: 1, event: 'c', data: 3 },
-      { id: 2, event: 'd', data: 4 },
+    expect(posts).toHaveLength(3)
+    expect(posts[2].body.messages).toEqual([{ id: 1, event: 'd', data: 4 }])
+  })
+
+  it('deferred: messages from `from` on did not run; they go again, same ids, first in line, after retryAfter', async () => {
+    const { host, posts } = fakeHost()
+    const q = new SendQueue(host)
+    const acks: unknown[] = []
+    for (let i = 1; i <= 4; i++) q.push('e', i, (err, data) => acks.push([i, err?.code, data]))
+    await tick()
+    q.push('later', 5)
+    posts[0].answer([{ id: 1, data: 'one' }, { id: 2, data: 'two' }], { from: 3, retryAfter: 2 })
+    await flushPromises()
+    expect(acks).toEqual([[1, undefined, 'one'], [2, undefined, 'two']])
+    await vi.advanceTimersByTimeAsync(1999)
+    expect(posts).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(posts[1].body.messages).toEqual([
+      { id: 3, event: 'e', data: 3, ack: true },
+      { id: 4, event: 'e', data: 4, ack: true },
     ])
+    posts[1].answer([{ id: 3, data: 'three' }, { id: 4, data: 'four' }])
+    await flushPromises()
+    expect(acks.slice(2)).toEqual([[3, undefined, 'three'], [4, undefined, 'four']])
+    expect(posts[2].body.messages).toEqual([{ id: 5, event: 'later', data: 5 }])
+  })
+
+  it('a deferred remainder that never ran goes to a new session rather than failing', async () => {
+    const { host, posts, refused } = fakeHost()
+    const q = new SendQueue(host)
+    q.push('a', 1)
+    q.push('b', 2)
+    await tick()
+    posts[0].answer([], { from: 2, retryAfter: 5 })
+    await flushPromises()
+    q.sessionLost()
+    q.flush()
+    expect(refused).toEqual([])
+    expect(posts[1].body.messages).toEqual([{ id: 1, event: 'b', data: 2 }])
+  })
+
+  it('splits a burst by count: at most maxBatch messages per POST, in order', async () => {
+    const { host, posts } = fakeHost({ maxBatch: () => 1000 })
+    const q = new SendQueue(host)
+    for (let i = 0; i < 2500; i++) q.push('n', i)
+    await tick()
+    const sizes: number[] = []
+    const seen: number[] = []
+    for (let i = 0; i < 5 && posts[i]; i++) {
+      sizes.push(posts[i].body.messages.length)
+      seen.push(...posts[i].body.messages.map((m) => m.data as number))
+      posts[i].answer([])
+      await flushPromises()
+    }
+    expect(sizes).toEqual([1000, 1000, 500])
+    expect(seen).toEqual(Array.from({ length: 2500 }, (_, i) => i))
+  })
+
+  it('a refused message without ack goes to refused(); with ack, to its ack', async () => {
+    const { host, posts, refused } = fakeHost()
+    const q = new SendQueue(host)
+    const acks: unknown[] = []
+    q.push('quiet', 'x')
+    q.push('loud', 'y', (err) => acks.push(err?.code))
+    await tick()
+    posts[0].fail(new SocketServeError('PAYLOAD_TOO_LARGE', 'too big'))
+    await flushPromises()
+    expect(refused).toEqual([['PAYLOAD_TOO_LARGE', 'quiet']])
+    expect(acks).toEqual(['PAYLOAD_TOO_LARGE'])
   })
 
   it('splits a tick of emits across POSTs that fit maxPayload, in order', async () => {

@@ -1,5 +1,5 @@
 import { isErrorCode, SocketServeError } from '../protocol/errors.js'
-import type { AckResult } from '../protocol/wire.js'
+import type { AckResult, MessageBatchReply } from '../protocol/wire.js'
 import { utf8Length } from './byte-length.js'
 import { isTransient, toSocketError } from './http.js'
 
@@ -18,14 +18,18 @@ export interface QueuedMessage {
 export interface SendQueueHost {
   /** a session exists and the socket is connected */
   ready(): boolean
-  /** POST the batch; resolves with its acks, throws SocketServeError */
-  send(body: string, batch: readonly QueuedMessage[], signal: AbortSignal): Promise<AckResult[]>
+  /** POST the batch; resolves with the server's reply, throws SocketServeError */
+  send(body: string, batch: readonly QueuedMessage[], signal: AbortSignal): Promise<Partial<MessageBatchReply>>
   /** pause before resending a batch that failed transiently (Retry-After wins when given) */
   retryDelay(attempt: number): number
-  /** the server forgot the session: the host makes a new one, then calls newSession() */
+  /** the server forgot the session: the host makes a new one and calls sessionLost() */
   sessionLost(err: SocketServeError): void
+  /** a message without an ack was refused or lost: the application hears of it here */
+  refused(err: SocketServeError, event: string): void
   /** bytes one POST body may hold (the server's maxPayload) */
   maxBytes(): number
+  /** messages one POST may hold (the server's maxBatch) */
+  maxBatch(): number
 }
 
 const BODY_OVERHEAD = '{"messages":[]}'.length
@@ -41,6 +45,8 @@ export class SendQueue {
   private pending: QueuedMessage[] = []
   /** the batch posted (or waiting to be resent); its ids are fixed */
   private batch: QueuedMessage[] | undefined
+  /** the server said the batch did not run (deferred): it may go to a new session */
+  private batchUnsent = false
   private body = ''
   private inflight: AbortController | undefined
   private retryTimer: ReturnType<typeof setTimeout> | undefined
@@ -84,17 +90,23 @@ export class SendQueue {
   }
 
   /**
-   * A new session: ids restart from 1 and whatever the old session did not
-   * answer is sent again under new ids, ahead of newer emits.
+   * The session is gone beyond recovery. The batch posted to it may have run
+   * or not: sending it again could run a handler twice, so its messages fail
+   * with SESSION_LOST (acks get the error, the others go to `refused`).
+   * Messages never posted go to the next session; ids restart from 1.
    */
-  newSession(): void {
+  sessionLost(): void {
     this.stop()
-    if (this.batch) {
-      for (const m of this.batch) m.id = 0
-      this.pending.unshift(...this.batch)
-      this.batch = undefined
-    }
+    const batch = this.batch ?? []
+    this.batch = undefined
     this.nextId = 1
+    if (this.batchUnsent) {
+      for (const m of batch) m.id = 0
+      this.pending.unshift(...batch)
+      return
+    }
+    const err = new SocketServeError('SESSION_LOST', 'the session ended while this message was on its way; it may not have run')
+    this.fail(batch, err)
   }
 
   /** Drops everything; every waiting ack gets `err`. */
@@ -106,6 +118,13 @@ export class SendQueue {
     for (const m of dropped) m.ack?.(err)
   }
 
+  private fail(batch: readonly QueuedMessage[], err: SocketServeError): void {
+    for (const m of batch) {
+      if (m.ack) m.ack(err)
+      else this.host.refused(err, m.event)
+    }
+  }
+
   private stop(): void {
     this.generation++
     this.inflight?.abort()
@@ -115,13 +134,14 @@ export class SendQueue {
     this.attempt = 0
   }
 
-  /** Takes the oldest pending messages that fit in one body (always at least one). */
+  /** Takes the oldest pending messages that fit in one body and in maxBatch (always at least one). */
   private takeBatch(): void {
     const max = this.host.maxBytes()
+    const count = Math.min(this.pending.length, Math.max(1, this.host.maxBatch()))
     const parts: string[] = []
     let bytes = BODY_OVERHEAD
     let n = 0
-    for (; n < this.pending.length; n++) {
+    for (; n < count; n++) {
       const m = this.pending[n]
       const json = encodeMessage(this.nextId, m)
       const size = utf8Length(json) + 1
@@ -134,14 +154,23 @@ export class SendQueue {
     this.body = `{"messages":[${parts.join(',')}]}`
   }
 
+  /** Waits `ms`, then posts the current batch again. */
+  private retryIn(ms: number): void {
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      this.flush()
+    }, ms)
+  }
+
   private async post(): Promise<void> {
     const batch = this.batch as QueuedMessage[]
+    this.batchUnsent = false // posted: from now on its outcome is unknown until answered
     const generation = this.generation
     const controller = new AbortController()
     this.inflight = controller
-    let acks: AckResult[]
+    let reply: Partial<MessageBatchReply>
     try {
-      acks = await this.host.send(this.body, batch, controller.signal)
+      reply = await this.host.send(this.body, batch, controller.signal)
     } catch (e) {
       if (generation !== this.generation) return
       this.inflight = undefined
@@ -150,22 +179,30 @@ export class SendQueue {
       if (isTransient(err)) {
         const delay = err.retryAfter !== undefined ? err.retryAfter * 1000 : this.host.retryDelay(this.attempt)
         this.attempt++
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined
-          this.flush()
-        }, delay)
-        return
+        return this.retryIn(delay)
       }
       // refused (400, 401, 403, 413, ...): resending would be refused again
       this.batch = undefined
       this.attempt = 0
-      for (const m of batch) m.ack?.(err)
+      this.fail(batch, err)
       return this.flush()
     }
     if (generation !== this.generation) return
     this.inflight = undefined
-    this.batch = undefined
     this.attempt = 0
+    const acks = Array.isArray(reply.acks) ? reply.acks : []
+    const from = reply.deferred?.from
+    const rest = typeof from === 'number' ? batch.filter((m) => m.id >= from) : []
+    if (rest.length > 0) {
+      // The server ran only the first part (rate limit): the rest goes again, same ids, first in line.
+      routeAcks(batch.slice(0, batch.length - rest.length), acks)
+      this.batch = rest
+      this.batchUnsent = true
+      this.body = `{"messages":[${rest.map((m) => encodeMessage(m.id, m)).join(',')}]}`
+      const wait = Number(reply.deferred?.retryAfter)
+      return this.retryIn(Number.isFinite(wait) && wait > 0 ? wait * 1000 : this.host.retryDelay(0))
+    }
+    this.batch = undefined
     routeAcks(batch, acks)
     this.flush()
   }

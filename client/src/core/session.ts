@@ -1,5 +1,5 @@
 import { SocketServeError } from '../protocol/errors.js'
-import { PROTOCOL_VERSION, SID_HEADER, TOKEN_HEADER, type ConnectReply, type Transport as TransportName } from '../protocol/wire.js'
+import { DEFAULT_MAX_BATCH, PROTOCOL_VERSION, SID_HEADER, TOKEN_HEADER, type ConnectReply, type Transport as TransportName } from '../protocol/wire.js'
 import { readJson, request } from './http.js'
 import type { Routes } from './endpoint.js'
 import { resolveAuth, type ResolvedOptions } from './options.js'
@@ -11,6 +11,8 @@ export interface Session {
   pingInterval: number
   pingTimeout: number
   maxPayload: number
+  /** most messages per POST {base}/message (the server's, else DEFAULT_MAX_BATCH) */
+  maxBatch: number
   /** transports the server accepts */
   transports: TransportName[] | undefined
 }
@@ -50,6 +52,7 @@ export async function createSession(
       pingInterval: positive(reply.pingInterval, 25_000),
       pingTimeout: positive(reply.pingTimeout, 20_000),
       maxPayload: positive(reply.maxPayload, 1_000_000),
+      maxBatch: positive(reply.maxBatch, DEFAULT_MAX_BATCH),
       transports: Array.isArray(reply.transports) ? reply.transports : undefined,
     }
   } finally {

@@ -1,11 +1,11 @@
 /**
  * The connection state machine, centrifuge-style: three states and one
- * transition point (`ClientSocket.setState`), so every change is observable
- * in one place (DevTools hook included).
+ * writer (`Connection.setState`), which emits the public 'state' event
+ * `{ newState, oldState }` (DevTools reporting listens to the same change).
  *
  *   disconnected --connect()--> connecting --open frame--> connected
- *   connected --stream lost--> connecting (reconnect with backoff)
- *   any --disconnect() / server disconnect / attempts exhausted--> disconnected
+ *   connected --stream lost / session lost / server ended it--> connecting (reconnect with backoff)
+ *   any --disconnect() / kick / refused / attempts exhausted--> disconnected
  */
 export const State = {
   Disconnected: 'disconnected',
@@ -14,3 +14,8 @@ export const State = {
 } as const
 
 export type State = (typeof State)[keyof typeof State]
+
+export interface StateChange {
+  newState: State
+  oldState: State
+}

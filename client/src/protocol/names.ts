@@ -22,6 +22,14 @@ export const RESERVED_EVENTS = new Set([
   'removeListener',
 ])
 
+/**
+ * Events the client socket emits itself ('error': an emit the server refused,
+ * 'gap': messages were lost, 'state': the connection state changed). A server
+ * event by one of these names never reaches the application's listeners; the
+ * client may still send them, so existing handlers keep their names.
+ */
+export const CLIENT_EVENTS = new Set(['error', 'gap', 'state'])
+
 /** Names that object keys cannot hold faithfully (they would set a prototype instead). */
 const UNSAFE_KEYS = new Set(['__proto__'])
 

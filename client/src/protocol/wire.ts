@@ -5,7 +5,7 @@
 /** Headers every request for an existing session carries. */
 export const SID_HEADER = 'x-socket-sid'
 export const TOKEN_HEADER = 'x-socket-token'
-/** The resume cursor, as SSE's Last-Event-ID (composite: one position per log). */
+/** The resume cursor, as SSE's Last-Event-ID (composite: one position per log, see CursorId). */
 export const CURSOR_HEADER = 'last-event-id'
 
 export const PROTOCOL_VERSION = 1
@@ -17,7 +17,7 @@ export const roomKey = (room: string) => `r:${room}`
 
 export type Transport = 'sse' | 'polling'
 
-/** Cursor: for each log key, the sequence number of the last entry received. */
+/** Cursor: for each log key, the sequence number of the last entry received (the inspector's saved form). */
 export type Cursor = Map<string, number>
 
 /** `d=12,r%3Alobby=40`: keys are URI-encoded so any room name fits in a header. */
@@ -47,8 +47,49 @@ export function decodeCursor(text: string | null | undefined, maxKeys = 1024): C
   return cursor
 }
 
-/** The SSE `id:` of one frame: `<uri-encoded key>=<seq>`. */
-export const frameId = (key: string, seq: number) => `${encodeURIComponent(key)}=${seq}`
+/**
+ * A stream cursor as it travels in a message frame's `id:` and back in
+ * Last-Event-ID: `<mark>.<key><seq>.<key><seq>...`, e.g. `QxTb.d13.*7.KfTqzLmB41`.
+ * The mark names the session; keys are `d` (direct), `*` (broadcast) or a room's
+ * tag, never containing a digit or `.`, so each key ends where its seq begins.
+ * In a frame's id the frame's own log comes first. Room tags are the server's to
+ * derive (see PROTOCOL.md): to the client every key is opaque.
+ */
+export interface CursorId {
+  mark: string
+  /** seq per key, in the order of the text (a key given twice keeps its lowest seq) */
+  positions: Map<string, number>
+}
+
+/** Lenient: a malformed entry is skipped, so a bad id can only replay more, never skip. */
+export function parseCursorId(text: string | null | undefined, maxKeys = 1100): CursorId | undefined {
+  if (!text) return undefined
+  const parts = text.split('.', maxKeys + 1)
+  const mark = parts[0]!
+  if (!mark || /[\d=,]/.test(mark)) return undefined
+  const positions = new Map<string, number>()
+  for (let i = 1; i < parts.length; i++) {
+    const entry = cursorEntry(parts[i]!)
+    if (!entry) continue
+    const seen = positions.get(entry[0])
+    if (seen === undefined || entry[1] < seen) positions.set(entry[0], entry[1])
+  }
+  return { mark, positions }
+}
+
+/** One `<key><seq>` entry: the key is everything before the first digit. */
+export function cursorEntry(entry: string): [key: string, seq: number] | undefined {
+  const m = /^(\D+)(\d{1,15})$/.exec(entry)
+  return m ? [m[1]!, Number(m[2])] : undefined
+}
+
+/** The log a frame belongs to and its seq: the first entry of the frame's id. */
+export function frameEntry(id: string): [key: string, seq: number] | undefined {
+  const start = id.indexOf('.') + 1
+  if (start === 0) return undefined
+  const end = id.indexOf('.', start)
+  return cursorEntry(end === -1 ? id.slice(start) : id.slice(start, end))
+}
 
 /** Frame payloads (the SSE `data:` line, one JSON object). */
 export interface MessageFrame {

@@ -62,7 +62,8 @@ export async function readResponse(
     if (!res.ok) throw await errorFromResponse(res)
     last = Date.now()
 
-    const decoder = new TextDecoder()
+    // The parser drops the stream's BOM itself (once, as the spec says): the decoder must keep it.
+    const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
     if (!res.body) {
       // no streaming body in this runtime: still fine for polling, whose response ends
       const text = await res.text().catch((err: unknown) => {

@@ -1,35 +1,57 @@
-/** One event of a text/event-stream. `id` is set only when the event itself had an `id:` line. */
+/** One event of a text/event-stream. */
 export interface SseEvent {
-  id: string | undefined
+  /** the stream's last event id when the event was dispatched (EventSource's `lastEventId`; '' for none) */
+  id: string
+  /** `message` unless an `event:` line named it */
   event: string
   data: string
 }
 
+export interface SseHandlers {
+  onEvent(event: SseEvent): void
+  /** a comment line (`:` and what follows it): heartbeats */
+  onComment?(text: string): void
+  /** a `retry:` field of ASCII digits: the reconnection time the server asks for, in ms */
+  onRetry?(ms: number): void
+}
+
 /**
- * An incremental text/event-stream parser (WHATWG HTML §9.2.6), fed decoded
- * text in chunks that may split anywhere, even between the CR and LF of a
- * CRLF. Unlike EventSource, `id` is reported per event rather than carried
- * over: our frame ids are per-log cursors, meaningful only on their own frame.
+ * An incremental text/event-stream parser, by the WHATWG HTML rules (§9.2.6
+ * "Interpreting an event stream"): fed decoded text in chunks that may split
+ * anywhere, even between the CR and LF of a CRLF. The one parser of the
+ * workspace: the client's transports and the inspector's feed both use it.
  */
 export class SseParser {
   /** pieces of a line not yet terminated (joined once, so a huge line costs O(n)) */
   private partial: string[] = []
   /** the previous chunk ended in CR: a leading LF in the next one belongs to it */
   private skipLF = false
+  /** nothing was read yet: a leading BOM is dropped */
+  private atStart = true
   private data: string[] = []
   private hasData = false
-  private id: string | undefined
   private event = ''
+  /** not reset by dispatch: it holds until the server sets it again */
+  private lastId = ''
+  private readonly handlers: SseHandlers
 
-  constructor(
-    private readonly onEvent: (event: SseEvent) => void,
-    private readonly onComment?: (text: string) => void,
-  ) {}
+  constructor(handlers: SseHandlers | ((event: SseEvent) => void)) {
+    this.handlers = typeof handlers === 'function' ? { onEvent: handlers } : handlers
+  }
+
+  /** The last event id so far: what an EventSource would send back as Last-Event-ID. */
+  get lastEventId(): string {
+    return this.lastId
+  }
 
   push(chunk: string): void {
     let start = 0
-    if (this.skipLF && chunk.length > 0) {
-      if (chunk.charCodeAt(0) === 10) start = 1
+    if (this.atStart && chunk.length > 0) {
+      this.atStart = false
+      if (chunk.charCodeAt(0) === 0xfeff) start = 1
+    }
+    if (this.skipLF && chunk.length > start) {
+      if (chunk.charCodeAt(start) === 10) start++
       this.skipLF = false
     }
     // Line ends found with indexOf (native) rather than a per-character loop: frames are long lines.
@@ -60,13 +82,15 @@ export class SseParser {
   end(): void {
     this.partial = []
     this.skipLF = false
-    this.reset()
+    this.data = []
+    this.hasData = false
+    this.event = ''
   }
 
   private line(line: string): void {
     if (line.length === 0) return this.dispatch()
     if (line.charCodeAt(0) === 58 /* : */) {
-      this.onComment?.(line.slice(1))
+      this.handlers.onComment?.(line.slice(1))
       return
     }
     const colon = line.indexOf(':')
@@ -79,24 +103,22 @@ export class SseParser {
         this.hasData = true
         break
       case 'id':
-        if (!value.includes('\0')) this.id = value
+        if (!value.includes('\0')) this.lastId = value
         break
       case 'event':
         this.event = value
         break
-      // `retry` and unknown fields are ignored: reconnection is ours to pace
+      case 'retry':
+        if (/^\d+$/.test(value)) this.handlers.onRetry?.(Number(value))
+        break
+      // other fields are ignored
     }
   }
 
   private dispatch(): void {
-    if (this.hasData) this.onEvent({ id: this.id, event: this.event || 'message', data: this.data.join('\n') })
-    this.reset()
-  }
-
-  private reset(): void {
+    if (this.hasData) this.handlers.onEvent({ id: this.lastId, event: this.event || 'message', data: this.data.join('\n') })
     this.data = []
     this.hasData = false
-    this.id = undefined
     this.event = ''
   }
 }

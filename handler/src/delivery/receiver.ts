@@ -1,17 +1,20 @@
-import { BROADCAST_ROOM, DIRECT_KEY, encodeCursor, roomKey, type Cursor } from '@socket-serve/client/protocol'
+import { BROADCAST_ROOM, DIRECT_KEY, encodeCursor, roomKey } from '@socket-serve/client/protocol'
 import { isControlEntry, parseControlEntry } from '../store/entries.js'
 import type { ServerCore } from '../core/server.js'
 import type { LogEntry, SessionRecord } from '../store/types.js'
 import type { DirectSink, DirectSource } from '../http/beside.js'
 import { concatBytes } from './bytes.js'
+import { BROADCAST_TAG, DIRECT_TAG, resumePositions, roomPosition, roomTag, sessionMark } from './cursor-id.js'
 
 /** One log this stream reads: its position and whether a store read is under way. */
 interface KeyState {
   storeKey: string
   /** the client's name for this log (`d`, `r:<room>`) */
   clientKey: string
-  /** `id: <key>=` prefix of this log's frames */
-  idPrefix: string
+  /** this log's key in frame ids: `d`, `*` or the room's tag */
+  tag: string
+  /** where the session joined this log: a cursor at it need not be sent */
+  joinedAt: number
   cursor: number
   pulling: boolean
   again: boolean
@@ -27,18 +30,48 @@ const READ_BATCH = 500
 /** A client this far behind (bytes queued) is cut; it resumes from its cursor. */
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024
 const HEARTBEAT = ':\n\n'
+/**
+ * How soon a standard EventSource comes back after a stream ends (its default
+ * is ~3 s): a planned cut should cost it about as little as it costs our client.
+ */
+const RETRY = 'retry: 1000\n'
 
 /**
- * A frame's bytes, encoded once per entry: the Hub hands the same entry object
- * to every local stream of a room, so a broadcast is encoded once, not once per
- * receiver. (An entry belongs to one log, so its frame id prefix is the same for all.)
+ * A frame's `data:` bytes, encoded once per entry: the Hub hands the same entry
+ * object to every local stream of a room, so a broadcast's payload is encoded
+ * once, not once per receiver. Only the `id:` line (each stream's cursor) differs.
  */
 const frames = new WeakMap<LogEntry, Uint8Array>()
-function frameBytes(idPrefix: string, entry: LogEntry): Uint8Array {
+function dataBytes(entry: LogEntry): Uint8Array {
   let bytes = frames.get(entry)
   if (!bytes) {
-    bytes = encoder.encode(`${idPrefix}${entry.seq}\ndata: ${entry.data}\n\n`)
+    bytes = encoder.encode(`data: ${entry.data}\n\n`)
     frames.set(entry, bytes)
+  }
+  return bytes
+}
+
+/**
+ * The bytes of queued parts, in one allocation. Strings are frame ids and
+ * heartbeats, ASCII as a rule: copied unit by unit rather than encoded one by one.
+ */
+function joinParts(parts: (string | Uint8Array)[]): Uint8Array {
+  if (parts.length === 1 && typeof parts[0] !== 'string') return parts[0]!
+  let size = 0
+  for (const p of parts) size += typeof p === 'string' ? p.length : p.byteLength
+  const bytes = new Uint8Array(size)
+  let at = 0
+  for (const p of parts) {
+    if (typeof p !== 'string') {
+      bytes.set(p, at)
+      at += p.byteLength
+      continue
+    }
+    for (let i = 0; i < p.length; i++) {
+      const c = p.charCodeAt(i)
+      if (c > 0x7f) return concatBytes(parts.map((q) => (typeof q === 'string' ? encoder.encode(q) : q)))
+      bytes[at++] = c
+    }
   }
   return bytes
 }
@@ -65,11 +98,21 @@ export class Receiver implements DirectSource {
   private controller!: ReadableStreamDefaultController<Uint8Array>
   private sink?: DirectSink
   private deadline?: ReturnType<typeof setTimeout>
+  /** positions the client's Last-Event-ID gives, by tag */
+  private readonly resume: Map<string, number>
+  private readonly mark: string
+  /**
+   * The id entries of every log but `restOf`, kept while only that log moves:
+   * a fan-out's frames come from one room in a row, so its ids cost a concatenation each.
+   */
+  private restOf?: KeyState
+  private rest = ''
 
   constructor(
     private readonly server: ServerCore<any, any, any>,
     private readonly record: SessionRecord,
-    private readonly cursor: Cursor,
+    /** the client's Last-Event-ID */
+    cursor: string | undefined,
     private readonly mode: StreamMode,
     /** poll only: false answers at once with whatever is ready */
     private readonly wait: boolean,
@@ -78,6 +121,8 @@ export class Receiver implements DirectSource {
     private readonly before?: Promise<unknown>,
   ) {
     this.sid = record.sid
+    this.mark = sessionMark(this.sid)
+    this.resume = resumePositions(cursor, this.sid)
     signal?.addEventListener('abort', () => this.close(), { once: true })
   }
 
@@ -150,10 +195,7 @@ export class Receiver implements DirectSource {
     if (budget > 0) this.deadline = setTimeout(() => this.end(), budget)
 
     // Watch before reading, so nothing appended in between is missed.
-    const initial = [this.addKey(`d:${this.sid}`, DIRECT_KEY, 0)]
-    for (const [room, joinedAt] of Object.entries(this.record.rooms)) {
-      initial.push(this.addKey(`r:${room}`, roomKey(room), joinedAt))
-    }
+    const initial = this.addInitialKeys()
     try {
       await Promise.all([this.before, ...initial.map((k) => k.watching)])
     } catch (err) {
@@ -165,7 +207,7 @@ export class Receiver implements DirectSource {
     if (this.closed) return
 
     const open = { c: 'open', sid: this.sid, recovered: this.recovered, pingInterval: this.server.opts.pingInterval }
-    this.out.unshift(`data: ${JSON.stringify(open)}\n\n`)
+    this.out.unshift(`${this.mode === 'sse' ? RETRY : ''}data: ${JSON.stringify(open)}\n\n`)
     this.opened = true
     this.flush()
     if (this.mode === 'poll' && !this.wait) this.close()
@@ -185,23 +227,52 @@ export class Receiver implements DirectSource {
     this.close()
   }
 
-  private addKey(storeKey: string, clientKey: string, joinedAt: number): KeyState {
-    const known = this.cursor.get(clientKey)
+  /**
+   * The direct log, the broadcast log and the record's rooms, each at the client's
+   * position or where the session joined it. Rooms sharing a short tag are named
+   * by their long ones, and a short tag two rooms share gives no position.
+   */
+  private addInitialKeys(): KeyState[] {
+    const keys = [this.addKey(`d:${this.sid}`, DIRECT_KEY, 0, DIRECT_TAG, this.resume.get(DIRECT_TAG))]
+    const rooms = Object.entries(this.record.rooms)
+    const shortTags = new Map<string, number>()
+    for (const [room] of rooms) {
+      if (room === BROADCAST_ROOM) continue
+      const tag = roomTag(this.sid, room)
+      shortTags.set(tag, (shortTags.get(tag) ?? 0) + 1)
+    }
+    const ambiguous = (tag: string) => (shortTags.get(tag) ?? 0) > 1
+    for (const [room, joinedAt] of rooms) {
+      if (room === BROADCAST_ROOM) {
+        keys.push(this.addKey(`r:${room}`, roomKey(room), joinedAt, BROADCAST_TAG, this.resume.get(BROADCAST_TAG)))
+      } else {
+        const short = roomTag(this.sid, room)
+        const tag = ambiguous(short) ? roomTag(this.sid, room, true) : short
+        keys.push(this.addKey(`r:${room}`, roomKey(room), joinedAt, tag, roomPosition(this.resume, this.sid, room, ambiguous)))
+      }
+    }
+    return keys
+  }
+
+  private addKey(storeKey: string, clientKey: string, joinedAt: number, tag: string, known: number | undefined): KeyState {
     const k: KeyState = {
       storeKey,
       clientKey,
-      idPrefix: `id: ${encodeURIComponent(clientKey)}=`,
+      tag,
+      joinedAt,
       cursor: Math.max(known ?? 0, joinedAt),
       pulling: false,
       again: false,
       watching: Promise.resolve(),
     }
     this.keys.set(storeKey, k)
+    this.restOf = undefined
     k.watching = this.server.hub.watch(storeKey, this)
     return k
   }
 
   private removeKey(storeKey: string): void {
+    this.restOf = undefined
     if (this.keys.delete(storeKey)) this.server.hub.unwatch(storeKey, this)
   }
 
@@ -251,16 +322,32 @@ export class Receiver implements DirectSource {
 
   private deliver(k: KeyState, entry: LogEntry): void {
     k.cursor = entry.seq
+    if (k !== this.restOf) this.restOf = undefined
     this.cursorMoved()
     if (isControlEntry(entry.data)) {
       if (k.storeKey === `d:${this.sid}`) this.control(entry.data)
       return
     }
     if (entry.exclude === this.sid) return
-    this.out.push(frameBytes(k.idPrefix, entry))
+    this.out.push(this.frameId(k), dataBytes(entry))
     this.framesQueued++
     this.wroteMessage = true
     this.scheduleFlush()
+  }
+
+  /**
+   * A frame's `id:` line: this stream's whole cursor after the frame, its own log
+   * first (that entry is what a client dedupes by). Logs still where the session
+   * joined them are left out: a cursor without them means the same.
+   */
+  private frameId(own: KeyState): string {
+    if (this.restOf !== own) {
+      let rest = ''
+      for (const k of this.keys.values()) if (k !== own && k.cursor > k.joinedAt) rest += `.${k.tag}${k.cursor}`
+      this.rest = rest
+      this.restOf = own
+    }
+    return `id: ${this.mark}.${own.tag}${own.cursor}${this.rest}\n`
   }
 
   /** Membership changes and session end travel through the direct log, in order. */
@@ -269,7 +356,11 @@ export class Receiver implements DirectSource {
     if (!c) return
     if (c.op === 'join') {
       if (c.room === BROADCAST_ROOM || this.keys.has(`r:${c.room}`)) return
-      const k = this.addKey(`r:${c.room}`, roomKey(c.room), c.seq)
+      // A room whose short tag another log of this stream has takes its long one.
+      const short = roomTag(this.sid, c.room)
+      const taken = (tag: string) => [...this.keys.values()].some((other) => other.tag === tag)
+      const tag = taken(short) ? roomTag(this.sid, c.room, true) : short
+      const k = this.addKey(`r:${c.room}`, roomKey(c.room), c.seq, tag, roomPosition(this.resume, this.sid, c.room, taken))
       k.watching.then(
         () => this.pull(k),
         () => this.end(),
@@ -293,9 +384,8 @@ export class Receiver implements DirectSource {
   private flush(): void {
     this.flushQueued = false
     if (this.closed || this.out.length === 0) return
-    const parts = this.out.map((p) => (typeof p === 'string' ? encoder.encode(p) : p))
+    const bytes = joinParts(this.out)
     this.out.length = 0
-    const bytes = concatBytes(parts)
     if (this.sink) {
       this.sink.write(bytes)
     } else {

@@ -2,7 +2,6 @@ import { Hono, type Context } from 'hono'
 import { receiveMessages, type IncomingMessage } from '../core/messages.js'
 import {
   CURSOR_HEADER,
-  decodeCursor,
   isValidEventName,
   PROTOCOL_VERSION,
   SID_HEADER,
@@ -207,7 +206,7 @@ export function createRoutes(server: ServerCore<any, any, any>, pluginRoutes: ((
       Date.now() - record.lastSeen > opts.disconnectTimeout / 4 || record.transport !== transport
         ? store.touch([record.sid], Date.now(), server.limits, transport)
         : undefined
-    const cursor = decodeCursor(c.req.header(CURSOR_HEADER))
+    const cursor = c.req.header(CURSOR_HEADER)
     const wait = c.req.query('wait') !== '0'
     const receiver = new Receiver(server, record, cursor, mode, wait, c.req.raw.signal, touched)
     const init = {

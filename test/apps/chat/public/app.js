@@ -23,7 +23,7 @@ const el = {
 }
 
 // A chat app keeps trying to get back (the SDK's default gives up after 5 attempts).
-const socket = connect('/api/socket', { reconnectionAttempts: Infinity, reconnectionDelayMax: 5000 })
+const socket = connect('/api/socket')
 
 const state = {
   name: localStorage.getItem('chat.name') ?? '',
