@@ -62,10 +62,15 @@ describe('faults under the platform emulator', () => {
         // Lambda style: each open stream is its own instance. Once at least three of the four
         // clients' streams are open (a poll may be between two requests), kill every one of them.
         const streams = () => [...platform.holding('/sse'), ...platform.holding('/poll')]
-        await until(() => streams().length >= 3, 8000)
-        let now = 0
-        for (const inst of streams()) if (await platform.kill9(inst.pid)) now++
-        killed.push(now)
+        const waitStart = Date.now()
+        const enough = await until(() => streams().length >= 3, 8000)
+        if (!enough) {
+          const open = platform.log.filter((e) => e.outcome === 'open' || e.start > waitStart - 2000).filter((e) => e.route === '/sse' || e.route === '/poll')
+          console.log(`at message ${k}: ${streams().length} streams open after 8 s; stream requests since: ${open.map((e) => `${e.route}#${e.instance} ${e.sid?.slice(0, 4)} +${e.start - waitStart}ms ${e.outcome} ${e.ms}ms`).join(', ')}`)
+        }
+        // All at once: a poll that ends while another kill is under way would slip away.
+        const results = await Promise.all(streams().map((inst) => platform.kill9(inst.pid)))
+        killed.push(results.filter(Boolean).length)
       }
       await sleep(40)
     }
