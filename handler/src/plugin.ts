@@ -1,6 +1,6 @@
 import type { Hono } from 'hono'
 import type { ResolvedOptions } from './core/options.js'
-import type { Observer } from './core/observer.js'
+import type { Observer } from './observer.js'
 import type { Socket } from './core/socket.js'
 import type { Store } from './store/types.js'
 

@@ -1,6 +1,8 @@
 import { nodeMiddleware, type NodeMiddleware } from './adapters/node.js'
 import { resolveOptions, type ServeOptions } from './core/options.js'
-import { combineObservers } from './core/observer.js'
+import { combineObservers } from './observer.js'
+import type { DeliveryContext } from './delivery/context.js'
+import { Hub } from './delivery/hub.js'
 import { ServerCore } from './core/server.js'
 import { inspector } from './inspector/plugin.js'
 import type { Plugin, PluginApi, PluginParts } from './plugin.js'
@@ -40,8 +42,10 @@ export type IO<
     /** Socket.IO's name for `to` */
     in: ServerCore<L, E, D>['to']
     readonly store: Store
-    /** @internal the core, for tests and the inspector */
+    /** @internal the core, for tests */
     readonly core: ServerCore<L, E, D>
+    /** @internal this instance's streams, for tests */
+    readonly hub: Hub
   }
 
 export function serve<
@@ -62,8 +66,22 @@ export function serve<
   const plugins: Plugin[] = [...(opts.inspector ? [inspector(opts.inspector)] : []), ...(options.plugins ?? [])]
   const parts: PluginParts[] = plugins.map((p) => p.setup({ store, options: opts, api }))
   const observer = combineObservers(parts.flatMap((p) => (p.observer ? [p.observer] : [])))
-  core = new ServerCore<ListenEvents, EmitEvents, SocketData>(store, opts, observer)
-  const app = createRoutes(core, parts.flatMap((p) => (p.routes ? [p.routes.bind(p)] : [])))
+  const limits = { ttl: opts.ttl, maxLogLength: opts.maxLogLength }
+  // Delivery gets the calls it uses and nothing else; the core gets the streams as LocalStreams.
+  const delivery: DeliveryContext = {
+    logs: store,
+    bus: store,
+    touch: (sids) => store.touch(sids, Date.now(), limits),
+    revive: (sids) => core.reviveById(sids),
+    sweepIfDue: () => core.sweepIfDue(),
+    observer,
+    limits,
+    pingInterval: opts.pingInterval,
+    maxStreamDuration: opts.maxStreamDuration,
+  }
+  const hub = new Hub(delivery)
+  core = new ServerCore<ListenEvents, EmitEvents, SocketData>(store, opts, observer, hub)
+  const app = createRoutes(core, { hub, delivery }, parts.flatMap((p) => (p.routes ? [p.routes.bind(p)] : [])))
   const warnIfEphemeral = ephemeralWarning(store)
   const fetch: FetchHandler = (req, env, ctx) => {
     warnIfEphemeral()
@@ -93,6 +111,7 @@ export function serve<
     },
     store,
     core,
+    hub,
   })
   return io
 }

@@ -15,7 +15,7 @@ afterEach(async () => {
   server = undefined
 })
 
-const streamCount = () => server!.io.core.hub.streamCount
+const streamCount = () => server!.io.hub.streamCount
 
 // A full GC, as a busy server would run: undici lets a Request's signal stop following the
 // adapter's once its internal controller is collected, so only a direct notice can be relied on.

@@ -197,7 +197,7 @@ describe('Redis connections of idle clients', () => {
     const before = await clientCount()
     const N = 1000
     streams.push(...(await openStreams(server, await connectMany(server, N))))
-    expect(server.io.core.hub.streamCount).toBe(N + 1)
+    expect(server.io.hub.streamCount).toBe(N + 1)
     const after = await clientCount()
     console.log(`[redis-cost] redis connections: ${before} with 1 stream, ${after} with ${N + 1} streams`)
     expect(after).toBe(before)
@@ -205,7 +205,7 @@ describe('Redis connections of idle clients', () => {
     await server.io.emit('ping-all', 1)
     await until(() => streams.every((s) => s.frames.some((f) => f.includes('"ping-all"'))), 'broadcast to all streams', 30_000)
     for (const s of streams.splice(0)) s.close()
-    await until(() => server!.io.core.hub.streamCount === 0, 'streams to close', 10_000)
+    await until(() => server!.io.hub.streamCount === 0, 'streams to close', 10_000)
     expect(await clientCount()).toBe(before)
   })
 })

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryStore, type LogEntry, type SessionRecord, type Store, type StoreLimits } from 'socket-serve'
 import { redisStore } from 'socket-serve/redis'
+import { upstashStore } from 'socket-serve/upstash'
 import * as redisHarness from '../support/redis.js'
+import { startUpstashServer } from '../support/upstash-server.js'
 import { until } from '../support/server.js'
 
 /**
@@ -39,6 +41,22 @@ const cases: StoreCase[] = [
       const cluster = await redisHarness.startRedisCluster()
       const shared = prefix()
       return { make: () => redisStore(cluster.nodes, { prefix: shared }), teardown: () => cluster.stop() }
+    },
+  },
+  {
+    name: 'upstash',
+    async setup() {
+      // The REST protocol, served by a test server in front of a real redis-server.
+      const redis = await redisHarness.startRedis()
+      const rest = await startUpstashServer({ redisPort: redis.port })
+      const shared = prefix()
+      return {
+        make: () => upstashStore({ url: rest.url, token: rest.token, prefix: shared }),
+        teardown: async () => {
+          await rest.close()
+          await redis.stop()
+        },
+      }
     },
   },
 ]

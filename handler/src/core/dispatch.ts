@@ -1,5 +1,5 @@
 import { SocketServeError } from '@socket-serve/client/protocol'
-import type { Observer } from './observer.js'
+import type { Observer } from '../observer.js'
 import { StoreUnavailableError } from '../store/errors.js'
 import { handlerContext, type HandlerContext } from './context.js'
 

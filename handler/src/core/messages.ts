@@ -26,7 +26,7 @@ export interface MessageFlowDeps {
 /** How long a retry waits for a message another request is still running before answering 503. */
 const WAIT_FOR_RUNNING_MS = 5000
 /** How long a request keeps trying to record its messages' outcomes while the store is failing. */
-const RECORD_BUDGET_MS = 15_000
+const RECORD_BUDGET_MS = 30_000
 
 /**
  * POST {base}/message, serverless-safe: everything a guarantee depends on is

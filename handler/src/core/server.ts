@@ -1,7 +1,6 @@
 import { BROADCAST_ROOM, DisconnectFrameReason, SocketServeError } from '@socket-serve/client/protocol'
 import type { SessionRecord, Store, StoreLimits } from '../store/types.js'
-import type { Observer } from './observer.js'
-import { Hub } from '../delivery/hub.js'
+import type { Observer } from '../observer.js'
 import { PendingAcks } from './acks.js'
 import { nextOrigin, trackWrite } from './context.js'
 import { Dispatcher, type AnyHandler, type HandlerOutcome, type RunnableMessage } from './dispatch.js'
@@ -28,6 +27,14 @@ export type Middleware<L extends EventsMap, E extends EventsMap, D extends Defau
   socket: Socket<L, E, D>,
   next: (err?: Error) => void,
 ) => unknown
+
+/** The delivery layer's streams on this instance, as the core sees them. */
+export interface LocalStreams {
+  /** a stream of this session is open here (it keeps the session alive even if a touch was missed) */
+  hasStream(sid: string): boolean
+  /** ends every open stream (io.close()) */
+  close(): void
+}
 
 /** Emits to a room (or to everyone) from any server code: a handler, a cron job, a webhook. */
 export interface BroadcastOperator<E extends EventsMap, L extends EventsMap, D extends DefaultSocketData> {
@@ -59,7 +66,8 @@ export class ServerCore<
   readonly limits: StoreLimits
   readonly dispatcher: Dispatcher
   readonly acks: PendingAcks
-  readonly hub: Hub
+  /** this instance's open streams, as far as the core needs to know them */
+  readonly streams: LocalStreams
   /** what the inspector sees; a no-op unless an inspector is configured */
   readonly observer: Observer
   /** sessions whose connect is still running middleware: their record is not stored yet */
@@ -80,11 +88,12 @@ export class ServerCore<
     readonly opts: ResolvedOptions,
     /** what plugins observe (see plugin.ts); NO_OBSERVER when none */
     observer: Observer,
+    streams: LocalStreams,
   ) {
+    this.streams = streams
     this.limits = { ttl: opts.ttl, maxLogLength: opts.maxLogLength }
     this.observer = observer
     this.acks = new PendingAcks(() => this.instanceId, store, (sid, event, ms) => this.observer.serverAck(sid, event, ms))
-    this.hub = new Hub(this)
     this.dispatcher = new Dispatcher(this.messageHandlers as ReadonlyMap<string, AnyHandler>, this.observer, opts.ackTimeout)
   }
 
@@ -160,7 +169,7 @@ export class ServerCore<
     if (this.closed) return
     this.closed = true
     if (this.sweepTimer) clearInterval(this.sweepTimer)
-    this.hub.close()
+    this.streams.close()
     this.acks.close()
     await this.observer.close()
     await this.sweeping?.catch(() => {})
@@ -342,7 +351,7 @@ export class ServerCore<
       const idle = await this.store.idleSessions(cutoff, 500)
       if (idle.length === 0) break
       // Streams open on this instance keep their session alive even if a touch was missed.
-      const candidates = idle.filter((sid) => !this.hub.hasStream(sid))
+      const candidates = idle.filter((sid) => !this.streams.hasStream(sid))
       for (const sid of candidates) {
         if (await this.endSession(sid, 'ping timeout', 'ping timeout', cutoff)) ended++
       }

@@ -1,5 +1,5 @@
 import type { LogEntry, Subscription } from '../store/types.js'
-import type { ServerCore } from '../core/server.js'
+import type { DeliveryContext } from './context.js'
 import type { Receiver } from './receiver.js'
 
 interface Watch {
@@ -26,14 +26,14 @@ export class Hub {
   private bySession = new Map<string, Set<Receiver>>()
   private heartbeat?: ReturnType<typeof setInterval>
 
-  constructor(private readonly server: ServerCore<any, any, any>) {}
+  constructor(private readonly ctx: DeliveryContext) {}
 
   add(r: Receiver): void {
     let set = this.bySession.get(r.sid)
     if (!set) this.bySession.set(r.sid, (set = new Set()))
     set.add(r)
     if (!this.heartbeat) {
-      this.heartbeat = setInterval(() => this.beat(), this.server.opts.pingInterval)
+      this.heartbeat = setInterval(() => this.beat(), this.ctx.pingInterval)
       ;(this.heartbeat as { unref?: () => void }).unref?.()
     }
   }
@@ -56,7 +56,7 @@ export class Hub {
       const watch: Watch = {
         receivers,
         generation: 0,
-        subscription: this.server.store.subscribe(key, (entry: LogEntry | null) => {
+        subscription: this.ctx.bus.subscribe(key, (entry: LogEntry | null) => {
           // null: notifications may have been lost, so the newest seq is unknown again.
           if (entry === null) {
             watch.last = undefined
@@ -138,12 +138,12 @@ export class Hub {
     for (const set of this.bySession.values()) for (const r of set) r.heartbeat()
     if (sids.length === 0) return
     // A due sweep runs here too, within the open streams' lifetime.
-    void this.server.sweepIfDue()
+    void this.ctx.sweepIfDue()
     // Runs within the streams' lifetime. A session another instance ended meanwhile
     // (a lost touch made it look idle) still has its client here: revive it.
-    this.server.store
-      .touch(sids, Date.now(), this.server.limits)
-      .then((ended) => (ended.length ? this.server.reviveById(ended) : undefined))
+    this.ctx
+      .touch(sids)
+      .then((ended) => (ended.length ? this.ctx.revive(ended) : undefined))
       .catch((err) => console.error('[socket-serve] heartbeat touch failed:', err))
   }
 }

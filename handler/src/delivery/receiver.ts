@@ -1,8 +1,9 @@
 import { BROADCAST_ROOM, DIRECT_KEY, encodeCursor, roomKey } from '@socket-serve/client/protocol'
 import { isControlEntry, parseControlEntry } from '../store/entries.js'
-import type { ServerCore } from '../core/server.js'
+import type { DeliveryContext } from './context.js'
+import type { Hub } from './hub.js'
 import type { LogEntry, SessionRecord } from '../store/types.js'
-import type { DirectSink, DirectSource } from '../http/beside.js'
+import type { DirectSink, DirectSource } from './sink.js'
 import { concatBytes } from './bytes.js'
 import { BROADCAST_TAG, DIRECT_TAG, resumePositions, roomPosition, roomTag, sessionMark } from './cursor-id.js'
 
@@ -109,7 +110,8 @@ export class Receiver implements DirectSource {
   private rest = ''
 
   constructor(
-    private readonly server: ServerCore<any, any, any>,
+    private readonly ctx: DeliveryContext,
+    private readonly hub: Hub,
     private readonly record: SessionRecord,
     /** the client's Last-Event-ID */
     cursor: string | undefined,
@@ -166,7 +168,7 @@ export class Receiver implements DirectSource {
     if (!this.opened || this.closed) return
     this.out.push(HEARTBEAT)
     this.scheduleFlush()
-    if (this.server.observer.wantsCursors) this.saveCursor()
+    if (this.ctx.observer.wantsCursors) this.saveCursor()
   }
 
   close(): void {
@@ -174,9 +176,9 @@ export class Receiver implements DirectSource {
     this.closed = true
     clearTimeout(this.deadline)
     clearTimeout(this.saveTimer)
-    if (this.opened && this.server.observer.wantsCursors) this.saveCursor()
-    this.server.hub.remove(this)
-    for (const key of this.keys.keys()) this.server.hub.unwatch(key, this)
+    if (this.opened && this.ctx.observer.wantsCursors) this.saveCursor()
+    this.hub.remove(this)
+    for (const key of this.keys.keys()) this.hub.unwatch(key, this)
     this.keys.clear()
     if (this.sink) {
       this.sink.end()
@@ -190,7 +192,7 @@ export class Receiver implements DirectSource {
   }
 
   private async open(): Promise<void> {
-    this.server.hub.add(this)
+    this.hub.add(this)
     const budget = this.timeBudget()
     if (budget > 0) this.deadline = setTimeout(() => this.end(), budget)
 
@@ -206,7 +208,7 @@ export class Receiver implements DirectSource {
     await Promise.all(initial.map((k) => this.pull(k)))
     if (this.closed) return
 
-    const open = { c: 'open', sid: this.sid, recovered: this.recovered, pingInterval: this.server.opts.pingInterval }
+    const open = { c: 'open', sid: this.sid, recovered: this.recovered, pingInterval: this.ctx.pingInterval }
     this.out.unshift(`${this.mode === 'sse' ? RETRY : ''}data: ${JSON.stringify(open)}\n\n`)
     this.opened = true
     this.flush()
@@ -214,7 +216,7 @@ export class Receiver implements DirectSource {
   }
 
   private timeBudget(): number {
-    const { maxStreamDuration, pingInterval } = this.server.opts
+    const { maxStreamDuration, pingInterval } = this.ctx
     // End a little before the platform would cut us, so the end is clean.
     const limit = maxStreamDuration > 0 ? maxStreamDuration - Math.min(1000, maxStreamDuration * 0.1) : 0
     if (this.mode === 'poll') return limit > 0 ? Math.min(limit, pingInterval) : pingInterval
@@ -267,13 +269,13 @@ export class Receiver implements DirectSource {
     }
     this.keys.set(storeKey, k)
     this.restOf = undefined
-    k.watching = this.server.hub.watch(storeKey, this)
+    k.watching = this.hub.watch(storeKey, this)
     return k
   }
 
   private removeKey(storeKey: string): void {
     this.restOf = undefined
-    if (this.keys.delete(storeKey)) this.server.hub.unwatch(storeKey, this)
+    if (this.keys.delete(storeKey)) this.hub.unwatch(storeKey, this)
   }
 
   /** Reads the log from the cursor until caught up (again, if entries arrived meanwhile). */
@@ -286,11 +288,11 @@ export class Receiver implements DirectSource {
     try {
       do {
         k.again = false
-        const hub = this.server.hub
+        const hub = this.hub
         const known = hub.lastSeq(k.storeKey)
         if (known !== undefined && k.cursor >= known) break
         const generation = hub.generation(k.storeKey)
-        const res = await this.server.store.read(k.storeKey, k.cursor, READ_BATCH)
+        const res = await this.ctx.logs.read(k.storeKey, k.cursor, READ_BATCH)
         // Pulls run only once the key's subscription is live (open and join await it).
         hub.noteHead(k.storeKey, res.head, generation)
         if (this.closed || this.keys.get(k.storeKey) !== k) return
@@ -397,7 +399,7 @@ export class Receiver implements DirectSource {
       }
     }
     if (this.framesQueued > 0) {
-      this.server.observer.delivered(this.framesQueued)
+      this.ctx.observer.delivered(this.framesQueued)
       this.framesQueued = 0
     }
     if (this.mode === 'poll' && this.wroteMessage) this.close()
@@ -410,7 +412,7 @@ export class Receiver implements DirectSource {
 
   /** With an inspector configured, queued counts should be right within a second. */
   private cursorMoved(): void {
-    if (!this.server.observer.wantsCursors || this.saveTimer) return
+    if (!this.ctx.observer.wantsCursors || this.saveTimer) return
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined
       if (!this.closed) this.saveCursor()
@@ -422,6 +424,6 @@ export class Receiver implements DirectSource {
     const cursor = new Map<string, number>()
     for (const k of this.keys.values()) cursor.set(k.clientKey, k.cursor)
     if (cursor.size === 0) return
-    this.server.store.saveCursor(this.sid, encodeCursor(cursor), this.server.limits).catch(() => {})
+    this.ctx.logs.saveCursor(this.sid, encodeCursor(cursor), this.ctx.limits).catch(() => {})
   }
 }

@@ -18,6 +18,8 @@ import { isObject, readJson } from './body.js'
 import { checkOrigin, corsHeaders, forbiddenOrigin, preflight } from './cors.js'
 import { errorResponse, jsonResponse, toServeError } from './http-errors.js'
 import type { WaitUntil } from './background.js'
+import type { DeliveryContext } from '../delivery/context.js'
+import type { Hub } from '../delivery/hub.js'
 import { Receiver, type StreamMode } from '../delivery/receiver.js'
 
 const ROUTES = new Set(['/connect', '/message', '/ack', '/disconnect', '/sse', '/poll', '/_sweep'])
@@ -25,7 +27,7 @@ export const MAX_BATCH = 1000
 const PLUGIN_PREFIX = /\/_[a-z][a-z0-9-]*\//
 const OK = '{"ok":true}'
 /** A claimed message's lease; the running request renews it every third of it. */
-const LEASE_MS = 10_000
+const LEASE_MS = 20_000
 
 /** What serve() hands the routes with each request (Hono's `c.env`). */
 export interface RequestEnv {
@@ -49,7 +51,11 @@ export function routePath(req: Request): string {
 }
 
 /** The socket routes, then each plugin's (`pluginRoutes`), then the JSON 404. */
-export function createRoutes(server: ServerCore<any, any, any>, pluginRoutes: ((app: Hono<any>) => void)[] = []): Hono<{ Bindings: RequestEnv }> {
+export function createRoutes(
+  server: ServerCore<any, any, any>,
+  streams: { hub: Hub; delivery: DeliveryContext },
+  pluginRoutes: ((app: Hono<any>) => void)[] = [],
+): Hono<{ Bindings: RequestEnv }> {
   const app = new Hono<{ Bindings: RequestEnv }>({ getPath: routePath })
   const { opts, store } = server
 
@@ -208,7 +214,7 @@ export function createRoutes(server: ServerCore<any, any, any>, pluginRoutes: ((
         : undefined
     const cursor = c.req.header(CURSOR_HEADER)
     const wait = c.req.query('wait') !== '0'
-    const receiver = new Receiver(server, record, cursor, mode, wait, c.req.raw.signal, touched)
+    const receiver = new Receiver(streams.delivery, streams.hub, record, cursor, mode, wait, c.req.raw.signal, touched)
     const init = {
       headers: {
         'content-type': 'text/event-stream; charset=utf-8',

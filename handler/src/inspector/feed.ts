@@ -1,5 +1,5 @@
 import type { Store } from '../store/types.js'
-import type { FeedEvent } from '../core/observer.js'
+import type { FeedEvent } from '../observer.js'
 
 const FLAG = 'inspector-watching'
 const FLAG_TTL_SECONDS = 30

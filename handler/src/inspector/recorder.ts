@@ -1,7 +1,7 @@
 import type { Store } from '../store/types.js'
 import { Feed } from './feed.js'
 import { Metrics } from './metrics.js'
-import type { Observer } from '../core/observer.js'
+import type { Observer } from '../observer.js'
 
 /** The observer used when an inspector is configured: metrics always, feed events while watched. */
 export class Recorder implements Observer {

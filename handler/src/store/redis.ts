@@ -1,28 +1,17 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { StoreUnavailableError } from './errors.js'
 import type { MessageClaim, MessageStatus } from './claim-model.js'
+import { CLAIM_STATUS, parseNotification, RedisKeys } from './redis-keys.js'
 import { APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
 import type { AppendOrigin, ClaimLimits, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
-/**
- * Key layout (every multi-key script stays inside one hash tag):
- *   ss:{<sid>}:s        session hash: token, user, transport, createdAt, lastSeen, hwm and
- *                       rlw/rlc (claims, rate limit), s:<key> (state), r:<room> (rooms),
- *                       ended/dc (ended for idleness and kept for recovery; onDisconnect ran)
- *   ss:{<sid>}:k        message claims: id -> 'r<lease end>' | 'd<reply>' | 'f' (claim-model.ts)
- *   ss:{<sid>}:q / :l   the session's direct log: seq counter and stream (ids <seq>-1)
- *   ss:{r:<room>}:q / :l / :m   a room's log, and its members (set)
- *   ss:{live}           sorted set sid -> last seen (sweep index)
- *   ss:{live}:ending    sorted set sid -> lease end of an ending in progress
- * Channels: ss:n:<log key> carries `<seq>|<exclude>|<data>` for each append;
- *           ss:sig:<name> carries signals (cross-instance acks).
- */
+/** Key layout and channels: redis-keys.ts (shared with the Upstash store). */
 
 type Client = Redis | Cluster
 type ScriptName = 'ssAppend' | 'ssRead' | 'ssClaim' | 'ssRenew' | 'ssFinish' | 'ssBeginEnd' | 'ssIdle' | 'ssRevive' | 'ssFinishEnd' | 'ssUnend' | 'ssMark' | 'ssSetIfLive' | 'ssTouch' | 'ssMembership'
 type Scripted = Client & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>
 
-const STATUS: Record<number, MessageStatus> = { 1: 'fresh', 2: 'rerun', 3: 'done', 4: 'running', 5: 'interrupted', 6: 'old', 7: 'deferred', 8: 'early' }
+const STATUS: Record<number, MessageStatus> = CLAIM_STATUS
 
 export interface RedisStoreOptions {
   /** key prefix (default 'ss') */
@@ -46,7 +35,7 @@ export class RedisStore implements Store {
   readonly ownedByServer?: boolean
   private readonly client: Scripted
   private readonly sub: Client
-  private readonly prefix: string
+  private readonly keys: RedisKeys
   private readonly seqTtl: number
   private readonly ready: Promise<void>
   private channels = new Map<string, { listeners: Set<(message: string) => void>; ready: Promise<void> }>()
@@ -54,7 +43,7 @@ export class RedisStore implements Store {
   private closed = false
 
   constructor(client: Client, options: RedisStoreOptions & { owned?: boolean } = {}) {
-    this.prefix = options.prefix ?? 'ss'
+    this.keys = new RedisKeys(options.prefix ?? 'ss')
     this.seqTtl = options.seqTtl ?? 30 * 24 * 3600
     this.client = client as Scripted
     defineScripts(this.client)
@@ -311,11 +300,11 @@ export class RedisStore implements Store {
   }
 
   async signal(channel: string, message: string): Promise<void> {
-    await this.run(() => this.client.publish(`${this.prefix}:sig:${channel}`, message))
+    await this.run(() => this.client.publish(this.keys.signal(channel), message))
   }
 
   onSignal(channel: string, listener: (message: string) => void): () => void {
-    const s = this.listen(`${this.prefix}:sig:${channel}`, (m) => {
+    const s = this.listen(this.keys.signal(channel), (m) => {
       if (m !== '') listener(m)
     })
     s.ready.catch(() => {})
@@ -370,46 +359,36 @@ export class RedisStore implements Store {
   }
 
   private key(name: string): string {
-    return `${this.prefix}:${name}`
+    return this.keys.key(name)
   }
 
   private session(sid: string): string {
-    return `${this.prefix}:{${sid}}:s`
+    return this.keys.session(sid)
   }
 
   private claims(sid: string): string {
-    return `${this.prefix}:{${sid}}:k`
+    return this.keys.claims(sid)
   }
 
   private live(): string {
-    return `${this.prefix}:{live}`
+    return this.keys.live()
   }
 
   private ending(): string {
-    return `${this.prefix}:{live}:ending`
+    return this.keys.ending()
   }
 
-  /** `d:<sid>` shares the session's hash tag; `r:<room>` has its own. */
   private logKey(key: string, part: 'q' | 'l'): string {
-    const tag = key.startsWith('d:') ? key.slice(2) : key
-    return `${this.prefix}:{${tag}}:${part}`
+    return this.keys.logKey(key, part)
   }
 
   private roomMembers(room: string): string {
-    return `${this.prefix}:{r:${room}}:m`
+    return this.keys.roomMembers(room)
   }
 
   private channel(key: string): string {
-    return `${this.prefix}:n:${key}`
+    return this.keys.channel(key)
   }
-}
-
-function parseNotification(message: string): LogEntry {
-  const a = message.indexOf('|')
-  const b = message.indexOf('|', a + 1)
-  const entry: LogEntry = { seq: Number(message.slice(0, a)), data: message.slice(b + 1) }
-  if (b > a + 1) entry.exclude = message.slice(a + 1, b)
-  return entry
 }
 
 function unavailable(err: unknown): Error {

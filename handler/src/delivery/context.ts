@@ -1,0 +1,24 @@
+import type { Observer } from '../observer.js'
+import type { Bus, Logs, StoreLimits } from '../store/types.js'
+
+/**
+ * All the delivery layer (Hub, Receiver) uses of the rest of the server: the
+ * logs it reads, the bus it listens to, and a few calls back into the session
+ * lifecycle. It never sees the ServerCore.
+ */
+export interface DeliveryContext {
+  logs: Pick<Logs, 'read' | 'saveCursor'>
+  bus: Pick<Bus, 'subscribe'>
+  /** refreshes the liveness of sessions with a stream here; resolves with those found ended */
+  touch(sids: string[]): Promise<string[]>
+  /** sessions ended elsewhere while their stream is live here (a late touch): bring them back */
+  revive(sids: string[]): Promise<void>
+  /** a sweep, when one is due: heartbeats run it within the streams' lifetime */
+  sweepIfDue(): Promise<number> | undefined
+  observer: Pick<Observer, 'delivered' | 'wantsCursors'>
+  limits: StoreLimits
+  /** ms between heartbeats */
+  pingInterval: number
+  /** ms a stream may live (0: no limit) */
+  maxStreamDuration: number
+}

@@ -1,0 +1,384 @@
+import { StoreUnavailableError } from './errors.js'
+import type { MessageClaim, MessageStatus } from './claim-model.js'
+import { CLAIM_STATUS, parseNotification, RedisKeys } from './redis-keys.js'
+import { APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
+import { PatternBus } from './upstash-bus.js'
+import { CommandError, TransportError, UpstashRest, type Arg, type Reply } from './upstash-rest.js'
+import type { AppendOrigin, ClaimLimits, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+
+/**
+ * The Upstash store: the Redis store's semantics (same keys, same Lua scripts) over the Upstash
+ * REST API, on fetch alone, so it runs on Cloudflare Workers and Vercel Edge. The commands of one
+ * operation go in one HTTP request (a pipeline) wherever the ioredis store sends them together;
+ * streams wait on one SSE subscription per instance (upstash-bus.ts), never on polling.
+ */
+
+export interface UpstashStoreOptions {
+  /** the REST URL (UPSTASH_REDIS_REST_URL) */
+  url: string
+  /** the REST token (UPSTASH_REDIS_REST_TOKEN) */
+  token: string
+  /** key prefix (default 'ss'), as redisStore's */
+  prefix?: string
+  /** seconds a room's sequence counter outlives its last append (default 30 days) */
+  seqTtl?: number
+  /** ms before a request counts as failed and the handler answers 503 (default 10 000) */
+  timeoutMs?: number
+}
+
+const STATUS: Record<number, MessageStatus> = CLAIM_STATUS
+
+/** A Lua script of redis-scripts.ts, run by EVALSHA (its SHA-1 computed on first use). */
+interface Script {
+  lua: string
+  keys: number
+  sha?: Promise<string>
+}
+
+const script = (lua: string, keys: number): Script => ({ lua, keys })
+const SCRIPTS = {
+  append: script(APPEND, 2),
+  read: script(READ, 2),
+  claim: script(CLAIM, 2),
+  renew: script(RENEW, 1),
+  finish: script(FINISH, 1),
+  beginEnd: script(BEGIN_END, 2),
+  idle: script(IDLE, 2),
+  revive: script(REVIVE, 2),
+  finishEnd: script(FINISH_END, 4),
+  unend: script(UNEND, 2),
+  mark: script(MARK, 1),
+  setIfLive: script(SET_IF_LIVE, 1),
+  touch: script(TOUCH, 3),
+  membership: script(MEMBERSHIP, 2),
+}
+
+/** A plain command, or a script with its keys and arguments. */
+type Command = Arg[] | { script: Script; args: Arg[] }
+
+export class UpstashStore implements Store {
+  readonly ownedByServer?: boolean
+  private readonly rest: UpstashRest
+  private readonly keys: RedisKeys
+  private readonly seqTtl: number
+  private readonly bus: PatternBus
+  private closed = false
+
+  constructor(options: UpstashStoreOptions & { owned?: boolean }) {
+    if (!options?.url || !options.token) throw new TypeError('upstashStore: url and token are required')
+    this.rest = new UpstashRest(options)
+    this.keys = new RedisKeys(options.prefix ?? 'ss')
+    this.seqTtl = options.seqTtl ?? 30 * 24 * 3600
+    // Both channel families (<p>:n:*, <p>:sig:*) under one pattern: one stream per instance.
+    this.bus = new PatternBus(this.rest, `${this.keys.prefix}:*`, options.timeoutMs)
+    if (options.owned) this.ownedByServer = true
+  }
+
+  async createSession(r: SessionRecord, limits: StoreLimits): Promise<void> {
+    const fields: Arg[] = ['token', r.token, 'user', JSON.stringify(r.user ?? null), 'transport', r.transport, 'createdAt', r.createdAt, 'lastSeen', r.lastSeen]
+    for (const [k, v] of Object.entries(r.state)) fields.push(`s:${k}`, JSON.stringify(v))
+    for (const [room, seq] of Object.entries(r.rooms)) fields.push(`r:${room}`, seq)
+    const key = this.keys.session(r.sid)
+    await this.exec([['HSET', key, ...fields], ['EXPIRE', key, limits.ttl], ['ZADD', this.keys.live(), r.lastSeen, r.sid]])
+  }
+
+  async getSession(sid: string): Promise<SessionRecord | null> {
+    const h = toHash(await this.one(['HGETALL', this.keys.session(sid)]))
+    if (!h.token) return null
+    const state: Record<string, unknown> = {}
+    const rooms: Record<string, number> = {}
+    for (const [f, v] of Object.entries(h)) {
+      if (f.startsWith('s:')) state[f.slice(2)] = JSON.parse(v)
+      else if (f.startsWith('r:')) rooms[f.slice(2)] = Number(v)
+    }
+    return {
+      sid,
+      token: h.token,
+      user: h.user ? JSON.parse(h.user) : undefined,
+      state,
+      rooms,
+      transport: h.transport ?? '',
+      createdAt: Number(h.createdAt),
+      lastSeen: Number(h.lastSeen),
+      ...(h.cursor ? { cursor: h.cursor } : {}),
+      ...(h.ended !== undefined ? { ended: h.ended } : {}),
+      ...(h.dc ? { disconnected: true } : {}),
+    }
+  }
+
+  async setState(sid: string, patch: Record<string, unknown>, limits: StoreLimits): Promise<boolean> {
+    const args: Arg[] = []
+    const removed: string[] = []
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === undefined) removed.push(`s:${k}`)
+      else args.push(`s:${k}`, JSON.stringify(v))
+    }
+    const key = this.keys.session(sid)
+    const last: Command = args.length === 0 ? ['EXISTS', key] : this.call(SCRIPTS.setIfLive, [key], [limits.ttl, ...args])
+    // The delete and the conditional set run in order, in one request.
+    const replies = await this.exec(removed.length ? [['HDEL', key, ...removed], last] : [last])
+    return replies[replies.length - 1] === 1
+  }
+
+  async touch(sids: string[], now: number, limits: StoreLimits, transport?: string): Promise<string[]> {
+    if (sids.length === 0) return []
+    const replies = await this.exec(
+      sids.flatMap((sid): Command[] => [
+        this.call(SCRIPTS.touch, [this.keys.session(sid), this.keys.logKey(`d:${sid}`, 'q'), this.keys.logKey(`d:${sid}`, 'l')], [now, limits.ttl, transport ?? '']),
+        ['ZADD', this.keys.live(), 'XX', now, sid],
+      ]),
+    )
+    return sids.filter((_, i) => replies[2 * i] === 2)
+  }
+
+  async idleSessions(cutoff: number, limit: number): Promise<string[]> {
+    return (await this.one(this.call(SCRIPTS.idle, [this.keys.live(), this.keys.ending()], [cutoff, limit]))) as string[]
+  }
+
+  async sessionIds(limit: number): Promise<string[]> {
+    return (await this.one(['ZRANGE', this.keys.live(), 0, limit - 1])) as string[]
+  }
+
+  async beginEnd(sid: string, leaseMs: number, idleBefore?: number): Promise<boolean> {
+    return (await this.one(this.call(SCRIPTS.beginEnd, [this.keys.live(), this.keys.ending()], [sid, leaseMs, idleBefore ?? '']))) === 1
+  }
+
+  async markDisconnected(sid: string): Promise<void> {
+    await this.one(this.call(SCRIPTS.mark, [this.keys.session(sid)], ['dc', '1']))
+  }
+
+  async finishEnd(sid: string, reason: string, recoverMs: number): Promise<void> {
+    const k = this.keys
+    await this.one(this.call(SCRIPTS.finishEnd, [k.session(sid), k.logKey(`d:${sid}`, 'q'), k.logKey(`d:${sid}`, 'l'), k.claims(sid)], [reason, Math.max(0, Math.round(recoverMs))]))
+    // Only once the ending is recorded does the session leave the indexes (a failure above retries it).
+    await this.exec([['ZREM', k.ending(), sid], ['ZREM', k.live(), sid]])
+  }
+
+  async revive(sid: string, now: number, limits: StoreLimits): Promise<boolean> {
+    if ((await this.one(this.call(SCRIPTS.revive, [this.keys.live(), this.keys.ending()], [sid, now]))) !== 1) return false
+    await this.one(this.call(SCRIPTS.unend, [this.keys.session(sid), this.keys.claims(sid)], [limits.ttl]))
+    return true
+  }
+
+  async deleteSession(sid: string): Promise<void> {
+    const k = this.keys
+    await this.exec([
+      ['DEL', k.session(sid), k.logKey(`d:${sid}`, 'q'), k.logKey(`d:${sid}`, 'l'), k.claims(sid)],
+      ['ZREM', k.live(), sid],
+      ['ZREM', k.ending(), sid],
+    ])
+  }
+
+  async claimMessages(sid: string, token: string, ids: number[], limits: ClaimLimits, answered?: number): Promise<ClaimResult> {
+    const [res] = (await this.exec([
+      this.call(SCRIPTS.claim, [this.keys.session(sid), this.keys.claims(sid)], [token, limits.leaseMs, limits.ttl, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000, limits.owner, answered ?? -1, ...ids]),
+      // As in the Redis store: XX refreshes liveness of an existing member only.
+      ['ZADD', this.keys.live(), 'XX', Date.now(), sid],
+    ])) as [(number | string)[], unknown]
+    if (res[0] === 0) return { authorized: false }
+    const claims: MessageClaim[] = []
+    for (let i = 0; i < ids.length; i++) {
+      const status = STATUS[Number(res[2 + 2 * i])] ?? 'old'
+      claims.push(status === 'done' ? { id: ids[i]!, status, ack: String(res[3 + 2 * i]) } : { id: ids[i]!, status })
+    }
+    const retryAfterMs = Number(res[1])
+    return retryAfterMs > 0 ? { authorized: true, claims, retryAfterMs } : { authorized: true, claims }
+  }
+
+  async renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void> {
+    if (ids.length === 0) return
+    await this.one(this.call(SCRIPTS.renew, [this.keys.claims(sid)], [leaseMs, owner, ...ids]))
+  }
+
+  async finishMessages(sid: string, done: FinishedMessage[], released: number[], owner: string): Promise<void> {
+    if (done.length === 0 && released.length === 0) return
+    const args: Arg[] = [owner, done.length]
+    for (const d of done) args.push(d.id, d.ack)
+    args.push(...released)
+    await this.one(this.call(SCRIPTS.finish, [this.keys.claims(sid)], args))
+  }
+
+  async joinRoom(sid: string, room: string, limits: StoreLimits): Promise<number | null> {
+    const members = this.keys.roomMembers(room)
+    const head = Number(await this.one(this.call(SCRIPTS.membership, [members, this.keys.logKey(`r:${room}`, 'q')], [sid, 1])))
+    if ((await this.one(this.call(SCRIPTS.setIfLive, [this.keys.session(sid)], [limits.ttl, `r:${room}`, head]))) === 1) return head
+    // The session ended meanwhile: a join after the end is refused.
+    await this.one(['SREM', members, sid])
+    return null
+  }
+
+  async dropMemberships(sid: string, rooms: string[]): Promise<void> {
+    if (rooms.length) await this.exec(rooms.map((room) => ['SREM', this.keys.roomMembers(room), sid]))
+  }
+
+  async restoreMemberships(sid: string, rooms: string[]): Promise<void> {
+    if (rooms.length) await this.exec(rooms.map((room) => ['SADD', this.keys.roomMembers(room), sid]))
+  }
+
+  async leaveRoom(sid: string, room: string): Promise<number> {
+    const head = Number(await this.one(this.call(SCRIPTS.membership, [this.keys.roomMembers(room), this.keys.logKey(`r:${room}`, 'q')], [sid, 0])))
+    await this.one(['HDEL', this.keys.session(sid), `r:${room}`])
+    return head
+  }
+
+  async members(room: string, limit: number): Promise<string[]> {
+    const key = this.keys.roomMembers(room)
+    const all = (await this.one(['SMEMBERS', key])) as string[]
+    if (all.length === 0) return all
+    // Members whose session left the live index without an ending (expired) are dropped here.
+    const [live, ending] = (await this.exec([
+      ['ZMSCORE', this.keys.live(), ...all],
+      ['ZMSCORE', this.keys.ending(), ...all],
+    ])) as [(string | null)[], (string | null)[]]
+    const out: string[] = []
+    const gone: string[] = []
+    all.forEach((sid, i) => {
+      if (live[i] !== null) out.push(sid)
+      else if (ending[i] === null) gone.push(sid)
+    })
+    if (gone.length) await this.one(['SREM', key, ...gone])
+    return out.length > limit ? out.slice(0, limit) : out
+  }
+
+  async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number> {
+    const seqTtl = key.startsWith('d:') ? limits.ttl : Math.max(limits.ttl, this.seqTtl)
+    const args = [data, exclude ?? '', limits.maxLogLength, limits.ttl, this.keys.channel(key), seqTtl, origin?.id ?? '', origin?.check ? '1' : '0']
+    return Number(await this.one(this.call(SCRIPTS.append, [this.keys.logKey(key, 'q'), this.keys.logKey(key, 'l')], args)))
+  }
+
+  async read(key: string, after: number, limit: number): Promise<ReadResult> {
+    const [head, first, raw] = (await this.one(this.call(SCRIPTS.read, [this.keys.logKey(key, 'q'), this.keys.logKey(key, 'l')], [after, limit]))) as [
+      number,
+      number,
+      [string, string[]][],
+    ]
+    const entries: LogEntry[] = raw.map(([id, fields]) => {
+      const entry: LogEntry = { seq: parseInt(id, 10), data: '' }
+      for (let i = 0; i < fields.length; i += 2) {
+        if (fields[i] === 'd') entry.data = fields[i + 1]!
+        else if (fields[i] === 'x') entry.exclude = fields[i + 1]!
+        else if (fields[i] === 'o') entry.origin = fields[i + 1]!
+      }
+      return entry
+    })
+    return { entries, first, head }
+  }
+
+  async head(key: string): Promise<number> {
+    return Number((await this.one(['GET', this.keys.logKey(key, 'q')])) ?? 0)
+  }
+
+  subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription {
+    return this.bus.listen(this.keys.channel(key), (message) => listener(message === '' ? null : parseNotification(message)))
+  }
+
+  async saveCursor(sid: string, cursor: string, limits: StoreLimits): Promise<void> {
+    await this.one(this.call(SCRIPTS.setIfLive, [this.keys.session(sid)], [limits.ttl, 'cursor', cursor]))
+  }
+
+  async addMetrics(bucket: string, counts: Record<string, number>, ttlSeconds: number): Promise<void> {
+    const key = this.keys.key(`m:${bucket}`)
+    await this.exec([...Object.entries(counts).map(([f, v]): Command => ['HINCRBY', key, f, v]), ['EXPIRE', key, ttlSeconds]])
+  }
+
+  async readMetrics(buckets: string[]): Promise<Record<string, number>[]> {
+    if (buckets.length === 0) return []
+    const raw = await this.exec(buckets.map((b) => ['HGETALL', this.keys.key(`m:${b}`)]))
+    return raw.map((h) => Object.fromEntries(Object.entries(toHash(h)).map(([k, v]) => [k, Number(v)])))
+  }
+
+  async setFlag(name: string, ttlSeconds: number): Promise<void> {
+    await this.one(['SET', this.keys.key(`flag:${name}`), '1', 'EX', ttlSeconds])
+  }
+
+  async hasFlag(name: string): Promise<boolean> {
+    return (await this.one(['EXISTS', this.keys.key(`flag:${name}`)])) === 1
+  }
+
+  async signal(channel: string, message: string): Promise<void> {
+    await this.one(['PUBLISH', this.keys.signal(channel), message])
+  }
+
+  onSignal(channel: string, listener: (message: string) => void): () => void {
+    const s = this.bus.listen(this.keys.signal(channel), (m) => {
+      if (m !== '') listener(m)
+    })
+    s.ready.catch(() => {})
+    return s.unsubscribe
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.bus.close()
+  }
+
+  // --- internals ------------------------------------------------------------
+
+  private call(s: Script, keys: string[], args: Arg[]): Command {
+    return { script: s, args: [keys.length, ...keys, ...args] }
+  }
+
+  private async one(command: Command): Promise<Reply> {
+    return (await this.exec([command]))[0]!
+  }
+
+  /**
+   * Runs commands in one request (a pipeline when several). Scripts go as EVALSHA; those the
+   * server does not know (NOSCRIPT: they did not run) go again as EVAL, in one more request.
+   */
+  private async exec(commands: Command[]): Promise<Reply[]> {
+    if (this.closed) throw new StoreUnavailableError('upstash: store closed')
+    try {
+      const wire = await Promise.all(commands.map(async (c) => (Array.isArray(c) ? c : ['EVALSHA', await sha(c.script), ...c.args])))
+      const replies = await this.send(wire)
+      const missing = replies.flatMap((r, i) => (r instanceof CommandError && r.message.includes('NOSCRIPT') ? [i] : []))
+      if (missing.length) {
+        const again = await this.send(missing.map((i) => {
+          const c = commands[i] as { script: Script; args: Arg[] }
+          return ['EVAL', c.script.lua, ...c.args]
+        }))
+        missing.forEach((i, j) => (replies[i] = again[j]!))
+      }
+      const failed = replies.find((r) => r instanceof CommandError)
+      if (failed) throw failed
+      return replies as Reply[]
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err
+      if (err instanceof TransportError) throw new StoreUnavailableError(err.message, { cause: err })
+      throw new StoreUnavailableError(`upstash: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    }
+  }
+
+  private async send(wire: Arg[][]): Promise<(Reply | CommandError)[]> {
+    if (wire.length > 1) return this.rest.pipeline(wire)
+    try {
+      return [await this.rest.command(wire[0]!)]
+    } catch (err) {
+      if (err instanceof CommandError) return [err]
+      throw err
+    }
+  }
+}
+
+/** SHA-1 of a script, hex, as EVALSHA wants it; computed once, on first use (never at load). */
+function sha(s: Script): Promise<string> {
+  s.sha ??= crypto.subtle.digest('SHA-1', new TextEncoder().encode(s.lua)).then((buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join(''))
+  return s.sha
+}
+
+/** HGETALL's flat [field, value, ...] reply as an object. */
+function toHash(reply: Reply): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!Array.isArray(reply)) return out
+  for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = String(reply[i + 1])
+  return out
+}
+
+/**
+ * The Upstash store, over the REST API (fetch only: Node, Bun, Deno, Workers, Edge).
+ * Nothing is sent until the first operation.
+ */
+export function upstashStore(options: UpstashStoreOptions): UpstashStore {
+  return new UpstashStore({ ...options, owned: true })
+}
