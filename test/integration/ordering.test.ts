@@ -16,7 +16,7 @@ describe('order across POSTs in flight', () => {
   const started: string[] = []
   beforeAll(async () => {
     redis = await startRedis()
-    server = await startServer({ store: redisStore(redis.url) }, (io) => {
+    server = await startServer({ store: redisStore(redis.url), maxInFlight: 4 }, (io) => {
       io.onMessage('slow', async (_s, n: number) => {
         started.push(`slow ${n}`)
         await sleep(1500)
@@ -49,7 +49,7 @@ describe('order across POSTs in flight', () => {
     expect(b.at).toBeLessThan(a.at) // the fast message was not held behind the slow one
     expect(b.at).toBeLessThan(1000)
   })
-  it('the SDK: a slow acked handler (1.5 s) delays no later emit; handlers still start in emit order', async () => {
+  it('the SDK with serve({ maxInFlight: 4 }): a slow acked handler (1.5 s) delays no later emit; handlers still start in emit order', async () => {
     started.length = 0
     const socket = connect(server.url)
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()))

@@ -63,6 +63,13 @@ export interface ServeOptions {
   auth?: (req: Request, payload: unknown) => unknown | Promise<unknown>
   /** turns on the inspector API under {base}/_inspector/ (see INSPECTOR.md); readonly hides admin actions */
   inspector?: { token: string; readonly?: boolean }
+  /**
+   * POSTs a client may keep in flight (default 1). Handlers always start in emit order; with more
+   * than one, a slow handler holds back no later message, but the writes of messages that run
+   * side by side (on several instances) may land out of emit order: a sender's room messages can
+   * overtake each other. Raise it for handlers whose effects are independent (RPC-style).
+   */
+  maxInFlight?: number
   /** plugins (see plugin.ts): each may observe traffic and add routes under {base}/_<name>/ */
   plugins?: import('../plugin.js').Plugin[]
 }
@@ -75,6 +82,7 @@ export interface ResolvedOptions {
   pingTimeout: number
   disconnectTimeout: number
   recoveryWindow: number
+  maxInFlight: number
   sweepInterval: number
   cronSecret?: string
   waitUntil?: (promise: Promise<unknown>) => void
@@ -97,6 +105,7 @@ export function resolveOptions(o: ServeOptions): ResolvedOptions {
     pingTimeout: o.pingTimeout ?? 20_000,
     disconnectTimeout: o.disconnectTimeout ?? 45_000,
     recoveryWindow: o.recoveryWindow ?? 120_000,
+    maxInFlight: Math.max(1, Math.min(16, Math.floor(o.maxInFlight ?? 1))),
     sweepInterval: o.sweepInterval ?? 0,
     cronSecret: o.cronSecret ?? envVar('CRON_SECRET'),
     waitUntil: o.waitUntil,

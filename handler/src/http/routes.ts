@@ -24,8 +24,6 @@ import { Receiver, type StreamMode } from '../delivery/receiver.js'
 
 const ROUTES = new Set(['/connect', '/message', '/ack', '/disconnect', '/sse', '/poll', '/_sweep'])
 export const MAX_BATCH = 1000
-/** POSTs a client may keep in flight: the server claims their messages in emit order (claim-model.ts). */
-const MAX_IN_FLIGHT = 4
 const PLUGIN_PREFIX = /\/_[a-z][a-z0-9-]*\//
 const OK = '{"ok":true}'
 /** A claimed message's lease; the running request renews it every third of it. */
@@ -108,7 +106,7 @@ export function createRoutes(
       transports: opts.transports,
       protocol: PROTOCOL_VERSION,
       maxBatch: MAX_BATCH,
-      maxInFlight: MAX_IN_FLIGHT,
+      maxInFlight: opts.maxInFlight,
     }
     return jsonResponse(JSON.stringify(reply))
   })
