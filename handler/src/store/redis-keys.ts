@@ -13,6 +13,8 @@
  * Channels: <p>:n:<log key> carries `<seq>|<exclude>|<data>` for each append;
  *           <p>:sig:<name> carries signals (cross-instance acks).
  */
+import type { MessageClaim, MessageStatus } from './claim-model.js'
+import type { ClaimResult, LogEntry, ReadResult, SessionRecord } from './types.js'
 export class RedisKeys {
   constructor(readonly prefix: string) {}
 
@@ -67,3 +69,68 @@ export function parseNotification(message: string): { seq: number; data: string;
 
 /** The status codes the CLAIM script returns (redis-scripts.ts). */
 export const CLAIM_STATUS = { 1: 'fresh', 2: 'rerun', 3: 'done', 4: 'running', 5: 'interrupted', 6: 'old', 7: 'deferred', 8: 'early' } as const
+
+/** A session record as the fields of its hash (both Redis stores write it so). */
+export function sessionFields(r: SessionRecord): Record<string, string> {
+  const fields: Record<string, string> = {
+    token: r.token,
+    user: JSON.stringify(r.user ?? null),
+    transport: r.transport,
+    createdAt: String(r.createdAt),
+    lastSeen: String(r.lastSeen),
+  }
+  for (const [k, v] of Object.entries(r.state)) fields[`s:${k}`] = JSON.stringify(v)
+  for (const [room, seq] of Object.entries(r.rooms)) fields[`r:${room}`] = String(seq)
+  return fields
+}
+
+/** The session record of a hash read back (HGETALL); null when it has no token (gone). */
+export function recordFromHash(sid: string, h: Record<string, string>): SessionRecord | null {
+  if (!h.token) return null
+  const state: Record<string, unknown> = {}
+  const rooms: Record<string, number> = {}
+  for (const [f, v] of Object.entries(h)) {
+    if (f.startsWith('s:')) state[f.slice(2)] = JSON.parse(v)
+    else if (f.startsWith('r:')) rooms[f.slice(2)] = Number(v)
+  }
+  return {
+    sid,
+    token: h.token,
+    user: h.user ? JSON.parse(h.user) : undefined,
+    state,
+    rooms,
+    transport: h.transport ?? '',
+    createdAt: Number(h.createdAt),
+    lastSeen: Number(h.lastSeen),
+    ...(h.cursor ? { cursor: h.cursor } : {}),
+    ...(h.ended !== undefined ? { ended: h.ended } : {}),
+    ...(h.dc ? { disconnected: true } : {}),
+  }
+}
+
+/** The CLAIM script's reply, `{0}` or `{1, retryAfterMs, status, ack, ...}`, as a ClaimResult. */
+export function claimResult(ids: number[], res: (number | string)[]): ClaimResult {
+  if (Number(res[0]) === 0) return { authorized: false }
+  const claims: MessageClaim[] = []
+  for (let i = 0; i < ids.length; i++) {
+    const status: MessageStatus = CLAIM_STATUS[Number(res[2 + 2 * i]) as keyof typeof CLAIM_STATUS] ?? 'old'
+    claims.push(status === 'done' ? { id: ids[i]!, status, ack: String(res[3 + 2 * i]) } : { id: ids[i]!, status })
+  }
+  const retryAfterMs = Number(res[1])
+  return retryAfterMs > 0 ? { authorized: true, claims, retryAfterMs } : { authorized: true, claims }
+}
+
+/** The READ script's reply, `{head, first, entries}` (stream entries with fields d, x, o), as a ReadResult. */
+export function readResult(reply: unknown): ReadResult {
+  const [head, first, raw] = reply as [number, number, [string, string[]][]]
+  const entries: LogEntry[] = raw.map(([id, fields]) => {
+    const entry: LogEntry = { seq: parseInt(id, 10), data: '' }
+    for (let i = 0; i < fields.length; i += 2) {
+      if (fields[i] === 'd') entry.data = fields[i + 1]!
+      else if (fields[i] === 'x') entry.exclude = fields[i + 1]!
+      else if (fields[i] === 'o') entry.origin = fields[i + 1]!
+    }
+    return entry
+  })
+  return { entries, first: Number(first), head: Number(head) }
+}

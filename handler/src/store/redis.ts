@@ -1,7 +1,6 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { StoreUnavailableError } from './errors.js'
-import type { MessageClaim, MessageStatus } from './claim-model.js'
-import { CLAIM_STATUS, parseNotification, RedisKeys } from './redis-keys.js'
+import { claimResult, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
 import type { AppendOrigin, ClaimLimits, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
@@ -10,8 +9,6 @@ import type { AppendOrigin, ClaimLimits, ClaimResult, FinishedMessage, LogEntry,
 type Client = Redis | Cluster
 type ScriptName = 'ssAppend' | 'ssRead' | 'ssClaim' | 'ssRenew' | 'ssFinish' | 'ssBeginEnd' | 'ssIdle' | 'ssRevive' | 'ssFinishEnd' | 'ssUnend' | 'ssMark' | 'ssSetIfLive' | 'ssTouch' | 'ssMembership'
 type Scripted = Client & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>
-
-const STATUS: Record<number, MessageStatus> = CLAIM_STATUS
 
 export interface RedisStoreOptions {
   /** key prefix (default 'ss') */
@@ -69,43 +66,14 @@ export class RedisStore implements Store {
   }
 
   async createSession(r: SessionRecord, limits: StoreLimits): Promise<void> {
-    const fields: Record<string, string> = {
-      token: r.token,
-      user: JSON.stringify(r.user ?? null),
-      transport: r.transport,
-      createdAt: String(r.createdAt),
-      lastSeen: String(r.lastSeen),
-    }
-    for (const [k, v] of Object.entries(r.state)) fields[`s:${k}`] = JSON.stringify(v)
-    for (const [room, seq] of Object.entries(r.rooms)) fields[`r:${room}`] = String(seq)
     const key = this.session(r.sid)
     await this.run(() =>
-      Promise.all([this.client.hset(key, fields), this.client.expire(key, limits.ttl), this.client.zadd(this.live(), r.lastSeen, r.sid)]),
+      Promise.all([this.client.hset(key, sessionFields(r)), this.client.expire(key, limits.ttl), this.client.zadd(this.live(), r.lastSeen, r.sid)]),
     )
   }
 
   async getSession(sid: string): Promise<SessionRecord | null> {
-    const h = await this.run(() => this.client.hgetall(this.session(sid)))
-    if (!h.token) return null
-    const state: Record<string, unknown> = {}
-    const rooms: Record<string, number> = {}
-    for (const [f, v] of Object.entries(h)) {
-      if (f.startsWith('s:')) state[f.slice(2)] = JSON.parse(v)
-      else if (f.startsWith('r:')) rooms[f.slice(2)] = Number(v)
-    }
-    return {
-      sid,
-      token: h.token,
-      user: h.user ? JSON.parse(h.user) : undefined,
-      state,
-      rooms,
-      transport: h.transport ?? '',
-      createdAt: Number(h.createdAt),
-      lastSeen: Number(h.lastSeen),
-      ...(h.cursor ? { cursor: h.cursor } : {}),
-      ...(h.ended !== undefined ? { ended: h.ended } : {}),
-      ...(h.dc ? { disconnected: true } : {}),
-    }
+    return recordFromHash(sid, await this.run(() => this.client.hgetall(this.session(sid))))
   }
 
   async setState(sid: string, patch: Record<string, unknown>, limits: StoreLimits): Promise<boolean> {
@@ -175,14 +143,7 @@ export class RedisStore implements Store {
     const res = (await this.run(() =>
       this.client.ssClaim(this.session(sid), this.claims(sid), token, limits.leaseMs, limits.ttl, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000, limits.owner, answered ?? -1, ...ids),
     )) as (number | string)[]
-    if (res[0] === 0) return { authorized: false }
-    const claims: MessageClaim[] = []
-    for (let i = 0; i < ids.length; i++) {
-      const status = STATUS[Number(res[2 + 2 * i])] ?? 'old'
-      claims.push(status === 'done' ? { id: ids[i]!, status, ack: String(res[3 + 2 * i]) } : { id: ids[i]!, status })
-    }
-    const retryAfterMs = Number(res[1])
-    return retryAfterMs > 0 ? { authorized: true, claims, retryAfterMs } : { authorized: true, claims }
+    return claimResult(ids, res)
   }
 
   async renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void> {
@@ -247,21 +208,7 @@ export class RedisStore implements Store {
   }
 
   async read(key: string, after: number, limit: number): Promise<ReadResult> {
-    const [head, first, raw] = (await this.run(() => this.client.ssRead(this.logKey(key, 'q'), this.logKey(key, 'l'), after, limit))) as [
-      number,
-      number,
-      [string, string[]][],
-    ]
-    const entries: LogEntry[] = raw.map(([id, fields]) => {
-      const entry: LogEntry = { seq: parseInt(id, 10), data: '' }
-      for (let i = 0; i < fields.length; i += 2) {
-        if (fields[i] === 'd') entry.data = fields[i + 1]!
-        else if (fields[i] === 'x') entry.exclude = fields[i + 1]!
-        else if (fields[i] === 'o') entry.origin = fields[i + 1]!
-      }
-      return entry
-    })
-    return { entries, first, head }
+    return readResult(await this.run(() => this.client.ssRead(this.logKey(key, 'q'), this.logKey(key, 'l'), after, limit)))
   }
 
   async head(key: string): Promise<number> {

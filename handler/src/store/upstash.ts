@@ -1,6 +1,5 @@
 import { StoreUnavailableError } from './errors.js'
-import type { MessageClaim, MessageStatus } from './claim-model.js'
-import { CLAIM_STATUS, parseNotification, RedisKeys } from './redis-keys.js'
+import { claimResult, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
 import { PatternBus } from './upstash-bus.js'
 import { CommandError, TransportError, UpstashRest, type Arg, type Reply } from './upstash-rest.js'
@@ -25,8 +24,6 @@ export interface UpstashStoreOptions {
   /** ms before a request counts as failed and the handler answers 503 (default 10 000) */
   timeoutMs?: number
 }
-
-const STATUS: Record<number, MessageStatus> = CLAIM_STATUS
 
 /** A Lua script of redis-scripts.ts, run by EVALSHA (its SHA-1 computed on first use). */
 interface Script {
@@ -75,35 +72,12 @@ export class UpstashStore implements Store {
   }
 
   async createSession(r: SessionRecord, limits: StoreLimits): Promise<void> {
-    const fields: Arg[] = ['token', r.token, 'user', JSON.stringify(r.user ?? null), 'transport', r.transport, 'createdAt', r.createdAt, 'lastSeen', r.lastSeen]
-    for (const [k, v] of Object.entries(r.state)) fields.push(`s:${k}`, JSON.stringify(v))
-    for (const [room, seq] of Object.entries(r.rooms)) fields.push(`r:${room}`, seq)
     const key = this.keys.session(r.sid)
-    await this.exec([['HSET', key, ...fields], ['EXPIRE', key, limits.ttl], ['ZADD', this.keys.live(), r.lastSeen, r.sid]])
+    await this.exec([['HSET', key, ...Object.entries(sessionFields(r)).flat()], ['EXPIRE', key, limits.ttl], ['ZADD', this.keys.live(), r.lastSeen, r.sid]])
   }
 
   async getSession(sid: string): Promise<SessionRecord | null> {
-    const h = toHash(await this.one(['HGETALL', this.keys.session(sid)]))
-    if (!h.token) return null
-    const state: Record<string, unknown> = {}
-    const rooms: Record<string, number> = {}
-    for (const [f, v] of Object.entries(h)) {
-      if (f.startsWith('s:')) state[f.slice(2)] = JSON.parse(v)
-      else if (f.startsWith('r:')) rooms[f.slice(2)] = Number(v)
-    }
-    return {
-      sid,
-      token: h.token,
-      user: h.user ? JSON.parse(h.user) : undefined,
-      state,
-      rooms,
-      transport: h.transport ?? '',
-      createdAt: Number(h.createdAt),
-      lastSeen: Number(h.lastSeen),
-      ...(h.cursor ? { cursor: h.cursor } : {}),
-      ...(h.ended !== undefined ? { ended: h.ended } : {}),
-      ...(h.dc ? { disconnected: true } : {}),
-    }
+    return recordFromHash(sid, toHash(await this.one(['HGETALL', this.keys.session(sid)])))
   }
 
   async setState(sid: string, patch: Record<string, unknown>, limits: StoreLimits): Promise<boolean> {
@@ -174,14 +148,7 @@ export class UpstashStore implements Store {
     const [res] = (await this.exec([
       this.call(SCRIPTS.claim, [this.keys.session(sid), this.keys.claims(sid)], [token, limits.leaseMs, limits.ttl, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000, limits.owner, answered ?? -1, ...ids]),
     ])) as [(number | string)[]]
-    if (res[0] === 0) return { authorized: false }
-    const claims: MessageClaim[] = []
-    for (let i = 0; i < ids.length; i++) {
-      const status = STATUS[Number(res[2 + 2 * i])] ?? 'old'
-      claims.push(status === 'done' ? { id: ids[i]!, status, ack: String(res[3 + 2 * i]) } : { id: ids[i]!, status })
-    }
-    const retryAfterMs = Number(res[1])
-    return retryAfterMs > 0 ? { authorized: true, claims, retryAfterMs } : { authorized: true, claims }
+    return claimResult(ids, res)
   }
 
   async renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void> {
@@ -246,21 +213,7 @@ export class UpstashStore implements Store {
   }
 
   async read(key: string, after: number, limit: number): Promise<ReadResult> {
-    const [head, first, raw] = (await this.one(this.call(SCRIPTS.read, [this.keys.logKey(key, 'q'), this.keys.logKey(key, 'l')], [after, limit]))) as [
-      number,
-      number,
-      [string, string[]][],
-    ]
-    const entries: LogEntry[] = raw.map(([id, fields]) => {
-      const entry: LogEntry = { seq: parseInt(id, 10), data: '' }
-      for (let i = 0; i < fields.length; i += 2) {
-        if (fields[i] === 'd') entry.data = fields[i + 1]!
-        else if (fields[i] === 'x') entry.exclude = fields[i + 1]!
-        else if (fields[i] === 'o') entry.origin = fields[i + 1]!
-      }
-      return entry
-    })
-    return { entries, first, head }
+    return readResult(await this.one(this.call(SCRIPTS.read, [this.keys.logKey(key, 'q'), this.keys.logKey(key, 'l')], [after, limit])))
   }
 
   async head(key: string): Promise<number> {
