@@ -29,11 +29,6 @@ export interface MessageFlowDeps {
 const WAIT_FOR_RUNNING_MS = 5000
 /** How long a request keeps trying to record the outcomes of handlers that ran while the store is failing. */
 const RECORD_BUDGET_MS = 30_000
-/**
- * How long it tries to give back a claim whose reply was lost: the claim most likely never
- * landed (the store was down), so the answer (503) should not wait long for it.
- */
-const RELEASE_BUDGET_MS = 2000
 
 /**
  * POST {base}/message, serverless-safe: everything a guarantee depends on is
@@ -59,8 +54,9 @@ export async function receiveMessages(
   try {
     ;[found, claim] = await Promise.all([deps.sessions.getSession(sid), deps.sessions.claimMessages(sid, token, ids, limits, answered)])
   } catch (err) {
-    // The claim may have landed with its reply lost: give back whatever this request claimed.
-    if (err instanceof StoreUnavailableError) await record(deps, sid, [], ids, owner, RELEASE_BUDGET_MS)
+    // The claim may have landed with its reply lost: give back whatever this request claimed, or a
+    // retry would wait for a lease nobody renews. When it surely never ran, answer 503 at once.
+    if (err instanceof StoreUnavailableError && err.uncertain) await record(deps, sid, [], ids, owner, RECORD_BUDGET_MS)
     throw err
   }
   const rec = await deps.admit(found, token)

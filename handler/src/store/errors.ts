@@ -4,8 +4,15 @@
  * server accepted is lost, because nothing was accepted.
  */
 export class StoreUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /**
+   * The command may have run before its reply was lost (the connection dropped after it was
+   * sent). False when it surely did not: never sent (no connection), or refused by the store.
+   */
+  readonly uncertain: boolean
+
+  constructor(message: string, options?: { cause?: unknown; uncertain?: boolean }) {
     super(message, options)
     this.name = 'StoreUnavailableError'
+    this.uncertain = options?.uncertain ?? true
   }
 }

@@ -357,7 +357,11 @@ export class RedisStore implements Store {
 
 function unavailable(err: unknown): Error {
   if (err instanceof StoreUnavailableError) return err
-  return new StoreUnavailableError(`redis: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  const message = err instanceof Error ? err.message : String(err)
+  // Refused before it was written to a connection: it did not run. ("Connection is closed" also
+  // rejects commands that were in flight, so it stays uncertain.)
+  const unsent = /enableOfflineQueue|not reachable|ECONNREFUSED|connection ended/.test(message)
+  return new StoreUnavailableError(`redis: ${message}`, { cause: err, uncertain: !unsent })
 }
 
 /** Until the first connection: start it (lazy or ended), wait for one under way, fail fast while retrying. */

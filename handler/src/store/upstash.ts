@@ -297,7 +297,8 @@ export class UpstashStore implements Store {
       return replies as Reply[]
     } catch (err) {
       if (err instanceof StoreUnavailableError) throw err
-      if (err instanceof TransportError) throw new StoreUnavailableError(err.message, { cause: err })
+      // The service answered (an HTTP error status): the commands did not run.
+      if (err instanceof TransportError) throw new StoreUnavailableError(err.message, { cause: err, uncertain: !/ answered \d/.test(err.message) })
       throw new StoreUnavailableError(`upstash: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
     }
   }
