@@ -3,7 +3,7 @@
 // split to what the server accepts, and refusals that reach the application. Real servers
 // (in-process node:http, or a server process on Redis), the real client SDK, defaults only
 // except for the option a test is about.
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connect, type ClientSocket, type SocketServeError } from '@socket-serve/client'
 import { startApp } from '../support/runtimes.js'
 import { CLUSTER_APP } from '../support/instances.js'
@@ -12,17 +12,9 @@ import { sleep, startServer, until, type TestServer } from '../support/server.js
 import { transports } from '../support/transports.js'
 import { serve } from 'socket-serve'
 import { redisStore } from 'socket-serve/redis'
+import { cleanupsAfterEach } from '../support/cleanups.js'
 
-const cleanups: (() => Promise<unknown> | unknown)[] = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) {
-    try {
-      await fn()
-    } catch (e) {
-      console.error('cleanup failed:', e)
-    }
-  }
-})
+const cleanups = cleanupsAfterEach()
 
 async function server(...args: Parameters<typeof startServer>): Promise<TestServer> {
   const s = await startServer(...args)

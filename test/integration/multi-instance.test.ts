@@ -4,7 +4,7 @@
 // duplicated, order kept (DESIGN §3, §4, §7).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connect, type ClientSocket } from '@socket-serve/client'
 import { startInstances, type Instances } from '../support/instances.js'
 import { outputDir, ROOT } from '../support/paths.js'
@@ -12,21 +12,13 @@ import { startProcess, type ChildHandle } from '../support/processes.js'
 import { startRedis, type RedisServer } from '../support/redis.js'
 import { sleep, until } from '../support/server.js'
 import { transports, type TransportCase } from '../support/transports.js'
+import { cleanupsAfterEach } from '../support/cleanups.js'
 
 type Transport = TransportCase['transports'][number]
 
 // ---- per-test resources, cleaned up after each test -----------------------------------------
 
-const cleanups: (() => Promise<unknown> | unknown)[] = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) {
-    try {
-      await fn()
-    } catch (e) {
-      console.error('cleanup failed:', e)
-    }
-  }
-})
+const cleanups = cleanupsAfterEach()
 
 async function redisServer(opts: { appendonly?: boolean } = {}): Promise<RedisServer> {
   const redis = await startRedis(opts)

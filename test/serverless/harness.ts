@@ -1,22 +1,13 @@
 // Shared by the suites that run under the platform emulator: a redis-server and a platform per
 // test, clients through the platform, and the counters the function app keeps in Redis.
-import { afterEach } from 'vitest'
 import { connect, type ClientSocket, type ConnectOptions } from '@socket-serve/client'
 import { startPlatform, type Platform, type PlatformOptions } from '../support/platform.js'
 import { redisCommand, startRedis, type RedisServer } from '../support/redis.js'
+import { cleanupsAfterEach } from '../support/cleanups.js'
 
 type Transport = NonNullable<ConnectOptions['transports']>[number]
 
-const cleanups: (() => Promise<unknown> | unknown)[] = []
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) {
-    try {
-      await fn()
-    } catch (e) {
-      console.error('cleanup failed:', e)
-    }
-  }
-})
+const cleanups = cleanupsAfterEach()
 
 export interface Deployment {
   redis: RedisServer
