@@ -31,7 +31,9 @@ describe('inspector dashboard on the live demo', () => {
     contexts.push(context)
     admin = await context.newPage()
     admin.on('pageerror', (e) => logs.push(`[admin pageerror] ${e.message}`))
-    await admin.goto(server.url + '/admin')
+    // The demo hands the token out nowhere but its own log (issue 15): open the link it printed.
+    const [, dashboard] = await server.waitForOutput(/inspector dashboard: (\S+)/)
+    await admin.goto(dashboard!)
     await admin.getByTestId('ssi-root').waitFor({ timeout: LONG })
   }, 60_000)
 
@@ -115,7 +117,7 @@ describe('inspector dashboard on the live demo', () => {
       contexts.push(context)
       const page = await context.newPage()
       page.on('pageerror', (e) => logs.push(`[10k admin pageerror] ${e.message}`))
-      await page.goto(big.url + '/admin')
+      await page.goto((await big.waitForOutput(/inspector dashboard: (\S+)/))[1]!)
       await page.getByTestId('ssi-root').waitFor({ timeout: LONG })
 
       // Real sessions through the connect route, 50 at a time.

@@ -11,11 +11,11 @@ import { sleep, startServer, type TestServer } from '../support/server.js'
  * would lose if it ran after the answer (the platform emulator suites show it end to end).
  */
 const json = { 'content-type': 'application/json' }
-const ORIGIN = 'http://app.test'
+const ORIGIN = 'http://app.localhost'
 
 /** A request straight into io.fetch, as a platform calls it. */
 function req(path: string, init: RequestInit & { headers?: Record<string, string> } = {}): Request {
-  return new Request(`${ORIGIN}/api/socket${path}`, { ...init, headers: { host: 'app.test', ...init.headers } })
+  return new Request(`${ORIGIN}/api/socket${path}`, { ...init, headers: { host: 'app.localhost', ...init.headers } })
 }
 
 async function fetchConnect(io: IO, ctx?: unknown): Promise<RawSession> {
@@ -214,7 +214,7 @@ describe('the memory store on a serverless platform', () => {
     const script = `
       import { serve } from 'socket-serve'
       const io = serve()
-      const connect = () => io.fetch(new Request('http://a.test/api/socket/connect', { method: 'POST', body: '{}', headers: { host: 'a.test' } }))
+      const connect = () => io.fetch(new Request('http://a.localhost/api/socket/connect', { method: 'POST', body: '{}', headers: { host: 'a.localhost' } }))
       console.error('before the first request')
       await connect(); await connect()
     `
@@ -234,7 +234,7 @@ describe('the memory store on a serverless platform', () => {
     const script = `
       import { serve } from 'socket-serve'
       const io = serve()
-      await io.fetch(new Request('http://a.test/api/socket/connect', { method: 'POST', body: '{}', headers: { host: 'a.test' } }))
+      await io.fetch(new Request('http://a.localhost/api/socket/connect', { method: 'POST', body: '{}', headers: { host: 'a.localhost' } }))
     `
     const env = { ...process.env }
     for (const k of ['VERCEL', 'NETLIFY', 'NETLIFY_DEV', 'AWS_LAMBDA_FUNCTION_NAME']) delete env[k]

@@ -2,10 +2,23 @@ import type { Transport } from '@socket-serve/client/protocol'
 import type { RateLimit, Store } from '../store/types.js'
 
 export interface CorsOptions {
-  /** allowed origins: exact strings, or a predicate */
+  /**
+   * other origins allowed to call the handler: exact strings, `'*'` (any origin but `null`, and
+   * never with credentials), or a predicate. `'null'` (sandboxed frames, file:) only when listed.
+   */
   origin: string | string[] | ((origin: string) => boolean)
-  /** send Access-Control-Allow-Credentials */
+  /** send Access-Control-Allow-Credentials (not with origin '*') */
   credentials?: boolean
+}
+
+/** Which Host a request may name, and which origin is this server's own (see http/origin.ts). */
+export interface HostPolicy {
+  /** the configured public origins, normalised (`https://chat.example.com`) */
+  publicOrigins: string[]
+  /** host names accepted besides loopback names, IP literals and the public origins' hosts; true: any */
+  allowedHosts: string[] | true
+  /** X-Forwarded-Host / X-Forwarded-Proto count (a proxy you run sets them) */
+  trustProxy: boolean
 }
 
 export interface ServeOptions {
@@ -54,6 +67,25 @@ export interface ServeOptions {
   /** shorthand for cors: { origin: allowedOrigins } */
   allowedOrigins?: string[]
   /**
+   * The origin(s) browsers reach this app at, e.g. `'https://chat.example.com'`. A request whose
+   * Host is not one of their hosts (nor localhost, an IP address or an `allowedHosts` entry) is
+   * refused with 403: a DNS-rebinding page (evil.example resolving to your server) names its own
+   * Host. An Origin equal to one of them is same-origin, whatever scheme the request arrived by
+   * (TLS ended at a proxy). Default: none, so only loopback names and IP addresses are served.
+   */
+  publicOrigin?: string | string[]
+  /**
+   * More Host names to serve (no port): `'api.internal'`, or `'.example.com'` for every subdomain
+   * of example.com; `true` turns the Host check off (a proxy in front of you already checks Host).
+   */
+  allowedHosts?: string[] | true
+  /**
+   * Behind a proxy you run that sets (overwrites) X-Forwarded-Host / X-Forwarded-Proto: they then
+   * name the request's host and scheme for the Host and same-origin checks (Vite's proxy with
+   * changeOrigin). Default false: anyone can send these headers.
+   */
+  trustProxy?: boolean
+  /**
    * Per-session limit on client messages, counted in the store (so across instances):
    * at most `messages` per `interval` ms (default 1000). Over it, posts get 429 with
    * Retry-After and the client resends them after the wait. Default: no limit.
@@ -90,6 +122,7 @@ export interface ResolvedOptions {
   maxLogLength: number
   ackTimeout: number
   cors?: CorsOptions
+  hosts: HostPolicy
   auth?: ServeOptions['auth']
   rate?: RateLimit
   inspector?: ServeOptions['inspector']
@@ -113,10 +146,29 @@ export function resolveOptions(o: ServeOptions): ResolvedOptions {
     maxLogLength: o.maxLogLength ?? 1000,
     ackTimeout: o.ackTimeout ?? 10_000,
     cors: o.cors ?? (o.allowedOrigins ? { origin: o.allowedOrigins } : undefined),
+    hosts: {
+      publicOrigins: (Array.isArray(o.publicOrigin) ? o.publicOrigin : o.publicOrigin ? [o.publicOrigin] : []).map(publicOrigin),
+      allowedHosts: o.allowedHosts === true ? true : (o.allowedHosts ?? []).map((h) => h.toLowerCase()),
+      trustProxy: o.trustProxy === true,
+    },
     auth: o.auth,
     inspector: o.inspector,
     rate: o.rateLimit ? { limit: Math.max(1, o.rateLimit.messages), windowMs: o.rateLimit.interval ?? 1000 } : undefined,
   }
+}
+
+/** `https://Chat.example.com:443/` -> `https://chat.example.com`; anything else is a configuration error. */
+function publicOrigin(value: string): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new TypeError(`publicOrigin: ${JSON.stringify(value)} is not an origin like https://chat.example.com`)
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin === 'null') {
+    throw new TypeError(`publicOrigin: ${JSON.stringify(value)} is not an http(s) origin`)
+  }
+  return url.origin
 }
 
 function envVar(name: string): string | undefined {

@@ -15,7 +15,7 @@ import type { ServerCore } from '../core/server.js'
 import type { SessionRecord } from '../store/types.js'
 import { sinkOffered, sourceResponse } from './beside.js'
 import { isObject, readJson } from './body.js'
-import { checkOrigin, corsHeaders, forbiddenOrigin, preflight } from './cors.js'
+import { checkOrigin, corsHeaders, forbiddenHost, forbiddenOrigin, preflight } from './cors.js'
 import { errorResponse, jsonResponse, toServeError } from './http-errors.js'
 import type { WaitUntil } from './background.js'
 import type { DeliveryContext } from '../delivery/context.js'
@@ -58,9 +58,18 @@ export function createRoutes(
 ): Hono<{ Bindings: RequestEnv }> {
   const app = new Hono<{ Bindings: RequestEnv }>({ getPath: routePath })
   const { opts, store } = server
+  let warnedHost = false
 
   app.use('*', async (c, next) => {
-    const verdict = checkOrigin(c.req.raw, opts.cors)
+    const verdict = checkOrigin(c.req.raw, opts.cors, opts.hosts)
+    if (!verdict.allowed && verdict.host !== undefined) {
+      // A Host we do not serve: a rebinding page, or a deployment that has not named its origin yet.
+      if (!warnedHost) {
+        warnedHost = true
+        console.error(`[socket-serve] refused a request for Host ${JSON.stringify(verdict.host.slice(0, 100))}: if that is this app, pass serve({ publicOrigin: 'https://<that host>' }) (or allowedHosts / trustProxy)`)
+      }
+      return errorResponse(forbiddenHost(verdict.host))
+    }
     if (!verdict.allowed) {
       // Readable by the refused page (a simple request sees the status), but grants nothing else.
       const res = errorResponse(forbiddenOrigin())

@@ -6,6 +6,8 @@
 //   MAX_STREAM_MS=3000                        cut SSE/poll streams early (tests, serverless limits)
 //   PING_MS=25000                             heartbeat interval
 //   DISCONNECT_MS=45000, SWEEP_MS=10000       session expiry without a stream, and how often to check (tests)
+//   INSPECTOR_TOKEN=...                       the inspector's token (default: a random one, printed at start)
+//   PUBLIC_ORIGIN=https://chat.example.com    the origin browsers use, when it is not localhost or an IP
 //
 // Routes:
 //   /api/socket/*      the socket-serve handler (io.middleware())
@@ -14,7 +16,7 @@
 //   /admin/            the inspector dashboard (inspector-ui/dist/app), reading /api/socket/_inspector/
 
 import { createServer } from 'node:http'
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
 import { dirname, extname, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -33,9 +35,12 @@ const SOCKET_PATH = '/api/socket'
 // The socket server
 // ---------------------------------------------------------------------------
 
-// The inspector API (handler/INSPECTOR.md) is on; the dashboard at /admin uses this token.
-const INSPECTOR_TOKEN = process.env.INSPECTOR_TOKEN ?? 'demo-inspector-token'
+// The inspector API (handler/INSPECTOR.md) is on. Its token is never served over HTTP (a page that
+// got onto this origin, e.g. by DNS rebinding, could read it): it is printed at start, and the
+// dashboard at /admin asks for it.
+const INSPECTOR_TOKEN = process.env.INSPECTOR_TOKEN || randomBytes(24).toString('base64url')
 const options = { inspector: { token: INSPECTOR_TOKEN } }
+if (process.env.PUBLIC_ORIGIN) options.publicOrigin = process.env.PUBLIC_ORIGIN
 if (process.env.REDIS_URL) options.redisUrl = process.env.REDIS_URL // the memory store otherwise
 if (process.env.MAX_STREAM_MS) options.maxStreamDuration = Number(process.env.MAX_STREAM_MS)
 if (process.env.PING_MS) options.pingInterval = Number(process.env.PING_MS)
@@ -184,8 +189,9 @@ async function serveFile(res, root, rel, method) {
 
 // The inspector dashboard (inspector-ui's standalone page, built by `npm run build`).
 const INSPECTOR_DIST = resolve(here, '../../../inspector-ui/dist/app')
-// Local demo only: the dashboard is opened with the token in the URL fragment (never sent to the server).
-const ADMIN_URL = `/admin/?endpoint=${encodeURIComponent(SOCKET_PATH)}#token=${encodeURIComponent(INSPECTOR_TOKEN)}`
+// The dashboard asks for the token; the link printed at start carries it in the fragment (never sent
+// to the server, never in any answer of this server).
+const ADMIN_URL = `/admin/?endpoint=${encodeURIComponent(SOCKET_PATH)}`
 
 const socketMiddleware = io.middleware()
 
@@ -211,6 +217,7 @@ server.listen(PORT, HOST, () => {
   const { port } = server.address()
   const shownHost = HOST.includes(':') ? `[${HOST}]` : HOST
   console.log(`listening on http://${shownHost}:${port}`)
+  console.log(`inspector dashboard: http://${shownHost}:${port}${ADMIN_URL}#token=${encodeURIComponent(INSPECTOR_TOKEN)}`)
 })
 
 // Ctrl-C / SIGTERM: end open streams, release the store, then stop listening.
