@@ -11,6 +11,7 @@ import { lazyStore } from './store/lazy.js'
 import { MemoryStore, memoryStore } from './store/memory.js'
 import type { Store } from './store/types.js'
 import { platformWaitUntil } from './http/background.js'
+import { clientAddress } from './http/client-address.js'
 import { createRoutes } from './http/routes.js'
 
 type Api<L extends EventsMap, E extends EventsMap, D extends DefaultSocketData> = Pick<
@@ -90,7 +91,7 @@ export function serve<
   const warnIfEphemeral = ephemeralWarning(store)
   const fetch: FetchHandler = (req, env, ctx) => {
     warnIfEphemeral()
-    return Promise.resolve(app.fetch(req, { waitUntil: platformWaitUntil(env, ctx, opts.waitUntil) }))
+    return Promise.resolve(app.fetch(req, { waitUntil: platformWaitUntil(env, ctx, opts.waitUntil), address: clientAddress(req, env) }))
   }
   // A long-lived Node server keeps running after the answer: optional work may simply go on.
   const nodeContext = { waitUntil: (p: Promise<unknown>) => void p.catch(() => {}) }

@@ -5,6 +5,7 @@
  */
 
 import { attachBody, offerSink, responseSource, responseText, type DirectSink } from '../http/beside.js'
+import { attachClientAddress } from '../http/client-address.js'
 import { concatBytes } from '../delivery/bytes.js'
 
 export interface NodeRequest {
@@ -90,6 +91,7 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
   // The body bytes ride beside the Request rather than in it: undici would copy them into a stream.
   const request = new Request(url, { method, headers, signal })
   if (body) attachBody(request, body)
+  attachClientAddress(request, (req.socket as { remoteAddress?: string } | undefined)?.remoteAddress)
   offerSink(request)
 
   const response = await fetch(request)

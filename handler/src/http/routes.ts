@@ -33,6 +33,8 @@ const LEASE_MS = 20_000
 export interface RequestEnv {
   /** the platform's waitUntil, for optional work that may outlive the answer */
   waitUntil?: WaitUntil
+  /** the client's address as the platform reports it (client-address.ts), when it does */
+  address?: string
 }
 
 /**

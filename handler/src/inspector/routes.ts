@@ -4,9 +4,11 @@ import { safeEqual } from '../ids.js'
 import type { PluginContext } from '../plugin.js'
 import { isObject, readJson } from '../http/body.js'
 import { jsonResponse } from '../http/http-errors.js'
+import { routePath } from '../http/routes.js'
 import { FEED_CHANNEL } from './feed.js'
 import { Recorder } from './recorder.js'
 import { sessionDetail, snapshot } from './snapshot.js'
+import { TokenThrottle } from './throttle.js'
 
 const encoder = new TextEncoder()
 const HEARTBEAT_MS = 15_000
@@ -21,11 +23,22 @@ export interface InspectorOptions {
 /** The inspector API of INSPECTOR.md, under `{base}/_inspector/`. */
 export function inspectorRoutes(app: Hono<any>, ctx: PluginContext, config: InspectorOptions, recorder: Recorder): void {
   const server = { store: ctx.store, opts: { ...ctx.options, inspector: config } }
+  const throttle = new TokenThrottle()
 
   app.use('/_inspector/*', async (c, next) => {
+    // Throttled before the comparison: a throttled address learns nothing, even with the right token.
+    const address = (c.env as { address?: string } | undefined)?.address
+    const wait = throttle.retryAfter(address)
+    if (wait > 0) throw new SocketServeError('RATE_LIMITED', 'too many wrong inspector tokens; wait', { retryAfter: Math.ceil(wait / 1000) })
     const header = c.req.header('authorization')
-    const given = header?.startsWith('Bearer ') ? header.slice(7) : c.req.query('token')
-    if (!given || !safeEqual(given, config.token)) throw new SocketServeError('UNAUTHORIZED', 'inspector token required')
+    // `?token=` only where a header cannot be sent (EventSource): the feed. Never on admin actions,
+    // whose URLs end up in logs and histories.
+    const queryAllowed = c.req.method === 'GET' && routePath(c.req.raw) === '/_inspector/events'
+    const given = header?.startsWith('Bearer ') ? header.slice(7) : queryAllowed ? c.req.query('token') : undefined
+    if (!given || !safeEqual(given, config.token)) {
+      if (given) throttle.failed(address) // a guess; a request with no token at all is not one
+      throw new SocketServeError('UNAUTHORIZED', 'inspector token required (Authorization: Bearer <token>)')
+    }
     await next()
   })
 

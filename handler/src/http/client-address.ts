@@ -1,0 +1,31 @@
+/**
+ * The address of the client a request came from, as the platform reports it (never a header a
+ * client could write): Node's socket (the adapter attaches it), Deno's `info.remoteAddr`, Bun's
+ * `server.requestIP(req)`. Undefined where the platform says nothing: limits keyed on it then fall
+ * back to their global bound.
+ */
+
+const addresses = new WeakMap<Request, string>()
+
+/** The Node adapter: `req.socket.remoteAddress`. */
+export function attachClientAddress(req: Request, address: string | undefined): void {
+  if (address) addresses.set(req, address)
+}
+
+/** `env` is io.fetch's second argument (Deno: ServeHandlerInfo, Bun: the Server). */
+export function clientAddress(req: Request, env?: unknown): string | undefined {
+  const attached = addresses.get(req)
+  if (attached) return attached
+  const e = env as { remoteAddr?: { hostname?: unknown }; requestIP?: unknown } | null | undefined
+  const deno = e?.remoteAddr?.hostname
+  if (typeof deno === 'string') return deno
+  if (typeof e?.requestIP === 'function') {
+    try {
+      const ip = (e.requestIP as (r: Request) => { address?: unknown } | null).call(e, req)?.address
+      if (typeof ip === 'string') return ip
+    } catch {
+      // not Bun's server after all
+    }
+  }
+  return undefined
+}
