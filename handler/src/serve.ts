@@ -9,6 +9,7 @@ import type { Plugin, PluginApi, PluginParts } from './plugin.js'
 import type { DefaultEventsMap, DefaultSocketData, EventsMap } from './core/typed-events.js'
 import { lazyStore } from './store/lazy.js'
 import { MemoryStore, memoryStore } from './store/memory.js'
+import { checkKeyPrefix } from './store/redis-keys.js'
 import type { Store } from './store/types.js'
 import { platformWaitUntil } from './http/background.js'
 import { clientAddress } from './http/client-address.js'
@@ -59,7 +60,7 @@ export function serve<
   EmitEvents extends EventsMap = DefaultEventsMap,
   SocketData extends DefaultSocketData = DefaultSocketData,
 >(options: ServeOptions = {}): IO<ListenEvents, EmitEvents, SocketData> {
-  const store = options.store ?? chooseStore(options)
+  const store = chooseStore(options)
   const opts = resolveOptions(options)
   // Plugins get the public API; it reaches the core, made just below, only when called.
   let core!: ServerCore<ListenEvents, EmitEvents, SocketData>
@@ -125,9 +126,12 @@ export function serve<
 
 /** No store given: Redis when redisUrl or REDIS_URL says so, else the in-memory store. */
 function chooseStore(options: ServeOptions): Store {
+  if (options.store && options.keyPrefix !== undefined) throw new TypeError('keyPrefix goes to the store you pass: redisStore(url, { keyPrefix })')
+  if (options.store) return options.store
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
   const url = options.redisUrl ?? env?.REDIS_URL
-  if (url) return lazyStore(async () => (await import('./store/redis.js')).redisStore(url))
+  if (options.keyPrefix !== undefined) checkKeyPrefix(options.keyPrefix)
+  if (url) return lazyStore(async () => (await import('./store/redis.js')).redisStore(url, { keyPrefix: options.keyPrefix }))
   const store = memoryStore()
   ;(store as { ownedByServer: boolean }).ownedByServer = true
   return store

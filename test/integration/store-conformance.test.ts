@@ -12,7 +12,8 @@ import { until } from '../support/server.js'
  */
 interface StoreCase {
   name: string
-  setup(): Promise<{ make(): Store; teardown(): Promise<void> }>
+  /** make: another instance of this app's store; apart: a store of another app on the same backend */
+  setup(): Promise<{ make(): Store; apart(): Store; teardown(): Promise<void> }>
 }
 
 let prefixes = 0
@@ -24,7 +25,7 @@ const cases: StoreCase[] = [
     async setup() {
       // One process, one memory store: every "instance" is the same store.
       const shared = memoryStore()
-      return { make: () => shared, teardown: async () => {} }
+      return { make: () => shared, apart: () => memoryStore(), teardown: async () => {} }
     },
   },
   {
@@ -32,7 +33,11 @@ const cases: StoreCase[] = [
     async setup() {
       const redis = await redisHarness.startRedis()
       const shared = prefix()
-      return { make: () => redisStore(redis.url, { prefix: shared }), teardown: () => redis.stop() }
+      return {
+        make: () => redisStore(redis.url, { keyPrefix: shared }),
+        apart: () => redisStore(redis.url, { keyPrefix: prefix() }),
+        teardown: () => redis.stop(),
+      }
     },
   },
   {
@@ -40,7 +45,11 @@ const cases: StoreCase[] = [
     async setup() {
       const cluster = await redisHarness.startRedisCluster()
       const shared = prefix()
-      return { make: () => redisStore(cluster.nodes, { prefix: shared }), teardown: () => cluster.stop() }
+      return {
+        make: () => redisStore(cluster.nodes, { keyPrefix: shared }),
+        apart: () => redisStore(cluster.nodes, { keyPrefix: prefix() }),
+        teardown: () => cluster.stop(),
+      }
     },
   },
   {
@@ -51,7 +60,8 @@ const cases: StoreCase[] = [
       const rest = await startUpstashServer({ redisPort: redis.port })
       const shared = prefix()
       return {
-        make: () => upstashStore({ url: rest.url, token: rest.token, prefix: shared }),
+        make: () => upstashStore({ url: rest.url, token: rest.token, keyPrefix: shared }),
+        apart: () => upstashStore({ url: rest.url, token: rest.token, keyPrefix: prefix() }),
         teardown: async () => {
           await rest.close()
           await redis.stop()
@@ -338,5 +348,43 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     }, 'signal')
     expect(got[0]).toBe('hello')
     off()
+  })
+  it('keeps apps with different key prefixes on one backend apart: sessions, idle lists, endings, logs, rooms, signals', async () => {
+    const other = env.apart()
+    opened.push(other)
+    await store.createSession(record('mine', { lastSeen: 100, rooms: { '*': 0 } }), limits)
+    await other.createSession(record('theirs', { lastSeen: 100, rooms: { '*': 0 } }), limits)
+    expect(await other.getSession('mine')).toBeNull()
+    expect(await store.getSession('theirs')).toBeNull()
+    // The sweep's view: only its own idle sessions, and an ending never reaches the other app.
+    expect(await store.idleSessions(Number.MAX_SAFE_INTEGER, 10_000)).not.toContain('theirs')
+    expect(await other.idleSessions(Number.MAX_SAFE_INTEGER, 10_000)).toEqual(['theirs'])
+    expect(await store.beginEnd('theirs', 30_000)).toBe(false)
+    expect((await other.getSession('theirs'))!.token).toBe('tok-theirs')
+    // Logs, rooms and claims of the same names are separate.
+    await store.append('r:*', '{"e":"mine"}', undefined, limits)
+    expect((await other.read('r:*', 0, 10)).entries).toEqual([])
+    await store.joinRoom('mine', 'shared-name', limits)
+    expect(await other.members('shared-name', 100)).toEqual([])
+    expect(await store.claimMessages('theirs', 'tok-theirs', [1], claimLimits)).toEqual({ authorized: false })
+    // Signals of the same name too: each hears only its own (markers prove delivery happened).
+    const heard: string[] = []
+    const mine: string[] = []
+    const off = other.onSignal('ack:same', (m) => heard.push(m))
+    const offMine = store.onSignal('ack:same', (m) => mine.push(m))
+    await until(async () => {
+      await other.signal('ack:same', 'theirs')
+      return heard.length > 0
+    }, 'their signal')
+    await until(async () => {
+      await store.signal('ack:same', 'mine')
+      return mine.length > 0
+    }, 'own signal')
+    await other.signal('ack:same', 'their marker')
+    await until(() => heard.includes('their marker'), 'their marker')
+    expect(heard.filter((m) => m === 'mine')).toEqual([])
+    expect(mine.filter((m) => m !== 'mine')).toEqual([])
+    off()
+    offMine()
   })
 })

@@ -25,6 +25,12 @@ export interface ServeOptions {
   /** where all state lives; default: memoryStore(), or Redis when redisUrl / REDIS_URL is set */
   store?: Store
   redisUrl?: string
+  /**
+   * With redisUrl / REDIS_URL: the prefix of every key and channel (default 'ss'), so apps sharing
+   * one Redis stay apart (one's sweep never ends another's sessions). For a store you build, pass
+   * it there: redisStore(url, { keyPrefix }), upstashStore({ ..., keyPrefix }).
+   */
+  keyPrefix?: string
   /** session TTL in seconds (default 3600) */
   ttl?: number
   transports?: Transport[]

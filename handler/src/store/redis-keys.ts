@@ -15,8 +15,26 @@
  */
 import type { MessageClaim, MessageStatus } from './claim-model.js'
 import type { ClaimResult, LogEntry, ReadResult, SessionRecord } from './types.js'
+/**
+ * `keyPrefix` keeps apps that share one Redis apart: every key and channel starts `<p>:`. It may
+ * not contain `:` (so no app's keys start with another's prefix: `a` and `a:b` would overlap),
+ * braces (a hash tag in the prefix would put every key in one slot) or glob characters (the
+ * Upstash store subscribes to the pattern `<p>:*`).
+ */
+export function checkKeyPrefix(prefix: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) {
+    throw new TypeError(`keyPrefix ${JSON.stringify(prefix)}: use 1 to 64 letters, digits, '_', '.' or '-' (no ':', braces or glob characters)`)
+  }
+  return prefix
+}
+
+export const DEFAULT_KEY_PREFIX = 'ss'
+
 export class RedisKeys {
-  constructor(readonly prefix: string) {}
+  readonly prefix: string
+  constructor(prefix: string = DEFAULT_KEY_PREFIX) {
+    this.prefix = checkKeyPrefix(prefix)
+  }
 
   key(name: string): string {
     return `${this.prefix}:${name}`

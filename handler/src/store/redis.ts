@@ -11,7 +11,12 @@ type ScriptName = 'ssAppend' | 'ssRead' | 'ssClaim' | 'ssRenew' | 'ssFinish' | '
 type Scripted = Client & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>
 
 export interface RedisStoreOptions {
-  /** key prefix (default 'ss') */
+  /**
+   * Starts every key and channel (default 'ss'): apps sharing one Redis each set their own, and
+   * never see (or sweep) each other's sessions. Letters, digits, '_', '.', '-'.
+   */
+  keyPrefix?: string
+  /** @deprecated the former name of keyPrefix */
   prefix?: string
   /** seconds a room's sequence counter outlives its last append (default 30 days) */
   seqTtl?: number
@@ -42,7 +47,7 @@ export class RedisStore implements Store {
   private closed = false
 
   constructor(client: Client, options: RedisStoreOptions & { owned?: boolean } = {}) {
-    this.keys = new RedisKeys(options.prefix ?? 'ss')
+    this.keys = new RedisKeys(options.keyPrefix ?? options.prefix)
     this.seqTtl = options.seqTtl ?? 30 * 24 * 3600
     this.client = client as Scripted
     defineScripts(this.client)

@@ -17,7 +17,9 @@ export interface UpstashStoreOptions {
   url: string
   /** the REST token (UPSTASH_REDIS_REST_TOKEN) */
   token: string
-  /** key prefix (default 'ss'), as redisStore's */
+  /** starts every key and channel (default 'ss'), as redisStore's: one per app sharing a database */
+  keyPrefix?: string
+  /** @deprecated the former name of keyPrefix */
   prefix?: string
   /** seconds a room's sequence counter outlives its last append (default 30 days) */
   seqTtl?: number
@@ -64,7 +66,7 @@ export class UpstashStore implements Store {
   constructor(options: UpstashStoreOptions & { owned?: boolean }) {
     if (!options?.url || !options.token) throw new TypeError('upstashStore: url and token are required')
     this.rest = new UpstashRest(options)
-    this.keys = new RedisKeys(options.prefix ?? 'ss')
+    this.keys = new RedisKeys(options.keyPrefix ?? options.prefix)
     this.seqTtl = options.seqTtl ?? 30 * 24 * 3600
     // Both channel families (<p>:n:*, <p>:sig:*) under one pattern: one stream per instance.
     this.bus = new PatternBus(this.rest, `${this.keys.prefix}:*`, options.timeoutMs)
