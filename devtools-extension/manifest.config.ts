@@ -13,6 +13,10 @@ export default defineManifest({
   background: { service_worker: 'src/background.ts', type: 'module' },
   // storage: the inspector token and the worker's per-tab backlog (storage.session).
   permissions: ['storage'],
+  // The panel calls the inspector API itself (its token never enters the page's renderer), on any
+  // server a page may use; the worker reads the inspected tab's URL (chrome.tabs.get) for its origin.
+  // Content scripts on <all_urls> already ask for as much at install.
+  host_permissions: ['<all_urls>'],
   content_scripts: [
     {
       // The hook must exist before the page's scripts run, in the page's own world.

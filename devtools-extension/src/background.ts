@@ -16,12 +16,49 @@ const store: HubStore = {
   remove: (tabId) => chrome.storage.session.remove(PREFIX + tabId),
 }
 
+/**
+ * A sender is our own DevTools panel: this extension, its panel page, and no real tab (Chrome gives
+ * DevTools a tab of id -1). Chrome sets all three; a content script's sender is the page's URL in a
+ * real tab, whatever name its port claims.
+ */
+function isOwnPanel(sender: chrome.runtime.MessageSender | undefined): boolean {
+  return (
+    !!sender &&
+    sender.id === chrome.runtime.id &&
+    (sender.tab?.id ?? -1) < 0 &&
+    sender.url?.split(/[?#]/)[0] === chrome.runtime.getURL('panel.html')
+  )
+}
+
 const hub = createHub({
   store,
   wakeContent: (tabId) => void chrome.tabs.sendMessage(tabId, { kind: 'wake' }).catch(() => {}),
+  isPanel: (sender) => isOwnPanel(sender as chrome.runtime.MessageSender | undefined),
 })
+// For tests and debugging (the worker's console): what the hub holds.
+;(globalThis as { socketServeHub?: typeof hub }).socketServeHub = hub
 
 chrome.runtime.onConnect.addListener((port) => hub.connect(port))
+
+// The panel asks for the inspected tab's origin: the browser's record of the tab's URL, not anything
+// the page says. Inspector tokens are kept per page origin (panel/tokens.ts).
+chrome.runtime.onMessage.addListener((message: { kind?: unknown; tabId?: unknown }, sender, reply) => {
+  if (message?.kind !== 'tab-origin' || !isOwnPanel(sender) || typeof message.tabId !== 'number') return
+  chrome.tabs.get(message.tabId).then(
+    (tab) => reply({ origin: originOf(tab.url) }),
+    () => reply({ origin: undefined }),
+  )
+  return true // answers asynchronously
+})
+
+function originOf(url: string | undefined): string | undefined {
+  try {
+    const u = new URL(url ?? '')
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : undefined
+  } catch {
+    return undefined
+  }
+}
 chrome.tabs.onRemoved.addListener((tabId) => hub.forgetTab(tabId))
 
 // Tabs closed while the worker was asleep left their logs behind.

@@ -1,6 +1,6 @@
-// ISOLATED world, document_start: relays the hook's window messages to the service worker, and runs
-// the Server view's inspector requests from the page's origin (the handler's same-origin check).
-import { httpWall } from '@socket-serve/inspector'
+// ISOLATED world, document_start: relays the hook's window messages to the service worker. It never
+// sees an inspector token: the content script runs in the page's renderer, which a hostile page may
+// control; the Server view calls the inspector from the panel (panel/ServerView.tsx).
 import { createContentRelay } from './relay/content-relay.js'
 import { hookMessage } from './relay/page-filter.js'
 import { CONTENT_PORT, CONTENT_SOURCE, type ContentPageMessage } from './relay/protocol.js'
@@ -10,7 +10,6 @@ const docId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 
 const relay = createContentRelay({
   page: { docId, url: location.href, time: Date.now() },
   connect: () => chrome.runtime.connect({ name: CONTENT_PORT }),
-  inspector: (target) => httpWall({ endpoint: target.endpoint, token: target.token }),
 })
 
 const ready: ContentPageMessage = { source: CONTENT_SOURCE, kind: 'ready' }

@@ -236,8 +236,54 @@ describe('DevTools extension in the real DevTools panel', () => {
     await until('the page session in the Server view', () =>
       panel.evaluate<boolean>(`(document.querySelector('[data-testid=server-view]')?.innerText ?? '').includes(${q(pageSid)})`),
     )
-    const stored = await panel.evaluate<Record<string, string>>(`chrome.storage.local.get('inspectorTokens').then((r) => r.inspectorTokens)`)
-    expect(Object.values(stored)).toEqual([TOKEN])
+    // Kept for this page's origin (from the browser's record of the tab, not from the page) and endpoint.
+    const tokens = () => panel.evaluate<Record<string, string>>(`chrome.storage.local.get('inspectorTokensByOrigin').then((r) => r.inspectorTokensByOrigin)`)
+    const origin = new URL(base).origin
+    expect(await tokens()).toEqual({ [`${origin} ${base}/api/socket`]: TOKEN })
     await shoot('server.png')
-  }, 100_000)
+
+    // Another origin (same server, named localhost) claims the first page's endpoint: it gets no
+    // token. (Before, tokens were keyed by the claimed endpoint and handed to the page's content script.)
+    const other = `http://localhost:${new URL(base).port}`
+    await page.goto(`${other}/no-client-here.html`) // the demo's 404: a document with no client of its own
+    await page.evaluate((claimed) => {
+      const hook = (window as any).__SOCKET_SERVE_DEVTOOLS_HOOK__
+      hook.emit('state', { socket: 99, url: claimed, from: 'connecting', to: 'connected', sid: 'claimed' })
+    }, `${base}/api/socket/connect`)
+    await until('the claimed endpoint in the Server view', async () => {
+      const shown = await panel.evaluate<string | undefined>(`document.querySelector('[data-testid=server-view]')?.dataset.endpoint`)
+      if (shown !== `${base}/api/socket`) logs.push(`server view endpoint: ${shown}; ${await panel.evaluate<string>(`document.body.innerText.slice(0, 200)`)}`)
+      return shown === `${base}/api/socket`
+    })
+    await until('the token form for the other origin', () => panel.evaluate<boolean>(`document.querySelector('[data-testid=token-origin]')?.textContent === ${q(other)}`))
+    expect(await panel.evaluate<boolean>(`(document.querySelector('[data-testid=server-view]')?.innerText ?? '').includes(${q(pageSid)})`)).toBe(false)
+    expect(await tokens()).toEqual({ [`${origin} ${base}/api/socket`]: TOKEN })
+
+    // The same page pushes 200 MB of frames through the hook: the worker keeps a bounded amount
+    // for this tab (4 MB in memory, 256 KB persisted), the newest, and counts the rest as dropped.
+    const flooded = Date.now()
+    await page.evaluate(() => {
+      const hook = (window as any).__SOCKET_SERVE_DEVTOOLS_HOOK__
+      const chunk = 'x'.repeat(200 * 1024)
+      for (let i = 1; i <= 1000; i++) hook.emit('frame:in', { socket: 99, event: 'flood', data: chunk, n: i })
+    })
+    const sw = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'))
+    const held = () =>
+      sw.evaluate(async () => {
+        const hub = (globalThis as any).socketServeHub
+        const tabs = await chrome.tabs.query({})
+        const perTab = tabs.map((t) => ({ id: t.id, bytes: hub.bytes(t.id), last: hub.log(t.id)?.events.at(-1)?.payload?.n, dropped: hub.log(t.id)?.dropped ?? 0 }))
+        return { perTab, session: await chrome.storage.session.getBytesInUse(null) }
+      })
+    const settled = await until('the flood to reach the worker', async () => {
+      const h = await held()
+      return h.perTab.some((t) => t.last === 1000) ? h : undefined
+    }, 90_000)
+    logs.push(`flood of 200 MB relayed in ${Date.now() - flooded} ms; worker holds ${JSON.stringify(settled)}`)
+    for (const t of settled.perTab) expect(t.bytes).toBeLessThanOrEqual(4 * 1024 * 1024)
+    const floodTab = settled.perTab.find((t) => t.last === 1000)!
+    expect(floodTab.dropped).toBeGreaterThan(900)
+    await sleep(500) // the batched persistence
+    expect((await held()).session).toBeLessThanOrEqual(2 * 256 * 1024)
+  }, 200_000)
 })

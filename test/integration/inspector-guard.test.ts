@@ -1,5 +1,5 @@
 import http from 'node:http'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { startServer, type TestServer } from '../support/server.js'
 
 const TOKEN = 'inspector-guard-secret'
@@ -103,5 +103,26 @@ describe('inspector token guard', () => {
     })
     expect(other.status).toBe(403)
     expect(other.headers.get('access-control-allow-headers')).toBeNull()
+  })
+  it('serves a bearer-authenticated inspector request from any Origin (the DevTools panel), without CORS headers; nothing else', async () => {
+    // A server of its own: the one above is throttled by now.
+    const server = await startServer({ inspector: { token: TOKEN }, allowedOrigins: [APP] })
+    onTestFinished(() => server.close())
+    const ext = 'chrome-extension://abcdefghijklmnop'
+    const ok = await fetch(`${server.url}/_inspector/snapshot`, { headers: { origin: ext, authorization: `Bearer ${TOKEN}` } })
+    expect(ok.status).toBe(200)
+    expect(ok.headers.get('access-control-allow-origin')).toBeNull()
+    // Not with the query token, not on the app's own routes, not as a preflight.
+    const controller = new AbortController()
+    const feed = await fetch(`${server.url}/_inspector/events?token=${TOKEN}`, { headers: { origin: ext }, signal: controller.signal })
+    expect(feed.status).toBe(403)
+    controller.abort()
+    const connect = await fetch(`${server.url}/connect`, { method: 'POST', headers: { origin: ext, authorization: `Bearer ${TOKEN}` }, body: '{}' })
+    expect(connect.status).toBe(403)
+    const pre = await fetch(`${server.url}/_inspector/snapshot`, {
+      method: 'OPTIONS',
+      headers: { origin: ext, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    })
+    expect(pre.status).toBe(403)
   })
 })

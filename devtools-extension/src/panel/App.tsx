@@ -1,12 +1,11 @@
 import { useState, useSyncExternalStore } from 'react'
-import type { InspectorRelay } from '../relay/inspector-relay.js'
 import { ServerView } from './ServerView.js'
 import type { PanelStore } from './store.js'
 import { ThisPage } from './ThisPage.js'
 
 type View = 'page' | 'server'
 
-export function App({ store, relay, theme }: { store: PanelStore; relay: InspectorRelay; theme: 'light' | 'dark' }) {
+export function App({ store, theme }: { store: PanelStore; theme: 'light' | 'dark' }) {
   useSyncExternalStore(store.subscribe, store.getVersion)
   const [view, setView] = useState<View>('page')
   const connected = store.linkUp && store.contentUp
@@ -36,7 +35,7 @@ export function App({ store, relay, theme }: { store: PanelStore; relay: Inspect
         <ThisPage store={store} />
       </div>
       <div className="view" hidden={view !== 'server'}>
-        <ServerView store={store} relay={relay} theme={theme} active={view === 'server'} />
+        <ServerView store={store} theme={theme} active={view === 'server'} />
       </div>
     </div>
   )

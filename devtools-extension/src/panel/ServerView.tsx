@@ -1,30 +1,27 @@
-import { Inspector, type InspectorWall } from '@socket-serve/inspector'
+import { httpWall, Inspector, type InspectorWall } from '@socket-serve/inspector'
 import { useEffect, useMemo, useState } from 'react'
-import type { InspectorRelay } from '../relay/inspector-relay.js'
 import type { PanelStore } from './store.js'
+import { inspectedOrigin, loadTokens, saveToken, tokenKey, TOKENS_KEY } from './tokens.js'
 
-const TOKENS_KEY = 'inspectorTokens'
-
-/** Tokens by endpoint, in chrome.storage.local: entered once per server. */
-async function loadTokens(): Promise<Record<string, string>> {
-  const got = await chrome.storage.local.get(TOKENS_KEY)
-  return (got[TOKENS_KEY] as Record<string, string> | undefined) ?? {}
-}
-
-async function saveToken(endpoint: string, token: string | undefined): Promise<Record<string, string>> {
-  const tokens = await loadTokens()
-  if (token) tokens[endpoint] = token
-  else delete tokens[endpoint]
-  await chrome.storage.local.set({ [TOKENS_KEY]: tokens })
-  return tokens
-}
-
-export function ServerView({ store, relay, theme, active }: { store: PanelStore; relay: InspectorRelay; theme: 'light' | 'dark'; active: boolean }) {
+export function ServerView({ store, theme, active }: { store: PanelStore; theme: 'light' | 'dark'; active: boolean }) {
   const endpoints = store.endpoints()
   const [picked, setPicked] = useState<string>()
   const endpoint = picked && endpoints.includes(picked) ? picked : endpoints[0]
   const [tokens, setTokens] = useState<Record<string, string>>()
   const [editing, setEditing] = useState(false)
+  // The inspected page's origin, from the browser; again after each navigation.
+  const [pageOrigin, setPageOrigin] = useState<string>()
+  useEffect(() => {
+    const tabId = chrome.devtools.inspectedWindow.tabId
+    let current = true
+    const read = () => void inspectedOrigin(tabId).then((o) => current && setPageOrigin(o))
+    read()
+    chrome.devtools.network.onNavigated.addListener(read)
+    return () => {
+      current = false
+      chrome.devtools.network.onNavigated.removeListener(read)
+    }
+  }, [])
   // The inspector polls: start it the first time the view is shown, then keep it.
   const [opened, setOpened] = useState(false)
   useEffect(() => {
@@ -39,11 +36,10 @@ export function ServerView({ store, relay, theme, active }: { store: PanelStore;
     return () => chrome.storage.onChanged.removeListener(onChange)
   }, [])
 
-  const token = endpoint ? tokens?.[endpoint] : undefined
-  const wall = useMemo(
-    () => (endpoint && token ? (relay.wall({ endpoint, token }) as unknown as InspectorWall) : undefined),
-    [relay, endpoint, token],
-  )
+  const key = endpoint && pageOrigin ? tokenKey(pageOrigin, endpoint) : undefined
+  const token = key ? tokens?.[key] : undefined
+  // Requests go from this panel (an extension page), never through the page's renderer.
+  const wall = useMemo(() => (endpoint && token ? (httpWall({ endpoint, token }) as unknown as InspectorWall) : undefined), [endpoint, token])
 
   if (!endpoint) {
     return (
@@ -53,6 +49,13 @@ export function ServerView({ store, relay, theme, active }: { store: PanelStore;
     )
   }
   if (tokens === undefined) return null
+  if (!pageOrigin || !key) {
+    return (
+      <div className="server-empty muted" data-testid="server-no-origin">
+        The inspected page has no http(s) origin the browser can vouch for: no token is used here.
+      </div>
+    )
+  }
 
   return (
     <div className="server-view" data-testid="server-view" data-endpoint={endpoint}>
@@ -77,7 +80,7 @@ export function ServerView({ store, relay, theme, active }: { store: PanelStore;
             <button type="button" onClick={() => setEditing(true)} data-testid="change-token">
               Change token
             </button>
-            <button type="button" onClick={() => void saveToken(endpoint, undefined).then(setTokens)} data-testid="forget-token">
+            <button type="button" onClick={() => void saveToken(key, undefined).then(setTokens)} data-testid="forget-token">
               Forget token
             </button>
           </>
@@ -86,9 +89,10 @@ export function ServerView({ store, relay, theme, active }: { store: PanelStore;
       {!token || editing ? (
         <TokenForm
           endpoint={endpoint}
+          pageOrigin={pageOrigin}
           onCancel={token ? () => setEditing(false) : undefined}
           onSave={(value) =>
-            void saveToken(endpoint, value).then((t) => {
+            void saveToken(key, value).then((t) => {
               setTokens(t)
               setEditing(false)
             })
@@ -103,7 +107,7 @@ export function ServerView({ store, relay, theme, active }: { store: PanelStore;
   )
 }
 
-function TokenForm({ endpoint, onSave, onCancel }: { endpoint: string; onSave(token: string): void; onCancel?: () => void }) {
+function TokenForm({ endpoint, pageOrigin, onSave, onCancel }: { endpoint: string; pageOrigin: string; onSave(token: string): void; onCancel?: () => void }) {
   const [value, setValue] = useState('')
   return (
     <form
@@ -117,8 +121,8 @@ function TokenForm({ endpoint, onSave, onCancel }: { endpoint: string; onSave(to
       <h3>Inspector token</h3>
       <p className="small muted">
         The server's inspector API (<code>{endpoint}/_inspector/</code>) needs the token given to{' '}
-        <code>serve({'{'} inspector: {'{'} token {'}'} {'}'})</code>. It is kept in this browser's extension storage for this endpoint; requests are
-        made from the inspected page's origin.
+        <code>serve({'{'} inspector: {'{'} token {'}'} {'}'})</code>. It is kept in this browser's extension storage for this endpoint when
+        inspecting pages of <code data-testid="token-origin">{pageOrigin}</code>, and sent only by this panel, never into the page.
       </p>
       <div className="row">
         <input type="password" autoComplete="off" placeholder="token" value={value} onChange={(e) => setValue(e.target.value)} data-testid="token-input" autoFocus />

@@ -1,7 +1,7 @@
-// The panel page: one link to the worker for this tab, the page model, and the inspector relay.
+// The panel page: one link to the worker for this tab, and the page model. The Server view calls the
+// inspector itself (ServerView.tsx).
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
-import { createInspectorRelay } from '../relay/inspector-relay.js'
 import { createPanelLink } from '../relay/panel-link.js'
 import { HOOK_NAME, PANEL_PORT, type HookSummary } from '../relay/protocol.js'
 import { App } from './App.js'
@@ -11,25 +11,14 @@ import './panel.css'
 const tabId = chrome.devtools.inspectedWindow.tabId
 const store = new PanelStore()
 
-// Forward-declared: the link delivers inspector replies to the relay, the relay sends through the link.
-let relay: ReturnType<typeof createInspectorRelay> | undefined
-
 const link = createPanelLink({
   tabId,
   connect: () => chrome.runtime.connect({ name: PANEL_PORT }),
   reset: (page) => store.reset(page),
   events: (events, dropped) => store.events(events, dropped),
   link: (up) => store.update((s) => (s.linkUp = up)),
-  content: (up) => {
-    const wasUp = store.contentUp
-    store.update((s) => (s.contentUp = up))
-    // A (re)connected content script has no inspector feeds running: start ours again.
-    if (up && !wasUp) relay?.relisten()
-  },
-  inspector: (reply) => relay?.handle(reply),
+  content: (up) => store.update((s) => (s.contentUp = up)),
 })
-relay = createInspectorRelay({ send: (command) => link.send(command) })
-link.onReconnect(() => relay?.relisten())
 
 const SUMMARY = `(function(){var h=window[${JSON.stringify(HOOK_NAME)}];return h&&typeof h.summary==='function'?h.summary():null})()`
 function readHook(): void {
@@ -46,6 +35,6 @@ document.documentElement.dataset.theme = theme
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App store={store} relay={relay} theme={theme} />
+    <App store={store} theme={theme} />
   </StrictMode>,
 )

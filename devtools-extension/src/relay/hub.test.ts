@@ -67,6 +67,70 @@ describe('service worker hub', () => {
     expect(p.got[0].events.map((e: HookEvent) => e.seq)).toEqual([3, 4, 5])
   })
 
+  it('keeps at most maxBytes per tab in memory and maxPersistedBytes per tab in storage, oldest dropped first', async () => {
+    const store = memoryStore()
+    let persistNow: (() => void) | undefined
+    const hub = createHub({ store, maxBytes: 50_000, maxPersistedBytes: 10_000, maxEventBytes: 20_000, setTimer: (fn) => ((persistNow = fn), 1), clearTimer: () => {} })
+    await hub.ready
+    const c = content(hub, 3)
+    const other = content(hub, 4)
+    c.port.postMessage({ kind: 'page', page: page('a') })
+    other.port.postMessage({ kind: 'page', page: page('b') })
+    other.port.postMessage({ kind: 'events', events: [ev(1)], dropped: 0 })
+    // A page pushing 1,000 events of ~5 KB (5 MB) and one of 30 KB (over maxEventBytes).
+    const big = (seq: number, n: number): HookEvent => ({ seq, type: 'frame:in', payload: { socket: 1, event: 'flood', data: 'x'.repeat(n) } })
+    for (let i = 1; i <= 1000; i++) c.port.postMessage({ kind: 'events', events: [big(i, 5000)], dropped: 0 })
+    c.port.postMessage({ kind: 'events', events: [big(1001, 30_000)], dropped: 0 })
+    await flush()
+    expect(hub.bytes(3)).toBeLessThanOrEqual(50_000)
+    const log = hub.log(3)!
+    expect(log.events.length).toBeGreaterThan(5)
+    expect(log.events.at(-1)!.seq).toBe(1000) // the newest kept, the oversized one dropped
+    expect(log.dropped).toBe(1001 - log.events.length)
+    persistNow!()
+    const saved = store.data.get(3)!
+    expect(JSON.stringify(saved.events).length).toBeLessThanOrEqual(10_000)
+    expect(saved.events.at(-1)!.seq).toBe(1000)
+    // The other tab is untouched by the flood.
+    expect(hub.log(4)!.events.map((e) => e.seq)).toEqual([1])
+    expect(store.data.get(4)!.events.map((e) => e.seq)).toEqual([1])
+  })
+
+  it("refuses a panel port whose sender is a tab (a page's content script), and the one isPanel rejects", async () => {
+    const hub = createHub({ isPanel: (s) => s?.url === 'chrome-extension://me/panel.html' })
+    const c = content(hub, 5)
+    c.port.postMessage({ kind: 'page', page: page('secret') })
+    c.port.postMessage({ kind: 'events', events: [ev(1)], dropped: 0 })
+    await flush()
+    for (const sender of [{ tab: { id: 9 }, url: 'https://evil.test/' }, { url: 'chrome-extension://other/panel.html' }, undefined]) {
+      const [client, server] = portPair<any, any>(PANEL_PORT, sender)
+      const got: any[] = []
+      let closed = false
+      client.onMessage.addListener((m) => got.push(m))
+      client.onDisconnect.addListener(() => (closed = true))
+      hub.connect(server)
+      client.postMessage({ kind: 'init', tabId: 5 })
+      await flush()
+      expect(got).toEqual([])
+      expect(closed).toBe(true)
+    }
+    const [client, server] = portPair<any, any>(PANEL_PORT, { url: 'chrome-extension://me/panel.html', id: 'me' })
+    const got: any[] = []
+    client.onMessage.addListener((m) => got.push(m))
+    hub.connect(server)
+    client.postMessage({ kind: 'init', tabId: 5 })
+    await flush()
+    expect(got[0]).toMatchObject({ kind: 'backlog', page: page('secret') })
+    // By default (no isPanel), any sender with a tab is refused as a panel.
+    const plain = createHub()
+    const [evil, evilServer] = portPair<any, any>(PANEL_PORT, { tab: { id: 1 }, url: 'https://evil.test/' })
+    let evilClosed = false
+    evil.onDisconnect.addListener(() => (evilClosed = true))
+    plain.connect(evilServer)
+    await flush()
+    expect(evilClosed).toBe(true)
+  })
+
   it('starts a new log on a new document and ignores the old document port', async () => {
     const hub = createHub()
     const old = content(hub, 1)

@@ -33,6 +33,21 @@ export interface HubOptions {
   maxEvents?: number
   /** of those, how many are persisted (storage.session has a quota) */
   maxPersisted?: number
+  /** bytes of events (as JSON) kept in memory per tab: a page cannot fill the worker (default 4 MB) */
+  maxBytes?: number
+  /**
+   * bytes persisted per tab: storage.session's quota (10 MB) is shared by every tab, so one page
+   * must not fill it (default 256 KB)
+   */
+  maxPersistedBytes?: number
+  /** an event larger than this is dropped (counted as dropped), not kept (default 256 KB) */
+  maxEventBytes?: number
+  /**
+   * Whether a port named as a panel really is our DevTools panel (background.ts checks the sender is
+   * this extension's panel page). Without it, a port from a real tab (a content script: a page's
+   * renderer) is refused as a panel.
+   */
+  isPanel?(sender: PortLike['sender']): boolean
   /** how long persistence waits to batch writes */
   persistDelayMs?: number
   /** ask a tab's content script to connect (chrome.tabs.sendMessage) */
@@ -48,6 +63,9 @@ type PanelPort = PortLike<PanelToBackground, BackgroundToPanel>
 
 interface Tab {
   log: TabLog
+  /** the JSON size of each event of log.events, and their sum */
+  sizes: number[]
+  bytes: number
   content?: ContentPort
   panels: Set<PanelPort>
   /** inspector commands waiting for the content script, with their failure timers */
@@ -65,6 +83,17 @@ export interface Hub {
   readonly ready: Promise<void>
   /** tests and debugging */
   log(tabId: number): TabLog | undefined
+  /** bytes of events kept in memory for a tab (tests and debugging) */
+  bytes(tabId: number): number
+}
+
+/** An event's size as the worker holds and persists it (JSON). */
+function size(e: HookEvent): number {
+  try {
+    return JSON.stringify(e).length
+  } catch {
+    return Infinity
+  }
 }
 
 /**
@@ -75,6 +104,11 @@ export interface Hub {
 export function createHub(options: HubOptions = {}): Hub {
   const maxEvents = options.maxEvents ?? 5000
   const maxPersisted = options.maxPersisted ?? 500
+  const maxBytes = options.maxBytes ?? 4 * 1024 * 1024
+  const maxPersistedBytes = options.maxPersistedBytes ?? 256 * 1024
+  const maxEventBytes = options.maxEventBytes ?? 256 * 1024
+  // Chrome gives DevTools pages a tab of id -1; a content script always has a real tab.
+  const isPanel = options.isPanel ?? ((sender) => (sender?.tab?.id ?? -1) < 0)
   const persistDelay = options.persistDelayMs ?? 250
   const contentTimeout = options.contentTimeoutMs ?? 5000
   const setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms))
@@ -87,14 +121,34 @@ export function createHub(options: HubOptions = {}): Hub {
 
   const tab = (id: number): Tab => {
     let t = tabs.get(id)
-    if (!t) tabs.set(id, (t = { log: { events: [], dropped: 0 }, panels: new Set(), waiting: [], listens: new Map() }))
+    if (!t) tabs.set(id, (t = { log: { events: [], dropped: 0 }, sizes: [], bytes: 0, panels: new Set(), waiting: [], listens: new Map() }))
     return t
+  }
+
+  /** Keeps a tab's log within maxEvents and maxBytes, dropping the oldest (counted in `dropped`). */
+  const trim = (t: Tab) => {
+    const log = t.log
+    let cut = 0
+    while (log.events.length - cut > maxEvents || (t.bytes > maxBytes && cut < log.events.length)) t.bytes -= t.sizes[cut++]!
+    if (cut) {
+      log.events.splice(0, cut)
+      t.sizes.splice(0, cut)
+      log.dropped += cut
+    }
+  }
+
+  /** A log as a restarted worker loaded it: sizes recomputed, bounds applied. */
+  const adopt = (t: Tab, log: TabLog) => {
+    t.log = { page: log.page, events: Array.isArray(log.events) ? log.events : [], dropped: Number(log.dropped) || 0 }
+    t.sizes = t.log.events.map(size)
+    t.bytes = t.sizes.reduce((a, b) => a + b, 0)
+    trim(t)
   }
 
   const ready = (async () => {
     try {
       const stored = (await options.store?.load()) ?? new Map<number, TabLog>()
-      for (const [id, log] of stored) if (!tabs.has(id)) tab(id).log = log
+      for (const [id, log] of stored) if (!tabs.has(id)) adopt(tab(id), log)
     } catch {
       // A broken store costs the backlog, not the relay.
     }
@@ -114,7 +168,11 @@ export function createHub(options: HubOptions = {}): Hub {
         const t = tabs.get(id)
         if (!t) continue
         const { page, events, dropped } = t.log
-        void Promise.resolve(options.store!.save(id, { page, events: events.slice(-maxPersisted), dropped })).catch(() => {})
+        // The newest events that fit both bounds.
+        let from = events.length
+        let bytes = 0
+        while (from > 0 && events.length - from < maxPersisted && bytes + t.sizes[from - 1]! <= maxPersistedBytes) bytes += t.sizes[--from]!
+        void Promise.resolve(options.store!.save(id, { page, events: events.slice(from), dropped: dropped + from })).catch(() => {})
       }
       dirty.clear()
     }, persistDelay)
@@ -162,7 +220,7 @@ export function createHub(options: HubOptions = {}): Hub {
           t.content = port
           const isNew = t.log.page?.docId !== m.page.docId
           if (isNew) {
-            t.log = { page: m.page, events: [], dropped: 0 }
+            adopt(t, { page: m.page, events: [], dropped: 0 })
             persist(tabId)
           }
           toPanels(t, { kind: 'page', page: m.page, reset: isNew })
@@ -176,14 +234,24 @@ export function createHub(options: HubOptions = {}): Hub {
         if (t.content !== port) return // a stale document's port (before its page message)
         if (m.kind === 'events') {
           const log = t.log
-          log.dropped += m.dropped
-          log.events.push(...m.events)
-          if (log.events.length > maxEvents) {
-            log.dropped += log.events.length - maxEvents
-            log.events.splice(0, log.events.length - maxEvents)
+          if (!Array.isArray(m.events)) return
+          let dropped = Number(m.dropped) || 0
+          const kept: HookEvent[] = []
+          for (const e of m.events) {
+            const n = size(e)
+            if (n > maxEventBytes) {
+              dropped++
+              continue
+            }
+            kept.push(e)
+            log.events.push(e)
+            t.sizes.push(n)
+            t.bytes += n
           }
+          log.dropped += dropped
+          trim(t)
           persist(tabId)
-          toPanels(t, { kind: 'events', events: m.events, dropped: m.dropped })
+          toPanels(t, { kind: 'events', events: kept, dropped })
           return
         }
         if (isInspectorReply(m)) toPanels(t, m)
@@ -263,7 +331,8 @@ export function createHub(options: HubOptions = {}): Hub {
     ready,
     connect(port) {
       if (port.name === CONTENT_PORT) onContent(port as ContentPort)
-      else if (port.name === PANEL_PORT) onPanel(port as PanelPort)
+      else if (port.name === PANEL_PORT && isPanel(port.sender)) onPanel(port as PanelPort)
+      else port.disconnect()
     },
     forgetTab(tabId) {
       const t = tabs.get(tabId)
@@ -274,6 +343,9 @@ export function createHub(options: HubOptions = {}): Hub {
     },
     log(tabId) {
       return tabs.get(tabId)?.log
+    },
+    bytes(tabId) {
+      return tabs.get(tabId)?.bytes ?? 0
     },
   }
 }

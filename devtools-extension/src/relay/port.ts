@@ -1,7 +1,8 @@
 /** The part of `chrome.runtime.Port` the relay uses, so it runs (and is tested) without Chrome. */
 export interface PortLike<In = unknown, Out = unknown> {
   readonly name: string
-  readonly sender?: { tab?: { id?: number } }
+  /** set by Chrome, not by the other end: the extension id, the page's URL, the tab (content scripts only) */
+  readonly sender?: { id?: string; url?: string; origin?: string; tab?: { id?: number; url?: string } }
   postMessage(message: Out): void
   disconnect(): void
   onMessage: { addListener(fn: (message: In, port: PortLike<In, Out>) => void): void }
@@ -9,7 +10,7 @@ export interface PortLike<In = unknown, Out = unknown> {
 }
 
 /** A connected pair of in-memory ports (tests; the same delivery order as Chrome's). */
-export function portPair<A, B>(name: string, sender?: { tab?: { id?: number } }): [PortLike<B, A>, PortLike<A, B>] {
+export function portPair<A, B>(name: string, sender?: PortLike['sender']): [PortLike<B, A>, PortLike<A, B>] {
   const make = (): PortLike<any, any> & { _msg: Set<(m: unknown, p: any) => void>; _dis: Set<(p: any) => void>; _peer?: any; _open: boolean } => {
     const p: any = {
       name,

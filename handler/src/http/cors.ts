@@ -25,7 +25,20 @@ export function checkOrigin(req: Request, cors: CorsOptions | undefined, hosts: 
   if (!origin) return { allowed: true }
   if (cors && originAllowed(origin, cors)) return { allowed: true, cors: origin }
   if (isOwnOrigin(origin, req, hosts)) return { allowed: true }
+  // A plugin route (the inspector) called with its bearer token in a header: no page can send that
+  // header from another origin without a preflight we grant only to listed origins, so such a
+  // caller is a server, a tool or an extension (the DevTools panel), not a page riding on a
+  // user's ambient credentials. It gets no CORS headers: no page could read the answer anyway.
+  if (bearerPluginRequest(req)) return { allowed: true }
   return { allowed: false }
+}
+
+const PLUGIN_ROUTE = /\/_[a-z][a-z0-9-]*\//
+
+function bearerPluginRequest(req: Request): boolean {
+  if (req.method === 'OPTIONS' || !req.headers.get('authorization')?.startsWith('Bearer ')) return false
+  const q = req.url.indexOf('?')
+  return PLUGIN_ROUTE.test(q === -1 ? req.url : req.url.slice(0, q))
 }
 
 /** `null` (sandboxed frames, file: pages, some redirects) is anyone: only an exact listing allows it. */
