@@ -12,6 +12,7 @@ import { MemoryStore, memoryStore } from './store/memory.js'
 import type { Store } from './store/types.js'
 import { platformWaitUntil } from './http/background.js'
 import { createRoutes } from './http/routes.js'
+import { requestsIsolated } from './isolation.js'
 
 type Api<L extends EventsMap, E extends EventsMap, D extends DefaultSocketData> = Pick<
   ServerCore<L, E, D>,
@@ -83,6 +84,7 @@ export function serve<
     limits,
     pingInterval: opts.pingInterval,
     maxStreamDuration: opts.maxStreamDuration,
+    isolateRequests: requestsIsolated(),
   }
   const hub = new Hub(delivery)
   core = new ServerCore<ListenEvents, EmitEvents, SocketData>(store, opts, observer, hub)
