@@ -196,6 +196,21 @@ async function startWorker(env: Record<string, string>): Promise<PlatformApp> {
 }
 const nextBin = () => join(dirname(realpathSync(requireFromTest.resolve('next/package.json'))), 'dist', 'bin', 'next')
 
+let nextBuild: Promise<void> | undefined
+/**
+ * One `next build` for both Next.js routes (Node and Edge), once per test process. Every store is
+ * named and unreachable during the build: route modules are evaluated, and must not connect.
+ */
+function buildNext(): Promise<void> {
+  const closed = { REDIS_URL: 'redis://127.0.0.1:1', UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1', UPSTASH_REDIS_REST_TOKEN: 'none' }
+  return (nextBuild ??= promisify(execFile)(process.execPath, [nextBin(), 'build'], {
+    cwd: NEXT_DIR,
+    env: { ...process.env, ...RUNTIME_ENV, ...closed },
+    timeout: 300_000,
+    maxBuffer: 16 * 1024 * 1024,
+  }).then(() => undefined))
+}
+
 export const PLATFORMS: readonly Platform[] = [
   { name: 'node:http', path: '/socket', start: entry('node', 'node/server.mjs') },
   { name: 'express', path: '/socket', start: entry('node', 'express/server.mjs') },
@@ -225,16 +240,19 @@ export const PLATFORMS: readonly Platform[] = [
     name: 'next.js (next build + next start)',
     path: '/api/socket',
     ownFile: 'next',
-    prepare: async (env) => {
-      await promisify(execFile)(process.execPath, [nextBin(), 'build'], {
-        cwd: NEXT_DIR,
-        env: { ...process.env, ...RUNTIME_ENV, ...env },
-        timeout: 300_000,
-        maxBuffer: 16 * 1024 * 1024,
-      })
-    },
+    prepare: buildNext,
     start: (env) =>
       command('next start', process.execPath, (port) => [nextBin(), 'start', '-p', String(port), '-H', '127.0.0.1'], NEXT_DIR, '/api/socket')(env),
+  },
+  {
+    // The same app and build: its Edge route, on the Upstash store.
+    name: 'next.js edge runtime (next build + next start)',
+    path: '/api/edge-socket',
+    ownFile: 'next',
+    store: 'upstash',
+    prepare: buildNext,
+    start: (env) =>
+      command('next start (edge)', process.execPath, (port) => [nextBin(), 'start', '-p', String(port), '-H', '127.0.0.1'], NEXT_DIR, '/api/edge-socket')(env),
   },
   { name: 'cloudflare workers (wrangler dev, workerd)', path: '/socket', ownFile: 'workers', store: 'upstash', start: startWorker },
 ]
