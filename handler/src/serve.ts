@@ -28,8 +28,9 @@ export type FetchHandler = (req: Request, env?: unknown, ctx?: unknown) => Promi
 
 /**
  * `io` is a Web-standard handler, `(Request, env?, ctx?) => Promise<Response>`, with the
- * server API attached: `export default io` works on Bun, Deno, Netlify, Vercel
- * and Workers; io.handlers for Next.js; io.middleware() for Express/node:http.
+ * server API attached: `export default io` works on Bun, Deno and Netlify; io.handlers
+ * for Next.js; io.middleware() for Express/node:http. Workers want an object, `export default
+ * { fetch: io.fetch }`: they take a default-exported function for an entrypoint class.
  */
 export type IO<
   L extends EventsMap = DefaultEventsMap,

@@ -187,8 +187,15 @@ async function startWorker(env: Record<string, string>): Promise<PlatformApp> {
   const handle = await startProcess(process.execPath, args, {
     name: 'wrangler dev',
     cwd: WORKERS_DIR,
-    // Its logs go to the temp dir, not ~/.config.
-    env: { ...RUNTIME_ENV, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG_PATH: join(tmpdir(), 'wrangler-logs'), CI: '1' },
+    // Offline: no metrics, and no fetch of Cloudflare's `request.cf` sample (workers.cloudflare.com);
+    // its logs go to the temp dir, not ~/.config.
+    env: {
+      ...RUNTIME_ENV,
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      WRANGLER_LOG_PATH: join(tmpdir(), 'wrangler-logs'),
+      CI: '1',
+    },
     readyUrl: `${url}/socket/`,
     timeoutMs: 60_000,
   })
