@@ -14,6 +14,7 @@ import type { Store } from './store/types.js'
 import { platformWaitUntil } from './http/background.js'
 import { clientAddress } from './http/client-address.js'
 import { createRoutes } from './http/routes.js'
+import { requestsIsolated } from './isolation.js'
 
 type Api<L extends EventsMap, E extends EventsMap, D extends DefaultSocketData> = Pick<
   ServerCore<L, E, D>,
@@ -29,8 +30,9 @@ export type FetchHandler = (req: Request, env?: unknown, ctx?: unknown) => Promi
 
 /**
  * `io` is a Web-standard handler, `(Request, env?, ctx?) => Promise<Response>`, with the
- * server API attached: `export default io` works on Bun, Deno, Netlify, Vercel
- * and Workers; io.handlers for Next.js; io.middleware() for Express/node:http.
+ * server API attached: `export default io` works on Bun, Deno and Netlify; io.handlers
+ * for Next.js; io.middleware() for Express/node:http. Workers want an object, `export default
+ * { fetch: io.fetch }`: they take a default-exported function for an entrypoint class.
  */
 export type IO<
   L extends EventsMap = DefaultEventsMap,
@@ -85,6 +87,7 @@ export function serve<
     limits,
     pingInterval: opts.pingInterval,
     maxStreamDuration: opts.maxStreamDuration,
+    isolateRequests: requestsIsolated(),
   }
   const hub = new Hub(delivery)
   core = new ServerCore<ListenEvents, EmitEvents, SocketData>(store, opts, observer, hub)

@@ -69,6 +69,22 @@ const cases: StoreCase[] = [
       }
     },
   },
+  {
+    // As on Cloudflare Workers, where a request's subscribe stream cannot serve another request.
+    name: 'upstash, a subscription per listener',
+    async setup() {
+      const redis = await redisHarness.startRedis()
+      const rest = await startUpstashServer({ redisPort: redis.port })
+      const shared = prefix()
+      return {
+        make: () => upstashStore({ url: rest.url, token: rest.token, prefix: shared, subscriptionPerListener: true }),
+        teardown: async () => {
+          await rest.close()
+          await redis.stop()
+        },
+      }
+    },
+  },
 ]
 
 const limits: StoreLimits = { ttl: 60, maxLogLength: 100 }

@@ -12,6 +12,7 @@ import { connect } from '@socket-serve/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startProxy, type Proxy } from '../support/proxy.js'
 import { startRedis, type RedisServer } from '../support/redis.js'
+import { startUpstashServer, type UpstashServer } from '../support/upstash-server.js'
 import type { Platform, PlatformApp } from '../support/runtimes.js'
 
 type Socket = ReturnType<typeof connect>
@@ -83,6 +84,7 @@ function describePlatform(platform: Platform): void {
     const name = platform.name
     const MAX_STREAM_DURATION = platform.maxStreamDuration ?? 1500
     let redis: RedisServer
+    let upstash: UpstashServer | undefined
     let main: PlatformApp
     let quietApp: PlatformApp
     let proxy: Proxy
@@ -117,10 +119,16 @@ function describePlatform(platform: Platform): void {
     beforeAll(async () => {
       started = Date.now()
       redis = await startRedis()
-      const env = { REDIS_URL: redis.url }
-      // A build must not need Redis (Next.js evaluates route modules): build against a closed port.
+      let env: Record<string, string> = { REDIS_URL: redis.url }
+      let closedStore: Record<string, string> = { REDIS_URL: 'redis://127.0.0.1:1' }
+      if (platform.store === 'upstash') {
+        upstash = await startUpstashServer({ redisPort: redis.port })
+        env = { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token }
+        closedStore = { UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1', UPSTASH_REDIS_REST_TOKEN: 'none' }
+      }
+      // A build must not need the store (Next.js evaluates route modules): build against a closed port.
       const t0 = Date.now()
-      await platform.prepare?.({ REDIS_URL: 'redis://127.0.0.1:1' })
+      await platform.prepare?.(closedStore)
       prepareMs = Date.now() - t0
       const t1 = Date.now()
       ;[main, quietApp] = await Promise.all([
@@ -136,6 +144,7 @@ function describePlatform(platform: Platform): void {
     afterAll(async () => {
       for (const r of [...clients, quiet]) if (r?.socket.connected) r.socket.disconnect()
       await Promise.allSettled([main?.stop(), quietApp?.stop(), proxy?.close()])
+      await upstash?.close()
       await redis?.stop()
       const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
       times.push(`  ${name}: ${s(prepareMs)} / ${s(startMs)} / ${s(Date.now() - started - prepareMs - startMs)}`)

@@ -1,5 +1,6 @@
 // The platform matrix: Node (this machine's), Bun and Deno (binaries from npm, in test/node_modules),
-// Express, Hono, Netlify (@netlify/dev) and Next.js (next build + next start), each serving the same
+// Express, Hono, Netlify (@netlify/dev), Next.js (next build + next start) and Cloudflare Workers
+// (wrangler dev: workerd from npm, offline), each serving the same
 // example app (test/runtimes/app.mjs) from test/runtimes/<platform>/.
 //
 //   const app = await startApp('deno', 'test/runtimes/deno/serve.mjs')
@@ -10,7 +11,7 @@ import { existsSync, realpathSync } from 'node:fs'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { createRequire } from 'node:module'
-import { arch, platform } from 'node:os'
+import { arch, platform, tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { freePort } from './ports.js'
 import { ROOT, TEST_DIR } from './paths.js'
@@ -122,7 +123,13 @@ export interface Platform {
    */
   maxStreamDuration?: number
   /** Slow platforms run from test/runtimes/<ownFile>.test.ts, in parallel with the rest. */
-  ownFile?: 'netlify' | 'next'
+  ownFile?: 'netlify' | 'next' | 'workers'
+  /**
+   * The store the app is given (default 'redis': REDIS_URL). 'upstash' where there is no TCP (Workers,
+   * Edge): the test Upstash server (support/upstash-server.ts) in front of the same redis-server, as
+   * UPSTASH_REDIS_REST_URL / UPSTASH_REDIS_REST_TOKEN.
+   */
+  store?: 'redis' | 'upstash'
   /** One-time work before any instance starts (a build); its duration is reported apart. */
   prepare?: (env: Record<string, string>) => Promise<void>
   /** Starts one instance on a free loopback port with `env` added to the environment. */
@@ -164,7 +171,52 @@ function command(name: string, cmd: string, args: (port: number) => string[], cw
 }
 
 const NEXT_DIR = join(APPS, 'next')
+const WORKERS_DIR = join(APPS, 'workers')
+const wranglerBin = () => join(dirname(realpathSync(requireFromTest.resolve('wrangler/package.json'))), 'bin', 'wrangler.js')
+
+/**
+ * `wrangler dev` (local mode: workerd, offline) on the worker in test/runtimes/workers/, the app's
+ * environment passed as Worker vars (process.env there, through nodejs_compat).
+ */
+async function startWorker(env: Record<string, string>): Promise<PlatformApp> {
+  const [port, inspector] = [await freePort(), await freePort()]
+  const url = `http://127.0.0.1:${port}`
+  const vars = Object.entries(env).flatMap(([k, v]) => ['--var', `${k}:${v}`])
+  const args = [wranglerBin(), 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector)]
+  args.push('--show-interactive-dev-session=false', '--log-level', 'warn', ...vars)
+  const handle = await startProcess(process.execPath, args, {
+    name: 'wrangler dev',
+    cwd: WORKERS_DIR,
+    // Offline: no metrics, and no fetch of Cloudflare's `request.cf` sample (workers.cloudflare.com);
+    // its logs go to the temp dir, not ~/.config.
+    env: {
+      ...RUNTIME_ENV,
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      WRANGLER_LOG_PATH: join(tmpdir(), 'wrangler-logs'),
+      CI: '1',
+    },
+    readyUrl: `${url}/socket/`,
+    timeoutMs: 60_000,
+  })
+  return Object.assign(handle, { url })
+}
 const nextBin = () => join(dirname(realpathSync(requireFromTest.resolve('next/package.json'))), 'dist', 'bin', 'next')
+
+let nextBuild: Promise<void> | undefined
+/**
+ * One `next build` for both Next.js routes (Node and Edge), once per test process. Every store is
+ * named and unreachable during the build: route modules are evaluated, and must not connect.
+ */
+function buildNext(): Promise<void> {
+  const closed = { REDIS_URL: 'redis://127.0.0.1:1', UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1', UPSTASH_REDIS_REST_TOKEN: 'none' }
+  return (nextBuild ??= promisify(execFile)(process.execPath, [nextBin(), 'build'], {
+    cwd: NEXT_DIR,
+    env: { ...process.env, ...RUNTIME_ENV, ...closed },
+    timeout: 300_000,
+    maxBuffer: 16 * 1024 * 1024,
+  }).then(() => undefined))
+}
 
 export const PLATFORMS: readonly Platform[] = [
   { name: 'node:http', path: '/socket', start: entry('node', 'node/server.mjs') },
@@ -195,15 +247,19 @@ export const PLATFORMS: readonly Platform[] = [
     name: 'next.js (next build + next start)',
     path: '/api/socket',
     ownFile: 'next',
-    prepare: async (env) => {
-      await promisify(execFile)(process.execPath, [nextBin(), 'build'], {
-        cwd: NEXT_DIR,
-        env: { ...process.env, ...RUNTIME_ENV, ...env },
-        timeout: 300_000,
-        maxBuffer: 16 * 1024 * 1024,
-      })
-    },
+    prepare: buildNext,
     start: (env) =>
       command('next start', process.execPath, (port) => [nextBin(), 'start', '-p', String(port), '-H', '127.0.0.1'], NEXT_DIR, '/api/socket')(env),
   },
+  {
+    // The same app and build: its Edge route, on the Upstash store.
+    name: 'next.js edge runtime (next build + next start)',
+    path: '/api/edge-socket',
+    ownFile: 'next',
+    store: 'upstash',
+    prepare: buildNext,
+    start: (env) =>
+      command('next start (edge)', process.execPath, (port) => [nextBin(), 'start', '-p', String(port), '-H', '127.0.0.1'], NEXT_DIR, '/api/edge-socket')(env),
+  },
+  { name: 'cloudflare workers (wrangler dev, workerd)', path: '/socket', ownFile: 'workers', store: 'upstash', start: startWorker },
 ]

@@ -4,9 +4,10 @@
  * run again after a store outage, emits whose origin already reached the log
  * are not appended twice.
  *
- * AsyncLocalStorage is taken from the runtime when it has one (Node, Bun, Deno
- * through process.getBuiltinModule), without importing `node:` modules; where
- * there is none, emits carry no origin and a re-run may repeat them.
+ * AsyncLocalStorage is taken from the runtime when it has one (a global on Next.js
+ * Edge and Vercel Edge; Node, Bun, Deno and Workers with nodejs_compat through
+ * process.getBuiltinModule), without importing `node:` modules; where there is
+ * none, emits carry no origin and a re-run may repeat them.
  */
 export interface HandlerContext {
   /** `<sid>:<message id>` */
@@ -24,8 +25,19 @@ interface ContextStore {
   getStore(): HandlerContext | undefined
 }
 
-type Builtins = { getBuiltinModule?: (name: string) => { AsyncLocalStorage?: new () => ContextStore } | undefined }
-const ALS = (globalThis as { process?: Builtins }).process?.getBuiltinModule?.('node:async_hooks')?.AsyncLocalStorage
+type ALSClass = new () => ContextStore
+type Builtins = { getBuiltinModule?: (name: string) => { AsyncLocalStorage?: ALSClass } | undefined }
+
+function findAsyncLocalStorage(): ALSClass | undefined {
+  const g = globalThis as { AsyncLocalStorage?: ALSClass; process?: Builtins }
+  if (typeof g.AsyncLocalStorage === 'function') return g.AsyncLocalStorage
+  try {
+    return g.process?.getBuiltinModule?.('node:async_hooks')?.AsyncLocalStorage
+  } catch {
+    return undefined // Next.js's Edge sandbox throws on reading a Node API it lacks
+  }
+}
+const ALS = findAsyncLocalStorage()
 
 export const handlerContext: ContextStore = ALS ? new ALS() : { run: (_value, fn) => fn(), getStore: () => undefined }
 

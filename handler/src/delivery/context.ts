@@ -21,4 +21,6 @@ export interface DeliveryContext {
   pingInterval: number
   /** ms a stream may live (0: no limit) */
   maxStreamDuration: number
+  /** the runtime forbids I/O shared between requests (Workers): each stream subscribes on its own */
+  isolateRequests?: boolean
 }

@@ -26,12 +26,27 @@ export class Hub {
   private bySession = new Map<string, Set<Receiver>>()
   private heartbeat?: ReturnType<typeof setInterval>
 
-  constructor(private readonly ctx: DeliveryContext) {}
+  /**
+   * `parent`: this is one request's hub on a runtime that isolates requests (requestsIsolated());
+   * it owns that request's subscriptions and heartbeat, and tells the parent of its streams, so
+   * that the instance still knows which sessions have a stream here.
+   */
+  constructor(
+    private readonly ctx: DeliveryContext,
+    private readonly parent?: Hub,
+  ) {}
+
+  /**
+   * The hub a new stream joins: this one, or where requests may share no I/O (Workers) a hub of
+   * the stream's own request, so that no subscription, timer or write crosses requests.
+   */
+  forRequest(): Hub {
+    return this.ctx.isolateRequests && !this.parent ? new Hub(this.ctx, this) : this
+  }
 
   add(r: Receiver): void {
-    let set = this.bySession.get(r.sid)
-    if (!set) this.bySession.set(r.sid, (set = new Set()))
-    set.add(r)
+    this.parent?.index(r)
+    this.index(r)
     if (!this.heartbeat) {
       this.heartbeat = setInterval(() => this.beat(), this.ctx.pingInterval)
       ;(this.heartbeat as { unref?: () => void }).unref?.()
@@ -39,13 +54,24 @@ export class Hub {
   }
 
   remove(r: Receiver): void {
-    const set = this.bySession.get(r.sid)
-    set?.delete(r)
-    if (set?.size === 0) this.bySession.delete(r.sid)
+    this.parent?.unindex(r)
+    this.unindex(r)
     if (this.bySession.size === 0 && this.heartbeat) {
       clearInterval(this.heartbeat)
       this.heartbeat = undefined
     }
+  }
+
+  private index(r: Receiver): void {
+    let set = this.bySession.get(r.sid)
+    if (!set) this.bySession.set(r.sid, (set = new Set()))
+    set.add(r)
+  }
+
+  private unindex(r: Receiver): void {
+    const set = this.bySession.get(r.sid)
+    set?.delete(r)
+    if (set?.size === 0) this.bySession.delete(r.sid)
   }
 
   /** Resolves once the key's store subscription is live, so a read after it misses nothing. */
@@ -80,7 +106,9 @@ export class Hub {
     const w = this.watches.get(key)
     if (!w) return
     w.receivers.delete(r)
-    if (w.receivers.size === 0 && !w.idle) {
+    // A request's own hub ends with its one stream: nothing comes back to reuse the subscription.
+    if (w.receivers.size === 0 && this.parent) this.drop(key, w)
+    else if (w.receivers.size === 0 && !w.idle) {
       w.idle = setTimeout(() => this.drop(key, w), IDLE_UNSUBSCRIBE_MS)
       ;(w.idle as { unref?: () => void }).unref?.()
     }

@@ -137,7 +137,8 @@ export class Receiver implements DirectSource {
         },
         cancel: () => this.close(),
       },
-      new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
+      // ByteLengthQueuingStrategy's rule, written out: Next.js's Edge runtime has no such global.
+      { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
     )
   }
 

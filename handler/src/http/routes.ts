@@ -230,7 +230,7 @@ export function createRoutes(
         : undefined
     const cursor = c.req.header(CURSOR_HEADER)
     const wait = c.req.query('wait') !== '0'
-    const receiver = new Receiver(streams.delivery, streams.hub, record, cursor, mode, wait, c.req.raw.signal, touched)
+    const receiver = new Receiver(streams.delivery, streams.hub.forRequest(), record, cursor, mode, wait, c.req.raw.signal, touched)
     const init = {
       headers: {
         'content-type': 'text/event-stream; charset=utf-8',

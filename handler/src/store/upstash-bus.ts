@@ -2,6 +2,11 @@ import { StoreUnavailableError } from './errors.js'
 import type { Subscription } from './types.js'
 import type { UpstashRest } from './upstash-rest.js'
 
+/** A Redis glob pattern that matches exactly `channel`. */
+export function exactPattern(channel: string): string {
+  return channel.replace(/[*?[\]\\]/g, '\\$&')
+}
+
 /**
  * Pub/sub over the REST API's SSE endpoint. The API subscribes one channel or pattern per HTTP
  * request, so a store instance holds one `psubscribe <prefix>:*` stream for all its streams and
@@ -36,6 +41,8 @@ export class PatternBus {
     private readonly rest: UpstashRest,
     private readonly pattern: string,
     private readonly openTimeoutMs = 10_000,
+    /** how long the stream stays open after its last listener left (0: closes at once) */
+    private readonly lingerMs = LINGER_MS,
   ) {}
 
   /** Listens on one channel; '' is the resync message. */
@@ -58,11 +65,13 @@ export class PatternBus {
         if (set.size === 0 && this.channels.get(channel) === set) this.channels.delete(channel)
         if (--this.listenerCount === 0) {
           clearTimeout(this.lingerTimer)
-          this.lingerTimer = setTimeout(() => {
+          const stop = () => {
             if (this.listenerCount > 0) return
             this.everOpen = false // nobody listened across this close: nothing to resync
             this.abort?.abort()
-          }, LINGER_MS)
+          }
+          if (this.lingerMs <= 0) return stop()
+          this.lingerTimer = setTimeout(stop, this.lingerMs)
           ;(this.lingerTimer as { unref?: () => void }).unref?.() // never what keeps a process alive
         }
       },

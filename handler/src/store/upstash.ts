@@ -1,7 +1,8 @@
 import { StoreUnavailableError } from './errors.js'
 import { claimResult, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
-import { PatternBus } from './upstash-bus.js'
+import { exactPattern, PatternBus } from './upstash-bus.js'
+import { requestsIsolated } from '../isolation.js'
 import { CommandError, TransportError, UpstashRest, type Arg, type Reply } from './upstash-rest.js'
 import type { AppendOrigin, ClaimLimits, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
@@ -9,7 +10,8 @@ import type { AppendOrigin, ClaimLimits, ClaimResult, FinishedMessage, LogEntry,
  * The Upstash store: the Redis store's semantics (same keys, same Lua scripts) over the Upstash
  * REST API, on fetch alone, so it runs on Cloudflare Workers and Vercel Edge. The commands of one
  * operation go in one HTTP request (a pipeline) wherever the ioredis store sends them together;
- * streams wait on one SSE subscription per instance (upstash-bus.ts), never on polling.
+ * streams wait on one SSE subscription per instance (upstash-bus.ts), never on polling. Where a
+ * request's I/O cannot serve another request (Workers), each listener has a subscription of its own.
  */
 
 export interface UpstashStoreOptions {
@@ -25,6 +27,12 @@ export interface UpstashStoreOptions {
   seqTtl?: number
   /** ms before a request counts as failed and the handler answers 503 (default 10 000) */
   timeoutMs?: number
+  /**
+   * One SSE subscription per listener (each stream, each signal listener) instead of one shared by
+   * the instance. Default: on where the runtime forbids sharing I/O between requests (Cloudflare
+   * Workers), off elsewhere.
+   */
+  subscriptionPerListener?: boolean
 }
 
 /** A Lua script of redis-scripts.ts, run by EVALSHA (its SHA-1 computed on first use). */
@@ -61,6 +69,9 @@ export class UpstashStore implements Store {
   private readonly keys: RedisKeys
   private readonly seqTtl: number
   private readonly bus: PatternBus
+  /** subscriptionPerListener: the open ones, closed with the store */
+  private readonly own?: Set<PatternBus>
+  private readonly timeoutMs?: number
   private closed = false
 
   constructor(options: UpstashStoreOptions & { owned?: boolean }) {
@@ -70,6 +81,8 @@ export class UpstashStore implements Store {
     this.seqTtl = options.seqTtl ?? 30 * 24 * 3600
     // Both channel families (<p>:n:*, <p>:sig:*) under one pattern: one stream per instance.
     this.bus = new PatternBus(this.rest, `${this.keys.prefix}:*`, options.timeoutMs)
+    this.timeoutMs = options.timeoutMs
+    if (options.subscriptionPerListener ?? requestsIsolated()) this.own = new Set()
     if (options.owned) this.ownedByServer = true
   }
 
@@ -223,7 +236,7 @@ export class UpstashStore implements Store {
   }
 
   subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription {
-    return this.bus.listen(this.keys.channel(key), (message) => listener(message === '' ? null : parseNotification(message)))
+    return this.listen(this.keys.channel(key), (message) => listener(message === '' ? null : parseNotification(message)))
   }
 
   async saveCursor(sid: string, cursor: string, limits: StoreLimits): Promise<void> {
@@ -254,7 +267,7 @@ export class UpstashStore implements Store {
   }
 
   onSignal(channel: string, listener: (message: string) => void): () => void {
-    const s = this.bus.listen(this.keys.signal(channel), (m) => {
+    const s = this.listen(this.keys.signal(channel), (m) => {
       if (m !== '') listener(m)
     })
     s.ready.catch(() => {})
@@ -265,6 +278,25 @@ export class UpstashStore implements Store {
     if (this.closed) return
     this.closed = true
     this.bus.close()
+    for (const bus of this.own ?? []) bus.close()
+  }
+
+  /** On the instance's shared stream, or (subscriptionPerListener) on a stream of its own. */
+  private listen(channel: string, fn: (message: string) => void): Subscription {
+    if (!this.own) return this.bus.listen(channel, fn)
+    const own = this.own
+    const bus = new PatternBus(this.rest, exactPattern(channel), this.timeoutMs, 0)
+    own.add(bus)
+    if (this.closed) bus.close()
+    const s = bus.listen(channel, fn)
+    return {
+      ready: s.ready,
+      unsubscribe: () => {
+        s.unsubscribe()
+        bus.close()
+        own.delete(bus)
+      },
+    }
   }
 
   // --- internals ------------------------------------------------------------
