@@ -11,6 +11,8 @@ import { rawConnect, sessionHeaders, type RawSession } from '../support/raw-http
  * serve({ redisUrl, keyPrefix }) of its own; the one's sweep, broadcasts and fetchSockets never
  * touch the other's sessions.
  */
+const IDLE_MS = 1000
+
 describe('keyPrefix: two apps on one Redis', () => {
   let redis: RedisServer
   const servers: TestServer[] = []
@@ -25,8 +27,8 @@ describe('keyPrefix: two apps on one Redis', () => {
   })
 
   async function app(name: 'a' | 'b'): Promise<TestServer> {
-    // Sessions with no stream go idle quickly; only an explicit sweep ends them.
-    const server = await startServer({ redisUrl: redis.url, keyPrefix: `app-${name}`, disconnectTimeout: 300, recoveryWindow: 0 }, (io) =>
+    // Sessions with no stream go idle after IDLE_MS; the test's sweeps end them.
+    const server = await startServer({ redisUrl: redis.url, keyPrefix: `app-${name}`, disconnectTimeout: IDLE_MS, recoveryWindow: 0 }, (io) =>
       io.onDisconnect((s) => void ended[name].push(s.id)),
     )
     servers.push(server)
@@ -36,36 +38,27 @@ describe('keyPrefix: two apps on one Redis', () => {
   it("one app's sweep ends only its own sessions; its broadcasts reach only its own", async () => {
     const a = await app('a')
     const b = await app('b')
-    const mine: RawSession[] = []
-    const theirs: RawSession[] = []
-    for (let i = 0; i < 3; i++) {
-      mine.push(await rawConnect(a.url))
-      theirs.push(await rawConnect(b.url))
-    }
-    expect((await a.io.fetchSockets()).map((s) => s.id).sort()).toEqual(mine.map((s) => s.sid).sort())
-    expect((await b.io.fetchSockets()).map((s) => s.id).sort()).toEqual(theirs.map((s) => s.sid).sort())
+    const [mine, theirs] = await Promise.all([a, b].map((s) => Promise.all([1, 2, 3].map(() => rawConnect(s.url)))))
+    const ids = (list: RawSession[]) => list.map((s) => s.sid).sort()
 
     // A broadcast of app a is not in app b's sessions' streams.
     await a.io.emit('from-a', 1)
-    const poll = await fetch(`${b.url}/poll?wait=0`, { headers: sessionHeaders(theirs[0]!) })
+    const poll = await fetch(`${b.url}/poll?wait=0`, { headers: sessionHeaders(theirs![0]!) })
     expect(poll.status).toBe(200)
     expect(await poll.text()).not.toContain('from-a')
 
-    // Both apps' sessions are idle now; app a's sweep ends exactly its three.
-    await new Promise((r) => setTimeout(r, 400))
-    expect(await a.io.sweep()).toBe(3)
-    expect(ended.a.sort()).toEqual(mine.map((s) => s.sid).sort())
+    // Every session is idle now. App a's sweep ends its own three (some may already have gone in
+    // a lazy sweep of its own requests) and none of app b's; app b's own sweep then ends its three.
+    await new Promise((r) => setTimeout(r, IDLE_MS + 200))
+    await a.io.sweep()
+    expect(ended.a.sort()).toEqual(ids(mine!))
     expect(ended.b).toEqual([])
-    expect((await b.io.fetchSockets()).length).toBe(3)
-    // App b's own session still answers its client.
-    const again = await fetch(`${b.url}/poll?wait=0`, { headers: sessionHeaders(theirs[1]!) })
-    expect(again.status).toBe(200)
-    // And app b's sweep, once they are idle again, finds its own three.
-    await new Promise((r) => setTimeout(r, 400))
-    expect(await b.io.sweep()).toBe(3)
+    expect(ids(await b.io.fetchSockets().then((l) => l.map((s) => ({ sid: s.id }) as RawSession)))).toEqual(ids(theirs!))
+    expect(await a.io.fetchSockets()).toEqual([])
+    await b.io.sweep()
     await until(() => ended.b.length === 3, "app b's onDisconnect")
-    expect(ended.b.sort()).toEqual(theirs.map((s) => s.sid).sort())
-    expect(ended.a.length).toBe(3)
+    expect(ended.b.sort()).toEqual(ids(theirs!))
+    expect(ended.a.sort()).toEqual(ids(mine!))
   })
 
   it('refuses a prefix that could reach another app’s keys or slots', () => {
