@@ -62,4 +62,15 @@ export function preflight(origin: string, cors: CorsOptions | undefined): Respon
   })
 }
 
-export const forbiddenOrigin = () => new SocketServeError('FORBIDDEN', 'this origin is not allowed')
+/**
+ * The refusal names both hosts and the usual cause, so a developer behind a dev proxy (Vite's
+ * `changeOrigin` rewrites Host and sends no X-Forwarded-Host unless `xfwd`) sees the fix.
+ */
+export function forbiddenOrigin(req: Request): SocketServeError {
+  const host = req.headers.get('host') ?? new URL(req.url).host
+  return new SocketServeError(
+    'FORBIDDEN',
+    `origin ${req.headers.get('origin')} is not allowed: it is not this server's host (${host}). ` +
+      'Behind a proxy that rewrites Host (Vite changeOrigin), send X-Forwarded-Host (Vite: xfwd: true), or add the origin to allowedOrigins',
+  )
+}
