@@ -32,7 +32,7 @@ export function tsBlocks(markdown: string): { line: number; code: string }[] {
   return blocks
 }
 
-it('README.md: every ```ts snippet type-checks', async () => {
+it('README.md: every ```ts snippet type-checks, and so do the client emit signatures they use', async () => {
   const blocks = tsBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'))
   expect(blocks.length).toBeGreaterThanOrEqual(6)
   // Under test/ so that 'socket-serve', '@socket-serve/client' and 'jose' resolve from test/node_modules.
@@ -45,11 +45,13 @@ it('README.md: every ```ts snippet type-checks', async () => {
     return file
   })
   writeFileSync(join(dir, 'prelude.d.ts'), PRELUDE)
+  // Beside them, the client's emit signatures (emit-types.ts): what the snippets rely on.
+  writeFileSync(join(dir, 'emit-types.ts'), readFileSync(join(TEST_DIR, 'packaging', 'emit-types.ts'), 'utf8'))
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
       compilerOptions: { target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022', 'dom'], strict: true, noEmit: true, skipLibCheck: true, types: ['node'], noUnusedLocals: false },
-      files: ['prelude.d.ts', ...files],
+      files: ['prelude.d.ts', 'emit-types.ts', ...files],
     }),
   )
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
