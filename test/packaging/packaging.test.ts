@@ -9,7 +9,7 @@
 // tarball with its package manager's overrides; hono and ioredis come from the package manager's
 // cache (the registry when the cache lacks them). Deno reads the node_modules npm installed
 // (`nodeModulesDir: "manual"`) and imports with `npm:` specifiers.
-import { execFile } from 'node:child_process'
+import { execFile, type ExecFileOptions } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,6 +20,11 @@ import { startRedis, type RedisServer } from '../support/redis.js'
 import { runtimeBinary } from '../support/runtimes.js'
 
 const run = promisify(execFile)
+// pnpm as bootstrap.mjs finds it: on PATH (CI installs it), else the workspace's pinned version via npx.
+const PNPM_VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).packageManager.replace(/^pnpm@/, '')
+const onPath = (cmd: string) => (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, cmd)))
+const pnpm = (args: string[], opts: ExecFileOptions) =>
+  onPath('pnpm') ? run('pnpm', args, opts) : run('npx', ['--yes', `pnpm@${PNPM_VERSION}`, ...args], opts)
 const PACKAGES = [
   { dir: 'handler', name: 'socket-serve' },
   { dir: 'client', name: '@socket-serve/client' },
@@ -49,12 +54,12 @@ beforeAll(async () => {
   await timed('pnpm pack x3', async () => {
     for (const { dir, name } of PACKAGES) {
       // pnpm prints the tarball's path last.
-      const { stdout } = await run('pnpm', ['pack', '--pack-destination', work], { cwd: join(ROOT, dir), env: quiet })
+      const { stdout } = await pnpm(['pack', '--pack-destination', work], { cwd: join(ROOT, dir), env: quiet })
       tarballs[name] = stdout.trim().split('\n').at(-1)!.trim()
       manifests[name] = JSON.parse(await readFromTarball(tarballs[name], 'package/package.json'))
     }
   })
-}, 120_000)
+}, 300_000)
 
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
@@ -101,7 +106,7 @@ describe('the packed tarballs', () => {
       console.log(`[packaging] attw:\n${report.trim()}`)
       expect(report).not.toMatch(/💀|❌/)
     }
-  })
+  }, 300_000) // about 10 s of CPU per package (a TypeScript program per entry point and mode)
 })
 
 const MANAGERS = ['npm', 'pnpm', 'bun', 'deno'] as const
@@ -137,7 +142,7 @@ describe('installed into scratch projects', () => {
     const bunDir = scratch('bun')
     const installs = [
       timed('npm install', () => run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: npmDir, env: quiet, timeout: 180_000 })),
-      timed('pnpm install', () => run('pnpm', ['install', '--prefer-offline', '--reporter=silent'], { cwd: pnpmDir, env: quiet, timeout: 180_000 })),
+      timed('pnpm install', () => pnpm(['install', '--prefer-offline', '--reporter=silent'], { cwd: pnpmDir, env: quiet, timeout: 180_000 })),
       timed('bun install', () => run(runtimeBinary('bun'), ['install'], { cwd: bunDir, env: quiet, timeout: 180_000 })),
     ]
     await Promise.all(installs)
@@ -149,7 +154,7 @@ describe('installed into scratch projects', () => {
     writeFileSync(join(denoDir, 'package.json'), JSON.stringify({ type: 'module', dependencies: versions }))
     writeFileSync(join(denoDir, 'deno.json'), JSON.stringify({ nodeModulesDir: 'manual' }))
     dirs.deno = denoDir
-  }, 240_000)
+  }, 400_000)
 
   afterAll(() => redis?.destroy())
 
@@ -172,11 +177,11 @@ describe('installed into scratch projects', () => {
     const runtime = manager === 'bun' || manager === 'deno' ? manager : 'node'
     const args = { node: ['app.mjs'], bun: ['run', 'app.mjs'], deno: ['run', '-A', '--no-lock', '--unstable-no-legacy-abort', 'app.mjs'] }[runtime]
     const { stdout } = await timed(`${manager} round trip (${runtime})`, () =>
-      run(runtimeBinary(runtime), args, { cwd: dirs[manager], env: { ...quiet, REDIS_URL: redis.url }, timeout: 60_000 }),
+      run(runtimeBinary(runtime), args, { cwd: dirs[manager], env: { ...quiet, REDIS_URL: redis.url }, timeout: 100_000 }),
     )
     const result = JSON.parse(stdout.split('\n').find((line) => line.startsWith('RESULT '))!.slice(7))
     expect(result).toEqual({ runtime, store: 'redis', welcomed: [true, true], echo: { n: 1 }, news: [1, 1] })
-  })
+  }, 120_000)
 
   it('pnpm: the inspector package imports, with React as a peer', async () => {
     const script = `const m = await import('@socket-serve/inspector'); const e = await import('@socket-serve/inspector/embed'); console.log(typeof m.mountInspector, typeof m.Inspector, typeof e.mountInspector)`
@@ -211,5 +216,5 @@ describe('installed into scratch projects', () => {
     const result = await timed('tsc (node10)', () => run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir }).catch((e) => e))
     // Without typesVersions: TS2307 "Cannot find module 'socket-serve/redis'" for every subpath.
     expect(`${result.stdout}${result.stderr}`.trim()).toBe('')
-  })
+  }, 120_000)
 })

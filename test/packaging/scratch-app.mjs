@@ -10,9 +10,9 @@ const { connect: connectViaServerPackage } = await import(`${prefix}socket-serve
 const env = (name) => (globalThis.Deno ? Deno.env.get(name) : process.env[name])
 const exit = (code) => (globalThis.Deno ? Deno.exit(code) : process.exit(code))
 setTimeout(() => {
-  console.error('scratch app: no result within 30 s')
+  console.error('scratch app: no result within 60 s')
   exit(1)
-}, 30_000)
+}, 60_000)
 
 const redisUrl = env('REDIS_URL')
 const io = serve(redisUrl ? { store: redisStore(redisUrl) } : {})
