@@ -39,9 +39,17 @@ export interface ReservedEvents {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFn = (...args: any[]) => any
 
-/** Parameters of an emit: the event's parameters, as declared in the map. */
+/**
+ * Parameters of an emit: the event's parameters, as declared in the map. An untyped map (any
+ * string is an event) gives `[data, ack]` outright: the test does not depend on the event name,
+ * so TypeScript resolves it before inference and the ack callback's parameter is contextually
+ * typed (`emit('chat', data, (reply) => ...)` compiles under `strict`, as in socket-serve 0.x).
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type EventParams<M extends EventsMap, E extends EventNames<M>> = M[E] extends AnyFn ? Parameters<M[E]> : any[]
+export type EventParams<M extends EventsMap, E extends EventNames<M>> = string extends keyof M ? UntypedParams : M[E] extends AnyFn ? Parameters<M[E]> : any[]
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type UntypedParams = [data?: any, ack?: (reply: any) => void] | [ack: (reply: any) => void]
 
 /** The payload of an event: its first parameter (`any` when the map does not say). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -53,7 +61,9 @@ export type AckReply<F> = F extends (...args: infer A) => any ? (A extends [...u
 
 /** Parameters of `timeout(ms).emit`: the trailing ack becomes error-first, `(err, reply)`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type TimeoutEventParams<M extends EventsMap, E extends EventNames<M>> = M[E] extends (...args: infer A) => any
+export type TimeoutEventParams<M extends EventsMap, E extends EventNames<M>> = string extends keyof M
+  ? [data?: any, ack?: (err: SocketServeError | null, reply?: any) => void] | [ack: (err: SocketServeError | null, reply?: any) => void] // eslint-disable-line @typescript-eslint/no-explicit-any
+  : M[E] extends (...args: infer A) => any
   ? A extends [...infer Head, (reply: infer R, ...rest: any[]) => any] // eslint-disable-line @typescript-eslint/no-explicit-any
     ? [...Head, (err: SocketServeError | null, reply?: R) => void]
     : A

@@ -76,7 +76,19 @@ export function preflight(origin: string, cors: CorsOptions | undefined): Respon
   })
 }
 
-export const forbiddenOrigin = () => new SocketServeError('FORBIDDEN', 'this origin is not allowed')
-
 export const forbiddenHost = (host: string) =>
   new SocketServeError('FORBIDDEN', `Host ${JSON.stringify(host.slice(0, 100))} is not served here: add its origin to serve({ publicOrigin })`)
+
+/**
+ * The refusal names both hosts and the usual cause, so a developer behind a dev proxy (Vite's
+ * `changeOrigin` rewrites Host and sends no X-Forwarded-Host unless `xfwd`, which counts only with
+ * `trustProxy`) sees the fix.
+ */
+export function forbiddenOrigin(req: Request): SocketServeError {
+  const host = req.headers.get('host') ?? new URL(req.url).host
+  return new SocketServeError(
+    'FORBIDDEN',
+    `origin ${req.headers.get('origin')} is not allowed: it is not this server's host (${host}). ` +
+      'Behind a proxy that rewrites Host (Vite changeOrigin), send X-Forwarded-Host (Vite: xfwd: true) to a server started with serve({ trustProxy: true }), or add the origin to allowedOrigins',
+  )
+}

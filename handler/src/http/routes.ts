@@ -74,7 +74,7 @@ export function createRoutes(
     }
     if (!verdict.allowed) {
       // Readable by the refused page (a simple request sees the status), but grants nothing else.
-      const res = errorResponse(forbiddenOrigin())
+      const res = errorResponse(forbiddenOrigin(c.req.raw))
       const origin = c.req.header('origin')
       if (origin && c.req.method !== 'OPTIONS') {
         res.headers.set('access-control-allow-origin', origin)
