@@ -12,6 +12,8 @@ import { MemoryStore, memoryStore } from './store/memory.js'
 import type { Store } from './store/types.js'
 import { platformWaitUntil } from './http/background.js'
 import { createRoutes } from './http/routes.js'
+import { attachedAddress } from './http/beside.js'
+import { platformAddress } from './core/limits.js'
 
 type Api<L extends EventsMap, E extends EventsMap, D extends DefaultSocketData> = Pick<
   ServerCore<L, E, D>,
@@ -83,6 +85,8 @@ export function serve<
     limits,
     pingInterval: opts.pingInterval,
     maxStreamDuration: opts.maxStreamDuration,
+    streamsPerSession: opts.limits.streamsPerSession,
+    streamBuffer: opts.limits.streamBuffer,
   }
   const hub = new Hub(delivery)
   core = new ServerCore<ListenEvents, EmitEvents, SocketData>(store, opts, observer, hub)
@@ -90,7 +94,8 @@ export function serve<
   const warnIfEphemeral = ephemeralWarning(store)
   const fetch: FetchHandler = (req, env, ctx) => {
     warnIfEphemeral()
-    return Promise.resolve(app.fetch(req, { waitUntil: platformWaitUntil(env, ctx, opts.waitUntil) }))
+    const clientAddress = () => opts.clientAddress?.(req) ?? attachedAddress(req) ?? platformAddress(env, ctx, req)
+    return Promise.resolve(app.fetch(req, { waitUntil: platformWaitUntil(env, ctx, opts.waitUntil), clientAddress }))
   }
   // A long-lived Node server keeps running after the answer: optional work may simply go on.
   const nodeContext = { waitUntil: (p: Promise<unknown>) => void p.catch(() => {}) }
@@ -99,7 +104,7 @@ export function serve<
   Object.assign(io, {
     fetch,
     handlers: { GET: fetch, POST: fetch, OPTIONS: fetch },
-    middleware: () => nodeMiddleware((req) => fetch(req, undefined, nodeContext), core.opts.maxPayload),
+    middleware: () => nodeMiddleware((req) => fetch(req, undefined, nodeContext), { maxBody: opts.maxPayload, bodyTimeout: opts.limits.bodyTimeout }),
     onConnect: core.onConnect.bind(core),
     onMessage: core.onMessage.bind(core),
     onDisconnect: core.onDisconnect.bind(core),

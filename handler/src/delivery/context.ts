@@ -21,4 +21,8 @@ export interface DeliveryContext {
   pingInterval: number
   /** ms a stream may live (0: no limit) */
   maxStreamDuration: number
+  /** open streams per session here (limits.streamsPerSession): a new one replaces the oldest */
+  streamsPerSession: number
+  /** bytes queued for a client that stopped reading before its connection is dropped (limits.streamBuffer) */
+  streamBuffer: number
 }

@@ -29,6 +29,12 @@ export class Hub {
   constructor(private readonly ctx: DeliveryContext) {}
 
   add(r: Receiver): void {
+    // A session keeps at most streamsPerSession streams here: the oldest make way (a client
+    // reopening its stream is the usual case; a flood of streams on one session the other).
+    const open = this.bySession.get(r.sid)
+    if (open && open.size >= this.ctx.streamsPerSession) {
+      for (const old of [...open].slice(0, open.size - this.ctx.streamsPerSession + 1)) old.replaced()
+    }
     let set = this.bySession.get(r.sid)
     if (!set) this.bySession.set(r.sid, (set = new Set()))
     set.add(r)

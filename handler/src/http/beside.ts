@@ -56,3 +56,14 @@ export function sourceResponse(source: DirectSource, init: ResponseInit): Respon
 export function responseSource(res: Response): DirectSource | undefined {
   return responseSources.get(res)
 }
+
+const requestAddresses = new WeakMap<Request, string>()
+
+/** The peer address an adapter saw on the connection (Node: `req.socket.remoteAddress`). */
+export function attachAddress(req: Request, address: string): void {
+  requestAddresses.set(req, address)
+}
+
+export function attachedAddress(req: Request): string | undefined {
+  return requestAddresses.get(req)
+}
