@@ -342,9 +342,9 @@ describe('bodies are checked cheaply before they are parsed', () => {
       expect(reply.body.error.message).toMatch(/nests deeper/)
     })
     expect(longest).toBeLessThan(10_000) // the megabyte was never parsed
-    // 64 levels are fine; 65 are not.
-    const ok = '{"messages":[{"id":1,"event":"e","data":' + '['.repeat(62) + ']'.repeat(62) + '}]}'
-    const deep = '{"messages":[{"id":1,"event":"e","data":' + '['.repeat(63) + ']'.repeat(63) + '}]}'
+    // 64 levels (body, messages, message, 61 in data) are fine; 65 are not.
+    const ok = '{"messages":[{"id":1,"event":"e","data":' + '['.repeat(61) + ']'.repeat(61) + '}]}'
+    const deep = '{"messages":[{"id":1,"event":"e","data":' + '['.repeat(62) + ']'.repeat(62) + '}]}'
     expect((await fetch(`${server.url}/message`, { method: 'POST', headers: { ...json, ...sessionHeaders(s) }, body: ok })).status).toBe(200)
     const refused = await fetch(`${server.url}/message`, { method: 'POST', headers: { ...json, ...sessionHeaders(s) }, body: deep })
     expect((await expectRefusal(refused, 400, 'BAD_REQUEST')).body.error.message).toMatch(/nests deeper/)
