@@ -116,24 +116,32 @@ describe.each(stores)('roomsPerSession, $name store', ({ make }) => {
     expect(more.acks[0]!.error?.code).toBe('LIMIT_EXCEEDED')
   }, 60_000)
 
-  it('a join that finishes after its session ended is refused: the room keeps no member', async () => {
+  it('a join that lands while its session is being ended is refused and leaves no member', async () => {
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
-    let joinError: string | undefined
-    server = await startServer({ store: make() }, (io) =>
+    let joined: Promise<string> | undefined
+    server = await startServer({ store: make() }, (io) => {
       io.onMessage('late-join', async (socket) => {
         await gate
-        await socket.join('after-end').catch((e: { code: string }) => (joinError = e.code))
-      }),
-    )
+        joined = socket.join('after-end').then(() => 'joined', (e: { code: string }) => e.code)
+        await joined
+      })
+      // The ending has begun (rooms left) and waits for the join to land before it finishes.
+      io.onDisconnect(async () => {
+        release()
+        await until(() => joined !== undefined, 'the join started')
+        await joined
+      })
+    })
     const s = await rawConnect(server.url)
     const posted = post(server.url, s, { messages: [{ id: 1, event: 'late-join' }] })
     await new Promise((r) => setTimeout(r, 200))
     await server.io.core.endSession(s.sid, 'server namespace disconnect', 'io server disconnect')
-    release()
-    await posted
-    await until(() => joinError !== undefined, 'the late join refused')
-    expect(joinError).toBe('SESSION_NOT_FOUND')
+    await posted.catch(() => {})
+    expect(await joined).toBe('SESSION_NOT_FOUND')
+    // Nothing of the join is left: not in the room's member set, not in the record.
+    const rooms = (await server.io.store.getSession(s.sid))?.rooms ?? {}
+    expect(Object.keys(rooms)).not.toContain('after-end')
     expect(await server.io.store.members('after-end', 10)).toEqual([])
   })
 })
