@@ -42,7 +42,8 @@ function redis(port, command) {
     let out = ''
     sock.on('data', (d) => {
       out += d
-      if (out.endsWith('\r\n') && (!out.startsWith('$') || out.split('\r\n').length > 2)) sock.end()
+      const bulk = /^\$(\d+)\r\n/.exec(out)
+      if (bulk ? Buffer.byteLength(out) >= bulk[0].length + Number(bulk[1]) + 2 : out.endsWith('\r\n')) sock.end()
     })
     sock.on('end', () => resolve(out))
     sock.on('error', reject)
