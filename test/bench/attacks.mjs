@@ -209,6 +209,7 @@ const ATTACKS = {
     for (let i = 0; i < 300; i++) {
       const sock = net.connect(Number(port), '127.0.0.1')
       sock.on('error', () => {})
+      sock.on('data', () => {}) // reads the answer, so an answered connection shows as ended
       sock.write(`POST /connect HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{`)
       socks.push(sock)
     }
