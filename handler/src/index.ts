@@ -4,6 +4,8 @@ export type { Observer, FeedEvent } from './observer.js'
 export { inspector } from './inspector/plugin.js'
 export { Socket } from './core/socket.js'
 export type { ServeOptions, CorsOptions } from './core/options.js'
+export type { Limits } from './core/limits.js'
+export { DEFAULT_LIMITS } from './core/limits.js'
 export type {
   BroadcastOperator,
   ConnectHandler,
@@ -14,6 +16,6 @@ export type {
 export type { DefaultEventsMap, EventsMap, EventData, EventAck, EventNames } from './core/typed-events.js'
 export { memoryStore, MemoryStore } from './store/memory.js'
 export { StoreUnavailableError } from './store/errors.js'
-export type { Store, Sessions, Logs, Bus, MetricsStore, StoreLimits, SessionRecord, LogEntry, ReadResult, ClaimResult, ClaimLimits, MessageClaim, MessageStatus } from './store/types.js'
+export type { Store, Sessions, Logs, Bus, MetricsStore, StoreLimits, SessionRecord, LogEntry, ReadResult, ClaimResult, ClaimLimits, MessageClaim, MessageStatus, Admission, ConnectBounds } from './store/types.js'
 export { SocketServeError, ERROR_STATUS, type ErrorCode } from '@socket-serve/client/protocol'
 export type { NodeMiddleware, NodeRequest, NodeResponse } from './adapters/node.js'

@@ -88,6 +88,8 @@ export function serve<
     pingInterval: opts.pingInterval,
     maxStreamDuration: opts.maxStreamDuration,
     isolateRequests: requestsIsolated(),
+    streamsPerSession: opts.limits.streamsPerSession,
+    streamBuffer: opts.limits.streamBuffer,
   }
   const hub = new Hub(delivery)
   core = new ServerCore<ListenEvents, EmitEvents, SocketData>(store, opts, observer, hub)
@@ -95,7 +97,8 @@ export function serve<
   const warnIfEphemeral = ephemeralWarning(store)
   const fetch: FetchHandler = (req, env, ctx) => {
     warnIfEphemeral()
-    return Promise.resolve(app.fetch(req, { waitUntil: platformWaitUntil(env, ctx, opts.waitUntil), address: clientAddress(req, env) }))
+    const address = () => opts.clientAddress?.(req) ?? clientAddress(req, env, ctx)
+    return Promise.resolve(app.fetch(req, { waitUntil: platformWaitUntil(env, ctx, opts.waitUntil), clientAddress: address }))
   }
   // A long-lived Node server keeps running after the answer: optional work may simply go on.
   const nodeContext = { waitUntil: (p: Promise<unknown>) => void p.catch(() => {}) }
@@ -104,7 +107,7 @@ export function serve<
   Object.assign(io, {
     fetch,
     handlers: { GET: fetch, POST: fetch, OPTIONS: fetch },
-    middleware: () => nodeMiddleware((req) => fetch(req, undefined, nodeContext), core.opts.maxPayload),
+    middleware: () => nodeMiddleware((req) => fetch(req, undefined, nodeContext), { maxBody: opts.maxPayload, bodyTimeout: opts.limits.bodyTimeout }),
     onConnect: core.onConnect.bind(core),
     onMessage: core.onMessage.bind(core),
     onDisconnect: core.onDisconnect.bind(core),

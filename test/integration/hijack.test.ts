@@ -196,6 +196,12 @@ describe('session hijack attempts', () => {
     expect(poll.status).toBe(200)
     expect(poll.headers.get('content-type')).toMatch(/^text\/event-stream/)
     expect(await poll.text()).toContain(`"sid":"${A.sid}"`)
+    // limits.streamsPerSession (default 1): the newer stream replaced A's, which was told so (not
+    // a kick). A's client opens its stream again, as after any planned cut.
+    await until(() => streamA.ended, 'A’s first stream replaced')
+    expect(streamA.frames.at(-1)!.data).toEqual({ c: 'close', reason: 'replaced' })
+    streamA = openStream(`${server.url}/sse`, sessionHeaders(A))
+    await until(() => streamA.frames.length > 0, 'A’s stream open again')
   })
 
   it("B's own credentials cannot answer A's emitWithAck", async () => {

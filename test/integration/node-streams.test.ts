@@ -59,7 +59,7 @@ describe('Node adapter streams', () => {
     again.close()
   })
 
-  it('cuts a client that stops reading once 8 MiB wait for it; it resumes and misses nothing', async () => {
+  it('cuts a client that stops reading once limits.streamBuffer bytes wait for it; it resumes and misses nothing', async () => {
     server = await startServer({ maxLogLength: 1000 })
     const s = await rawConnect(server.url)
     const { port } = server
@@ -73,7 +73,7 @@ describe('Node adapter streams', () => {
     await until(() => streamCount() === 1, 'the stream open')
 
     const big = 'x'.repeat(100_000)
-    const N = 300 // 30 MB: beyond the kernel's socket buffers and the 8 MiB cut
+    const N = 300 // 30 MB: beyond the kernel's socket buffers and the 1 MiB cut
     const target = (await server.io.fetchSocket(s.sid))!
     let sent = 0
     while (sent < N && streamCount() === 1) {

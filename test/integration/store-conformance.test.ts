@@ -327,6 +327,72 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     expect(await store.members('green', 100)).toEqual([])
   })
 
+  it('bounds the rooms of a session atomically: 50 concurrent joins under a bound of 10 land exactly 10; leaving frees a place', async () => {
+    await store.createSession(record('rb1'), limits)
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.joinRoom('rb1', `rb-${i}`, limits, 10)))
+    expect(results.filter((r) => typeof r === 'number')).toHaveLength(10)
+    expect(results.filter((r) => r === 'full')).toHaveLength(40)
+    const rooms = Object.keys((await store.getSession('rb1'))!.rooms).filter((r) => r !== '*')
+    expect(rooms).toHaveLength(10)
+    // Refused joins changed nothing: their rooms have no member.
+    const refused = results.flatMap((r, i) => (r === 'full' ? [`rb-${i}`] : []))
+    for (const room of refused.slice(0, 5)) expect(await store.members(room, 10)).toEqual([])
+    // A room already joined is joined again whatever the bound; a new one is not.
+    expect(typeof (await store.joinRoom('rb1', rooms[0]!, limits, 10))).toBe('number')
+    expect(await store.joinRoom('rb1', 'rb-extra', limits, 10)).toBe('full')
+    await store.leaveRoom('rb1', rooms[0]!, limits)
+    expect(typeof (await store.joinRoom('rb1', 'rb-extra', limits, 10))).toBe('number')
+    expect(await store.joinRoom('rb1', 'rb-extra2', limits, 10)).toBe('full')
+    // Rooms a session was created with count too.
+    await store.createSession(record('rb2', { rooms: { '*': 0, a: 0, b: 0 } }), limits)
+    expect(await store.joinRoom('rb2', 'c', limits, 3)).toBe(0)
+    expect(await store.joinRoom('rb2', 'd', limits, 3)).toBe('full')
+  })
+
+  it('refuses a join once the session is being ended, and a join racing the ending leaves no member behind', async () => {
+    await store.createSession(record('je1'), limits)
+    expect(await store.beginEnd('je1', 30_000)).toBe(true)
+    expect(await store.joinRoom('je1', 'je-room', limits)).toBeNull()
+    expect(await store.members('je-room', 10)).toEqual([])
+    expect((await store.getSession('je1'))!.rooms).toEqual({ '*': 0 })
+    // Kept for recovery and revived: joins work again.
+    await store.finishEnd('je1', 'ping timeout', 60_000)
+    expect(await store.joinRoom('je1', 'je-room', limits)).toBeNull()
+    expect(await store.revive('je1', Date.now(), limits)).toBe(true)
+    expect(await store.joinRoom('je1', 'je-room', limits)).toBe(0)
+    // Many joins racing an ending: whatever the interleaving, none is a member afterwards.
+    await store.createSession(record('je2'), limits)
+    const joins = Array.from({ length: 20 }, (_, i) => store.joinRoom('je2', `je-r${i}`, limits))
+    const ending = (async () => {
+      expect(await store.beginEnd('je2', 30_000)).toBe(true)
+      const rooms = Object.keys((await store.getSession('je2'))!.rooms).filter((r) => r !== '*')
+      await store.dropMemberships('je2', rooms)
+    })()
+    await Promise.all([...joins, ending])
+    for (let i = 0; i < 20; i++) expect(await store.members(`je-r${i}`, 10)).not.toContain('je2')
+  })
+
+  it('admits connects: per address within a window, and up to a number of live sessions; a refusal counts nothing', async () => {
+    const per = { sessions: 0, perAddress: 3, windowMs: 1000 }
+    const seen: string[] = []
+    for (let i = 0; i < 5; i++) {
+      const v = await store.admitConnect('198.51.100.7', per)
+      seen.push(v.admitted ? 'ok' : v.reason)
+      if (!v.admitted) expect(v.retryAfterMs).toBeGreaterThan(0)
+    }
+    expect(seen).toEqual(['ok', 'ok', 'ok', 'address', 'address'])
+    // Another address has its own count; no address, no per-address bound.
+    expect((await store.admitConnect('198.51.100.8', per)).admitted).toBe(true)
+    expect((await store.admitConnect(undefined, per)).admitted).toBe(true)
+    await sleep(1100)
+    expect((await store.admitConnect('198.51.100.7', per)).admitted).toBe(true)
+    // Live sessions in total: the bound counts the live index.
+    const live = (await store.sessionIds(100_000)).length
+    const full = await store.admitConnect('198.51.100.9', { sessions: live, perAddress: 0, windowMs: 1000 })
+    expect(full).toMatchObject({ admitted: false, reason: 'sessions' })
+    expect((await store.admitConnect('198.51.100.9', { sessions: live + 1, perAddress: 0, windowMs: 1000 })).admitted).toBe(true)
+  })
+
   it('notifies subscribers of appends, from any store instance, until they unsubscribe', async () => {
     const other = env.make() // another instance sharing the backend
     opened.push(other)

@@ -13,7 +13,11 @@ export const ERROR_STATUS = {
   METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** a request took longer to arrive than the server waits (a body sent too slowly) */
+  REQUEST_TIMEOUT: 408,
   RATE_LIMITED: 429,
+  /** a per-client bound of `serve({ limits })` was reached (rooms, pending acks, live sessions) */
+  LIMIT_EXCEEDED: 429,
   INTERNAL: 500,
   STORE_UNAVAILABLE: 503,
   // Never sent as an HTTP status: they travel inside an ack or stay client-side.

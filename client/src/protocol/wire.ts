@@ -141,7 +141,17 @@ export interface GapFrame {
   keys: string[]
 }
 
-export type ServerFrame = MessageFrame | OpenFrame | DisconnectFrame | GapFrame
+/**
+ * Ends one stream, not the session: a newer stream of the same session took its place
+ * (`limits.streamsPerSession`). Not a kick: a client that still wants this session opens a new
+ * stream as after any planned cut.
+ */
+export interface CloseFrame {
+  c: 'close'
+  reason: 'replaced'
+}
+
+export type ServerFrame = MessageFrame | OpenFrame | DisconnectFrame | GapFrame | CloseFrame
 
 /** Client -> server message batch (`POST {base}/message`). */
 export interface OutgoingMessage {

@@ -41,17 +41,26 @@ export interface NodeResponse {
   uncork?: () => void
   writableLength?: number
   destroyed?: boolean
+  /** drops the connection and what is queued on it */
+  destroy?: (err?: Error) => unknown
 }
 
 export type NodeMiddleware = (req: NodeRequest, res: NodeResponse, next?: (err?: unknown) => void) => void
 
-/**
- * `maxBody`: bytes read from a request body at the most (the handler's maxPayload). A larger body
- * is not buffered: the handler sees more than its limit and answers 413 as on any runtime.
- */
-export function nodeMiddleware(fetch: (req: Request) => Promise<Response>, maxBody = Infinity): NodeMiddleware {
+export interface NodeAdapterOptions {
+  /**
+   * bytes read from a request body at the most (the handler's maxPayload). A larger body is not
+   * buffered: the handler sees more than its limit and answers 413 as on any runtime.
+   */
+  maxBody?: number
+  /** ms a body may take to arrive (limits.bodyTimeout): a slower one gets 408 and its connection is closed */
+  bodyTimeout?: number
+}
+
+export function nodeMiddleware(fetch: (req: Request) => Promise<Response>, options: NodeAdapterOptions | number = {}): NodeMiddleware {
+  const { maxBody = Infinity, bodyTimeout = Infinity } = typeof options === 'number' ? { maxBody: options } : options
   return (req, res) => {
-    serveNode(fetch, req, res, maxBody).catch((err) => {
+    serveNode(fetch, req, res, maxBody, bodyTimeout).catch((err) => {
       console.error('[socket-serve] node adapter failed:', err)
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json' })
@@ -63,7 +72,7 @@ export function nodeMiddleware(fetch: (req: Request) => Promise<Response>, maxBo
   }
 }
 
-async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRequest, res: NodeResponse, maxBody: number): Promise<void> {
+async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRequest, res: NodeResponse, maxBody: number, bodyTimeout: number): Promise<void> {
   const method = req.method ?? 'GET'
   if (!METHODS.has(method)) return refuse(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed`)
   const headers = requestHeaders(req)
@@ -76,8 +85,13 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
   const hasBody = method !== 'GET' && method !== 'HEAD'
   let body: Uint8Array | undefined
   try {
-    body = hasBody ? await readBody(req, headers, maxBody) : undefined
-  } catch {
+    body = hasBody ? await readBody(req, headers, maxBody, bodyTimeout) : undefined
+  } catch (err) {
+    if (err === SLOW_BODY) {
+      // A body trickling in holds a connection and a buffer: answer, and close the connection.
+      res.setHeader('connection', 'close')
+      return refuse(res, 408, 'REQUEST_TIMEOUT', `the request body took longer than ${bodyTimeout} ms`)
+    }
     // The client went away mid-body (or the socket failed): nobody to answer, nothing to run.
     return refuse(res, 400, 'BAD_REQUEST', 'the request body did not arrive whole')
   }
@@ -146,6 +160,11 @@ function directSink(res: NodeResponse): DirectSink {
     end() {
       if (!res.writableEnded) res.end()
     },
+    abort() {
+      // end() would wait behind the queued bytes of a client that does not read: drop them now.
+      if (res.destroy) res.destroy()
+      else if (!res.writableEnded) res.end()
+    },
   }
 }
 
@@ -164,7 +183,9 @@ async function pipe(reader: ReadableStreamDefaultReader<Uint8Array>, res: NodeRe
       }
     }
   } catch {
-    // the client went away; the reader is cancelled
+    // The client went away, or the stream was cut (a client that stopped reading): what is
+    // still queued for it is dropped with the connection.
+    res.destroy?.()
   } finally {
     if (!res.writableEnded) res.end()
   }
@@ -193,6 +214,9 @@ const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
 /** Methods a fetch Request can carry; others (TRACE, CONNECT) are refused before building one. */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
 
+/** readBody's rejection when the body did not arrive within bodyTimeout. */
+const SLOW_BODY = new Error('the request body arrived too slowly')
+
 function refuse(res: NodeResponse, status: number, code: string, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
   res.end(JSON.stringify({ error: { code, message } }))
@@ -203,7 +227,7 @@ function refuse(res: NodeResponse, status: number, code: string, message: string
  * stops past `max` bytes: what was read (more than `max`) is enough for the handler to refuse it,
  * and Node discards the rest of an unread body once the response ends.
  */
-async function readBody(req: NodeRequest, headers: Headers, max: number): Promise<Uint8Array | undefined> {
+async function readBody(req: NodeRequest, headers: Headers, max: number, timeout: number): Promise<Uint8Array | undefined> {
   const consumed = req.readableEnded || (req.complete && req.body !== undefined)
   if (consumed) {
     const b = req.body
@@ -220,7 +244,9 @@ async function readBody(req: NodeRequest, headers: Headers, max: number): Promis
   // Events rather than for-await: Node's async iterator costs more than the read of a small body.
   const chunks: Uint8Array[] = []
   let size = 0
+  let timer: ReturnType<typeof setTimeout> | undefined
   await new Promise<void>((resolve, reject) => {
+    if (Number.isFinite(timeout)) timer = setTimeout(() => reject(SLOW_BODY), timeout)
     req.on('data', (chunk) => {
       if (size > max) return
       const bytes = typeof chunk === 'string' ? encoder.encode(chunk) : (chunk as Uint8Array)
@@ -232,6 +258,6 @@ async function readBody(req: NodeRequest, headers: Headers, max: number): Promis
     req.on('error', reject)
     // A client gone mid-body: after 'end' this is a no-op.
     req.on('close', () => reject(new Error('the request closed before its body ended')))
-  })
+  }).finally(() => clearTimeout(timer))
   return chunks.length === 0 ? undefined : concatBytes(chunks)
 }

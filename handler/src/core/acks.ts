@@ -18,6 +18,8 @@ interface Pending {
 export class PendingAcks {
   private seq = 0
   private pending = new Map<string, Pending>()
+  /** pending acks per session, for limits.pendingAcksPerSession */
+  private perSession = new Map<string, number>()
   private unlisten?: () => void
 
   constructor(
@@ -26,14 +28,22 @@ export class PendingAcks {
     private readonly store: Store,
     /** told of every answered ack, for latency metrics */
     private readonly onAnswered: (sid: string, event: string, ms: number) => void = () => {},
+    /** acks one session may have pending on this instance (Infinity: no bound) */
+    private readonly maxPerSession = Infinity,
   ) {}
 
+  /** Throws LIMIT_EXCEEDED when the session already awaits maxPerSession acks here: nothing is sent then. */
   create(sid: string, event: string, timeout: number): { id: string; promise: Promise<unknown> } {
+    const count = this.perSession.get(sid) ?? 0
+    if (count >= this.maxPerSession) {
+      throw new SocketServeError('LIMIT_EXCEEDED', `a session may have at most ${this.maxPerSession} acks pending (limits.pendingAcksPerSession)`)
+    }
     this.listen()
     const id = `${this.instance()}.${++this.seq}`
+    this.perSession.set(sid, count + 1)
     const promise = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending.delete(id)
+        this.forget(id)
         reject(new SocketServeError('ACK_TIMEOUT', `no ack within ${timeout} ms`))
       }, timeout)
       this.pending.set(id, { sid, event, sentAt: performance.now(), resolve, reject, timer })
@@ -45,7 +55,7 @@ export class PendingAcks {
   cancel(id: string, err: Error): void {
     const p = this.pending.get(id)
     if (!p) return
-    this.pending.delete(id)
+    this.forget(id)
     clearTimeout(p.timer)
     p.reject(err)
   }
@@ -65,13 +75,24 @@ export class PendingAcks {
       p.reject(new SocketServeError('DISCONNECTED', 'server closed'))
       this.pending.delete(id)
     }
+    this.perSession.clear()
+  }
+
+  /** Takes a pending ack out, with its session's count. */
+  private forget(id: string): void {
+    const p = this.pending.get(id)
+    if (!p) return
+    this.pending.delete(id)
+    const n = (this.perSession.get(p.sid) ?? 1) - 1
+    if (n > 0) this.perSession.set(p.sid, n)
+    else this.perSession.delete(p.sid)
   }
 
   private settle(sid: string, id: string, data: unknown): void {
     const p = this.pending.get(id)
     // Only the session the emit went to may answer it.
     if (!p || p.sid !== sid) return
-    this.pending.delete(id)
+    this.forget(id)
     clearTimeout(p.timer)
     this.onAnswered(sid, p.event, performance.now() - p.sentAt)
     p.resolve(data)

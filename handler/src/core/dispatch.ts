@@ -55,7 +55,9 @@ export class Dispatcher {
         outcome = { id: m.id, storeFailed: true, error: settled.reason }
       }
     }
-    if (!('storeFailed' in outcome)) this.observer.messageIn(sid, m.event, m.data, m.ack ? performance.now() - started : undefined)
+    // An event without a handler is not a metric: its name is whatever a client sent.
+    const timed = m.ack && this.handlers.has(m.event)
+    if (!('storeFailed' in outcome)) this.observer.messageIn(sid, m.event, m.data, timed ? performance.now() - started : undefined)
     return outcome
   }
 

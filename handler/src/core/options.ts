@@ -1,5 +1,6 @@
 import type { Transport } from '@socket-serve/client/protocol'
 import type { RateLimit, Store } from '../store/types.js'
+import { resolveLimits, type Limits } from './limits.js'
 
 export interface CorsOptions {
   /**
@@ -110,6 +111,18 @@ export interface ServeOptions {
   maxInFlight?: number
   /** plugins (see plugin.ts): each may observe traffic and add routes under {base}/_<name>/ */
   plugins?: import('../plugin.js').Plugin[]
+  /**
+   * Bounds on what one client can make the server hold (see core/limits.ts for each default):
+   * connectsPerMinute, sessions, roomsPerSession, streamsPerSession, pendingAcksPerSession,
+   * metricKeys, streamBuffer, bodyTimeout. 0 turns one off.
+   */
+  limits?: Partial<Limits>
+  /**
+   * The client address a connect counts against (`limits.connectsPerMinute`). Default: what the
+   * runtime reports (Node's socket, Bun, Deno, Netlify). Behind a proxy you trust, read its header
+   * here, e.g. `(req) => req.headers.get('x-real-ip') ?? undefined`; never trust a header a client can set.
+   */
+  clientAddress?: (req: Request) => string | undefined
 }
 
 export interface ResolvedOptions {
@@ -132,6 +145,8 @@ export interface ResolvedOptions {
   auth?: ServeOptions['auth']
   rate?: RateLimit
   inspector?: ServeOptions['inspector']
+  limits: Limits
+  clientAddress?: ServeOptions['clientAddress']
 }
 
 export function resolveOptions(o: ServeOptions): ResolvedOptions {
@@ -159,6 +174,8 @@ export function resolveOptions(o: ServeOptions): ResolvedOptions {
     },
     auth: o.auth,
     inspector: o.inspector,
+    limits: resolveLimits(o.limits),
+    clientAddress: o.clientAddress,
     rate: o.rateLimit ? { limit: Math.max(1, o.rateLimit.messages), windowMs: o.rateLimit.interval ?? 1000 } : undefined,
   }
 }

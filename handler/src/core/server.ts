@@ -7,6 +7,7 @@ import { Dispatcher, type AnyHandler, type HandlerOutcome, type RunnableMessage 
 import { endEntry, joinEntry, leaveEntry, messageEntry } from '../store/entries.js'
 import { newInstanceId, newSessionId, newToken } from '../ids.js'
 import type { ResolvedOptions } from './options.js'
+import { storeBound } from './limits.js'
 import { checkEmitted, checkEvent, checkRoom, Socket } from './socket.js'
 import type { DefaultEventsMap, DefaultSocketData, EventAck, EventData, EventNames, EventsMap } from './typed-events.js'
 
@@ -93,7 +94,12 @@ export class ServerCore<
     this.streams = streams
     this.limits = { ttl: opts.ttl, maxLogLength: opts.maxLogLength }
     this.observer = observer
-    this.acks = new PendingAcks(() => this.instanceId, store, (sid, event, ms) => this.observer.serverAck(sid, event, ms))
+    this.acks = new PendingAcks(
+      () => this.instanceId,
+      store,
+      (sid, event, ms) => this.observer.serverAck(sid, event, ms),
+      opts.limits.pendingAcksPerSession,
+    )
     this.dispatcher = new Dispatcher(this.messageHandlers as ReadonlyMap<string, AnyHandler>, this.observer, opts.ackTimeout)
   }
 
@@ -189,16 +195,22 @@ export class ServerCore<
     this.observer.messageOut(target, event, data)
   }
 
-  async join(sid: string, room: string): Promise<number> {
-    let seq: number | null
+  /** `known`: the rooms the caller's record lists (a connect's middleware joins before the store has it). */
+  async join(sid: string, room: string, known?: Record<string, number>): Promise<number> {
+    let seq: number | null | 'full'
+    const maxRooms = storeBound(this.opts.limits.roomsPerSession)
     if (this.pendingConnects.has(sid)) {
       // Joined by middleware before the record exists: createSession writes the room list.
-      await this.store.restoreMemberships(sid, [room])
-      seq = await this.store.head(`r:${room}`)
+      if (maxRooms > 0 && known && !(room in known) && roomCount(known) >= maxRooms) seq = 'full'
+      else {
+        await this.store.restoreMemberships(sid, [room], this.limits)
+        seq = await this.store.head(`r:${room}`)
+      }
     } else {
-      seq = await trackWrite(this.store.joinRoom(sid, room, this.limits))
+      seq = await trackWrite(this.store.joinRoom(sid, room, this.limits, maxRooms))
       if (seq === null) throw new SocketServeError('SESSION_NOT_FOUND', 'the session has ended: it cannot join rooms')
     }
+    if (seq === 'full') throw new SocketServeError('LIMIT_EXCEEDED', `a session may be in at most ${maxRooms} rooms (limits.roomsPerSession)`)
     // Tells the session's open stream (on whichever instance) to start reading the room at seq.
     await trackWrite(this.append(`d:${sid}`, joinEntry(room, seq)))
     this.observer.lifecycle('join', sid, { room })
@@ -302,7 +314,7 @@ export class ServerCore<
     const live: SessionRecord = { ...record, lastSeen: Date.now() }
     delete live.ended
     if (!(await this.store.revive(record.sid, live.lastSeen, this.limits))) return live
-    await this.store.restoreMemberships(record.sid, Object.keys(record.rooms).filter((r) => r !== BROADCAST_ROOM))
+    await this.store.restoreMemberships(record.sid, Object.keys(record.rooms).filter((r) => r !== BROADCAST_ROOM), this.limits)
     this.observer.lifecycle('connect', record.sid)
     const socket = new Socket<L, E, D>(this, live, undefined, true)
     for (const fn of this.connectHandlers) {
@@ -365,6 +377,10 @@ export class ServerCore<
     return records.filter((r): r is SessionRecord => r !== null).map((r) => new Socket<L, E, D>(this, r))
   }
 
+}
+
+function roomCount(rooms: Record<string, number>): number {
+  return Object.keys(rooms).filter((r) => r !== BROADCAST_ROOM).length
 }
 
 function runMiddleware<L extends EventsMap, E extends EventsMap, D extends DefaultSocketData>(

@@ -102,7 +102,7 @@ export class Socket<
   async join(room: string | string[]): Promise<void> {
     for (const r of Array.isArray(room) ? room : [room]) {
       checkRoom(r)
-      this.record.rooms[r] = await this.server.join(this.id, r)
+      this.record.rooms[r] = await this.server.join(this.id, r, this.record.rooms)
     }
   }
 

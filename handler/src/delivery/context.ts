@@ -23,4 +23,8 @@ export interface DeliveryContext {
   maxStreamDuration: number
   /** the runtime forbids I/O shared between requests (Workers): each stream subscribes on its own */
   isolateRequests?: boolean
+  /** open streams per session here (limits.streamsPerSession): a new one replaces the oldest */
+  streamsPerSession: number
+  /** bytes queued for a client that stopped reading before its connection is dropped (limits.streamBuffer) */
+  streamBuffer: number
 }

@@ -45,6 +45,13 @@ export class Hub {
   }
 
   add(r: Receiver): void {
+    // A session keeps at most streamsPerSession streams here: the oldest make way (a client
+    // reopening its stream is the usual case; a flood of streams on one session the other).
+    // (A request's own hub asks its parent, which knows every stream of this instance.)
+    const open = (this.parent ?? this).bySession.get(r.sid)
+    if (open && open.size >= this.ctx.streamsPerSession) {
+      for (const old of [...open].slice(0, open.size - this.ctx.streamsPerSession + 1)) old.replaced()
+    }
     this.parent?.index(r)
     this.index(r)
     if (!this.heartbeat) {

@@ -28,8 +28,8 @@ export type StreamMode = 'sse' | 'poll'
 const encoder = new TextEncoder()
 /** Entries read from the store per round trip while catching up. */
 const READ_BATCH = 500
-/** A client this far behind (bytes queued) is cut; it resumes from its cursor. */
-const MAX_QUEUED_BYTES = 8 * 1024 * 1024
+/** Bytes queued that count as a client not keeping up, when they are still there a heartbeat later. */
+const STALL_BYTES = 64 * 1024
 const HEARTBEAT = ':\n\n'
 /**
  * How soon a standard EventSource comes back after a stream ends (its default
@@ -108,6 +108,8 @@ export class Receiver implements DirectSource {
    */
   private restOf?: KeyState
   private rest = ''
+  /** the backlog stayed over STALL_BYTES across a heartbeat */
+  private stalled = false
 
   constructor(
     private readonly ctx: DeliveryContext,
@@ -167,9 +169,46 @@ export class Receiver implements DirectSource {
 
   heartbeat(): void {
     if (!this.opened || this.closed) return
+    // A client that read nothing for a whole heartbeat while bytes wait is cut too, not only
+    // one that lets streamBuffer bytes pile up: each open connection costs its queued bytes.
+    const stalled = this.backlog() > STALL_BYTES
+    if (stalled && this.stalled) return this.abort()
+    this.stalled = stalled
     this.out.push(HEARTBEAT)
     this.scheduleFlush()
     if (this.ctx.observer.wantsCursors) this.saveCursor()
+  }
+
+  /** A newer stream of the session took this one's place: tell the client (not a kick), then end. */
+  replaced(): void {
+    if (this.closed) return
+    this.out.push(`data: ${JSON.stringify({ c: 'close', reason: 'replaced' })}\n\n`)
+    this.opened = true
+    this.end()
+  }
+
+  /**
+   * The client stopped reading: drop the connection with what is queued for it (ending it would
+   * wait behind those bytes and free nothing). It resumes from its cursor if it comes back.
+   */
+  private abort(): void {
+    if (this.closed) return
+    const sink = this.sink
+    const controller = this.controller
+    this.out.length = 0
+    if (sink?.abort) {
+      this.sink = undefined
+      this.close()
+      sink.abort()
+      return
+    }
+    try {
+      // Erroring the stream drops its queued chunks (closing it would keep them for the reader).
+      controller?.error(new Error('the client stopped reading'))
+    } catch {
+      // already closed
+    }
+    this.close()
   }
 
   close(): void {
@@ -387,6 +426,9 @@ export class Receiver implements DirectSource {
   private flush(): void {
     this.flushQueued = false
     if (this.closed || this.out.length === 0) return
+    // Still more than streamBuffer queued from earlier writes: the client is not reading. (Checked
+    // before a write, so one catch-up read larger than the bound still goes out whole.)
+    if (this.backlog() > this.ctx.streamBuffer) return this.abort()
     const bytes = joinParts(this.out)
     this.out.length = 0
     if (this.sink) {
@@ -404,7 +446,6 @@ export class Receiver implements DirectSource {
       this.framesQueued = 0
     }
     if (this.mode === 'poll' && this.wroteMessage) this.close()
-    else if (this.backlog() > MAX_QUEUED_BYTES) this.close()
   }
 
   private backlog(): number {

@@ -9,6 +9,8 @@ export interface DirectSink {
   /** bytes written but not yet handed to the network */
   backlog(): number
   end(): void
+  /** drops the connection with whatever is still queued (a client that stopped reading) */
+  abort?(): void
 }
 
 /** A streaming body that starts writing once it has a sink. */

@@ -18,6 +18,8 @@ export async function readJson(req: Request, max: number): Promise<unknown> {
   if (declared > max) throw tooLarge(max)
   const bytes = await readBytes(req, max)
   if (bytes.byteLength === 0) return undefined
+  // Checked on the bytes, before any parse: a deep body costs one pass, not a parse and a walk.
+  if (nestsDeeper(bytes, MAX_DEPTH)) throw new SocketServeError('BAD_REQUEST', `the body nests deeper than ${MAX_DEPTH} levels`)
   let text: string
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
@@ -30,22 +32,28 @@ export async function readJson(req: Request, max: number): Promise<unknown> {
   } catch {
     throw new SocketServeError('BAD_REQUEST', 'the body is not valid JSON')
   }
-  if (tooDeep(value, MAX_DEPTH)) throw new SocketServeError('BAD_REQUEST', `the body nests deeper than ${MAX_DEPTH} levels`)
   return value
 }
 
 /** Deeper payloads are refused: serialising them again (acks, store) would overflow the stack. */
 export const MAX_DEPTH = 64
 
-function tooDeep(root: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[root, 0]]
-  while (stack.length) {
-    const [v, depth] = stack.pop()!
-    if (typeof v !== 'object' || v === null) continue
-    if (depth >= max) return true
-    for (const child of Array.isArray(v) ? v : Object.values(v)) {
-      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
-    }
+/**
+ * Whether JSON text nests arrays and objects more than `max` deep, read off its bytes: brackets
+ * outside strings (UTF-8 multi-byte characters never contain these ASCII bytes).
+ */
+export function nestsDeeper(bytes: Uint8Array, max: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!
+    if (inString) {
+      if (b === 0x5c /* \\ */) i++
+      else if (b === 0x22 /* " */) inString = false
+    } else if (b === 0x22) inString = true
+    else if (b === 0x5b /* [ */ || b === 0x7b /* { */) {
+      if (++depth > max) return true
+    } else if (b === 0x5d /* ] */ || b === 0x7d /* } */) depth--
   }
   return false
 }

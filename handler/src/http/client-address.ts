@@ -1,8 +1,9 @@
 /**
  * The address of the client a request came from, as the platform reports it (never a header a
  * client could write): Node's socket (the adapter attaches it), Deno's `info.remoteAddr`, Bun's
- * `server.requestIP(req)`. Undefined where the platform says nothing: limits keyed on it then fall
- * back to their global bound.
+ * `server.requestIP(req)`, Netlify's `context.ip`. Undefined where the platform says nothing: limits
+ * keyed on it then fall back to their global bound. `serve({ clientAddress(req) })` overrides it
+ * (behind a proxy the app trusts, read its header there).
  */
 
 const addresses = new WeakMap<Request, string>()
@@ -12,11 +13,11 @@ export function attachClientAddress(req: Request, address: string | undefined): 
   if (address) addresses.set(req, address)
 }
 
-/** `env` is io.fetch's second argument (Deno: ServeHandlerInfo, Bun: the Server). */
-export function clientAddress(req: Request, env?: unknown): string | undefined {
+/** `env` and `ctx` are io.fetch's second and third arguments (Deno: ServeHandlerInfo, Bun: the Server, Netlify: its context). */
+export function clientAddress(req: Request, env?: unknown, ctx?: unknown): string | undefined {
   const attached = addresses.get(req)
   if (attached) return attached
-  const e = env as { remoteAddr?: { hostname?: unknown }; requestIP?: unknown } | null | undefined
+  const e = env as { remoteAddr?: { hostname?: unknown }; requestIP?: unknown; ip?: unknown } | null | undefined
   const deno = e?.remoteAddr?.hostname
   if (typeof deno === 'string') return deno
   if (typeof e?.requestIP === 'function') {
@@ -27,5 +28,8 @@ export function clientAddress(req: Request, env?: unknown): string | undefined {
       // not Bun's server after all
     }
   }
+  if (typeof e?.ip === 'string') return e.ip
+  const c = ctx as { ip?: unknown } | null | undefined
+  if (typeof c?.ip === 'string') return c.ip
   return undefined
 }

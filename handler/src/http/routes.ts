@@ -12,6 +12,7 @@ import {
 } from '@socket-serve/client/protocol'
 import { safeEqual, streamToken } from '../ids.js'
 import type { ServerCore } from '../core/server.js'
+import { addressKey, admitConnect } from '../core/limits.js'
 import type { SessionRecord } from '../store/types.js'
 import { sinkOffered, sourceResponse } from './beside.js'
 import { isObject, readJson } from './body.js'
@@ -26,6 +27,8 @@ const ROUTES = new Set(['/connect', '/message', '/ack', '/disconnect', '/sse', '
 export const MAX_BATCH = 1000
 const PLUGIN_PREFIX = /\/_[a-z][a-z0-9-]*\//
 const OK = '{"ok":true}'
+/** Bodies up to this size are parsed before their session is checked (the claim checks it). */
+const CHEAP_BODY = 16 * 1024
 /** A claimed message's lease; the running request renews it every third of it. */
 const LEASE_MS = 20_000
 
@@ -33,8 +36,8 @@ const LEASE_MS = 20_000
 export interface RequestEnv {
   /** the platform's waitUntil, for optional work that may outlive the answer */
   waitUntil?: WaitUntil
-  /** the client's address as the platform reports it (client-address.ts), when it does */
-  address?: string
+  /** where the request comes from, as far as the platform (or the clientAddress option) says */
+  clientAddress?: () => string | undefined
 }
 
 /**
@@ -102,6 +105,8 @@ export function createRoutes(
   })
 
   app.post('/connect', async (c) => {
+    // Counted before the body is read or auth runs: a flood costs one store call per connect.
+    await admitConnect(store, opts.limits, addressKey(c.env?.clientAddress?.()))
     const body = (await readJson(c.req.raw, opts.maxPayload)) ?? {}
     if (!isObject(body)) throw new SocketServeError('BAD_REQUEST', 'connect expects a JSON object')
     const transport = chooseTransport(body.transport, opts.transports)
@@ -124,6 +129,9 @@ export function createRoutes(
 
   app.post('/message', async (c) => {
     const { sid, token } = credentials(c)
+    // The claim checks the token anyway; a body that is large (or of unknown size) is worth a
+    // store read first, so nobody without a session makes the server parse a megabyte.
+    if (!(Number(c.req.header('content-length')) <= CHEAP_BODY)) check(await store.getSession(sid), token)
     const body = await readJson(c.req.raw, opts.maxPayload)
     const messages = parseMessages(body)
     const reply = await receiveMessages(

@@ -7,6 +7,8 @@ const WINDOW_BUCKETS = 30 // five minutes
 /** Without a waitUntil, counts are written within a request at most this often. */
 const FLUSH_MS = 1000
 const KEEP_SECONDS = 600
+/** Where latencies of events beyond limits.metricKeys are counted. */
+export const OTHER_EVENT = '(other)'
 
 export interface AckStats {
   event: string
@@ -34,8 +36,15 @@ export interface MetricsReport {
 export class Metrics {
   private pending = new Map<number, Record<string, number>>()
   private flushedAt = 0
+  /** the 10 s bucket whose latency keys are counted in `keys`, for limits.metricKeys */
+  private keyBucket = -1
+  private keys = new Set<string>()
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** distinct latency keys kept per bucket (limits.metricKeys); the rest count under OTHER_EVENT */
+    private readonly maxKeys = Infinity,
+  ) {}
 
   count(field: 'in' | 'out', n = 1): void {
     this.add(field, n)
@@ -44,7 +53,18 @@ export class Metrics {
   latency(direction: 'client' | 'server', event: string, ms: number): void {
     let i = BOUNDS.findIndex((b) => ms <= b)
     if (i === -1) i = BOUNDS.length
-    this.add(`a|${direction}|${i}|${event}`, 1)
+    let field = `a|${direction}|${i}|${event}`
+    // Event names come from clients: a flood of distinct ones must not become a flood of stored fields.
+    const bucket = Math.floor(Date.now() / BUCKET_MS)
+    if (bucket !== this.keyBucket) {
+      this.keyBucket = bucket
+      this.keys.clear()
+    }
+    if (!this.keys.has(field)) {
+      if (this.keys.size >= this.maxKeys) field = `a|${direction}|${i}|${OTHER_EVENT}`
+      else this.keys.add(field)
+    }
+    this.add(field, 1)
   }
 
   /** Counts are waiting, and (unless eager) the last write was a while ago. */

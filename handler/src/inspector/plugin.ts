@@ -11,7 +11,7 @@ export function inspector(options: InspectorOptions): Plugin {
   return {
     name: 'inspector',
     setup(ctx) {
-      const recorder = new Recorder(ctx.store)
+      const recorder = new Recorder(ctx.store, ctx.options.limits.metricKeys)
       return {
         observer: recorder,
         routes: (app) => inspectorRoutes(app, ctx, options, recorder),

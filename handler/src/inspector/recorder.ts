@@ -9,8 +9,8 @@ export class Recorder implements Observer {
   readonly metrics: Metrics
   readonly feed: Feed
 
-  constructor(store: Store) {
-    this.metrics = new Metrics(store)
+  constructor(store: Store, maxKeys?: number) {
+    this.metrics = new Metrics(store, maxKeys)
     this.feed = new Feed(store)
   }
 

@@ -27,7 +27,7 @@ export function inspectorRoutes(app: Hono<any>, ctx: PluginContext, config: Insp
 
   app.use('/_inspector/*', async (c, next) => {
     // Throttled before the comparison: a throttled address learns nothing, even with the right token.
-    const address = (c.env as { address?: string } | undefined)?.address
+    const address = (c.env as { clientAddress?: () => string | undefined } | undefined)?.clientAddress?.()
     const wait = throttle.retryAfter(address)
     if (wait > 0) throw new SocketServeError('RATE_LIMITED', 'too many wrong inspector tokens; wait', { retryAfter: Math.ceil(wait / 1000) })
     const header = c.req.header('authorization')

@@ -53,6 +53,7 @@ export function lazyStore(load: () => Promise<Store>): Store {
     dropMemberships: forward('dropMemberships'),
     leaveRoom: forward('leaveRoom'),
     members: forward('members'),
+    admitConnect: forward('admitConnect'),
     append: forward('append'),
     read: forward('read'),
     head: forward('head'),

@@ -1,6 +1,6 @@
 import { safeEqual } from '../ids.js'
 import { claimMessages, finishMessages, newClaimState, renewLeases, type ClaimState } from './claim-model.js'
-import type { AppendOrigin, ClaimLimits, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import type { Admission, AppendOrigin, ClaimLimits, ConnectBounds, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 interface Log {
   entries: LogEntry[]
@@ -30,6 +30,8 @@ export class MemoryStore implements Store {
   private signals = new Map<string, Set<(message: string) => void>>()
   private metrics = new Map<string, { counts: Record<string, number>; expiresAt: number }>()
   private flags = new Map<string, number>()
+  /** connects per client address in the current window */
+  private connects = new Map<string, { count: number; resetAt: number }>()
 
   async createSession(record: SessionRecord, limits: StoreLimits): Promise<void> {
     this.sessions.set(record.sid, {
@@ -166,15 +168,31 @@ export class MemoryStore implements Store {
     if (s) finishMessages(s.claims, done, released, owner)
   }
 
-  async joinRoom(sid: string, room: string): Promise<number | null> {
+  async joinRoom(sid: string, room: string, _limits?: StoreLimits, maxRooms = 0): Promise<number | null | 'full'> {
     const s = this.session(sid)
     if (!s || s.record.ended !== undefined || !this.live.has(sid)) return null
+    if (maxRooms > 0 && !(room in s.record.rooms) && roomCount(s.record.rooms) >= maxRooms) return 'full'
     let members = this.rooms.get(room)
     if (!members) this.rooms.set(room, (members = new Set()))
     members.add(sid)
     const head = this.logs.get(`r:${room}`)?.head ?? 0
     s.record.rooms[room] = head
     return head
+  }
+
+  async admitConnect(address: string | undefined, bounds: ConnectBounds): Promise<Admission> {
+    if (bounds.sessions > 0 && this.live.size >= bounds.sessions) return { admitted: false, reason: 'sessions', retryAfterMs: 5000 }
+    if (!address || bounds.perAddress <= 0) return { admitted: true }
+    const now = Date.now()
+    let c = this.connects.get(address)
+    if (!c || c.resetAt <= now) {
+      // Windows that ran out are dropped as the map grows, so a spread of addresses is not kept.
+      if (this.connects.size >= 1024) for (const [k, old] of this.connects) if (old.resetAt <= now) this.connects.delete(k)
+      this.connects.set(address, (c = { count: 0, resetAt: now + bounds.windowMs }))
+    }
+    if (c.count >= bounds.perAddress) return { admitted: false, reason: 'address', retryAfterMs: c.resetAt - now }
+    c.count++
+    return { admitted: true }
   }
 
   async dropMemberships(sid: string, rooms: string[]): Promise<void> {
@@ -305,10 +323,22 @@ export class MemoryStore implements Store {
     if (s.expiresAt <= Date.now()) {
       this.sessions.delete(sid)
       this.logs.delete(`d:${sid}`)
+      // Its rooms are known only here: drop it from them now, so no member set keeps it.
+      for (const room of Object.keys(s.record.rooms)) {
+        const members = this.rooms.get(room)
+        if (members?.delete(sid) && members.size === 0) this.emptied(room)
+      }
       return undefined
     }
     return s
   }
+}
+
+/** Rooms counted against roomsPerSession: the broadcast room is not one. */
+function roomCount(rooms: Record<string, number>): number {
+  let n = 0
+  for (const room in rooms) if (room !== '*') n++
+  return n
 }
 
 /** How far back a re-run looks for its earlier appends. */

@@ -3,18 +3,21 @@
  * so both can share one database. Every multi-key script stays inside one hash tag:
  *   <p>:{<sid>}:s        session hash: token, user, transport, createdAt, lastSeen, hwm and
  *                        rlw/rlc (claims, rate limit), s:<key> (state), r:<room> (rooms),
- *                        ended/dc (ended for idleness and kept for recovery; onDisconnect ran)
+ *                        (r:<room> 'p': a join under way), nr (rooms, for roomsPerSession),
+ *                        ended/dc (ended for idleness and kept for recovery; onDisconnect ran),
+ *                        ending (an ending began: joins are refused)
  *   <p>:{<sid>}:k        message claims: id -> 'r<lease end>' | 'd<reply>' | 'f' (claim-model.ts)
  *   <p>:{<sid>}:q / :l   the session's direct log: seq counter and stream (ids <seq>-1)
  *   <p>:{r:<room>}:q / :l / :m   a room's log, and its members (set)
  *   <p>:{live}           sorted set sid -> last seen (sweep index)
  *   <p>:{live}:ending    sorted set sid -> lease end of an ending in progress
+ *   <p>:{live}:a:<addr>  connects from one client address in the current minute (limits.connectsPerMinute)
  *   <p>:m:<bucket>, <p>:flag:<name>   metrics and flags
  * Channels: <p>:n:<log key> carries `<seq>|<exclude>|<data>` for each append;
  *           <p>:sig:<name> carries signals (cross-instance acks).
  */
 import type { MessageClaim, MessageStatus } from './claim-model.js'
-import type { ClaimResult, LogEntry, ReadResult, SessionRecord } from './types.js'
+import type { ClaimResult, LogEntry, ReadResult, SessionRecord, StoreLimits } from './types.js'
 /**
  * `keyPrefix` keeps apps that share one Redis apart: every key and channel starts `<p>:`. It may
  * not contain `:` (so no app's keys start with another's prefix: `a` and `a:b` would overlap),
@@ -56,6 +59,11 @@ export class RedisKeys {
     return `${this.prefix}:{live}:ending`
   }
 
+  /** Shares the live index's hash tag, so one script counts both. */
+  connects(address: string): string {
+    return `${this.prefix}:{live}:a:${address}`
+  }
+
   /** `d:<sid>` shares the session's hash tag; `r:<room>` has its own. */
   logKey(key: string, part: 'q' | 'l'): string {
     const tag = key.startsWith('d:') ? key.slice(2) : key
@@ -74,6 +82,16 @@ export class RedisKeys {
   signal(name: string): string {
     return `${this.prefix}:sig:${name}`
   }
+}
+
+/**
+ * How long a room's member set outlives its last join (or member read): at least a day, and twice
+ * the session TTL. Endings take members out; this bounds what a session that vanished without an
+ * ending (its record expired) leaves behind.
+ */
+export const MEMBER_TTL_FLOOR = 24 * 3600
+export function memberTtl(limits?: StoreLimits): number {
+  return Math.max(MEMBER_TTL_FLOOR, 2 * (limits?.ttl ?? 0))
 }
 
 /** Parses an append notification, `<seq>|<exclude>|<data>`. */
@@ -99,6 +117,8 @@ export function sessionFields(r: SessionRecord): Record<string, string> {
   }
   for (const [k, v] of Object.entries(r.state)) fields[`s:${k}`] = JSON.stringify(v)
   for (const [room, seq] of Object.entries(r.rooms)) fields[`r:${room}`] = String(seq)
+  // rooms counted against limits.roomsPerSession (the broadcast room is not one)
+  fields.nr = String(Object.keys(r.rooms).filter((room) => room !== '*').length)
   return fields
 }
 
@@ -109,7 +129,7 @@ export function recordFromHash(sid: string, h: Record<string, string>): SessionR
   const rooms: Record<string, number> = {}
   for (const [f, v] of Object.entries(h)) {
     if (f.startsWith('s:')) state[f.slice(2)] = JSON.parse(v)
-    else if (f.startsWith('r:')) rooms[f.slice(2)] = Number(v)
+    else if (f.startsWith('r:') && v !== 'p') rooms[f.slice(2)] = Number(v)
   }
   return {
     sid,

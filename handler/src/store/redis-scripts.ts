@@ -203,7 +203,7 @@ return redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
 export const FINISH_END = `
 if tonumber(ARGV[2]) > 0 and redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], 'ended', ARGV[1])
-  redis.call('HDEL', KEYS[1], 'dc')
+  redis.call('HDEL', KEYS[1], 'dc', 'ending')
   for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
 else
   redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
@@ -213,7 +213,7 @@ return 1
 
 /** KEYS: session, claims. ARGV: ttl. An ended session revived: unmark it and give its keys the session TTL again. */
 export const UNEND = `
-redis.call('HDEL', KEYS[1], 'ended', 'dc')
+redis.call('HDEL', KEYS[1], 'ended', 'dc', 'ending')
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
 return 1
@@ -248,9 +248,68 @@ redis.call('EXPIRE', KEYS[3], ARGV[2])
 return 1
 `
 
-/** KEYS: members, seq. ARGV: sid, 1 to join / 0 to leave. Returns the room log's head seq. */
+/**
+ * KEYS: members, seq. ARGV: sid, 1 to join / 0 to leave, member-set ttl (seconds; joins only).
+ * Returns the room log's head seq. A member set expires unless joins (or member reads) keep it:
+ * members whose session vanished without an ending are not kept forever.
+ */
 export const MEMBERSHIP = `
-if ARGV[2] == '1' then redis.call('SADD', KEYS[1], ARGV[1]) else redis.call('SREM', KEYS[1], ARGV[1]) end
+if ARGV[2] == '1' then
+  redis.call('SADD', KEYS[1], ARGV[1])
+  if redis.call('TTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+else
+  redis.call('SREM', KEYS[1], ARGV[1])
+end
 return tonumber(redis.call('GET', KEYS[2]) or '0')
 `
 
+/**
+ * A join's first step, on the session: KEYS: session. ARGV: 'r:<room>', max rooms (0: none), ttl.
+ * Reserves the room in the record ('p': pending, not yet a room of the record) unless the session is gone, ended or ending (-1) or already in
+ * roomsPerSession rooms (-2, counted in field nr); 1 once reserved (or already a member). Being
+ * atomic here, concurrent joins of one session cannot overshoot the bound or outlive its end.
+ */
+export const JOIN = `
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'ended') == 1 or redis.call('HEXISTS', KEYS[1], 'ending') == 1 then return -1 end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 1 end
+local max = tonumber(ARGV[2])
+if max > 0 and tonumber(redis.call('HGET', KEYS[1], 'nr') or '0') >= max then return -2 end
+redis.call('HSET', KEYS[1], ARGV[1], 'p')
+redis.call('HINCRBY', KEYS[1], 'nr', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+`
+
+/**
+ * A join's last step: KEYS: session. ARGV: 'r:<room>', head seq. Records where the session joined,
+ * only while it is neither ended nor ending (an ending that began meanwhile wins): 1, else 0.
+ */
+export const JOINED = `
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'ended') == 1 or redis.call('HEXISTS', KEYS[1], 'ending') == 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`
+
+/** KEYS: session. ARGV: 'r:<room>'. Takes the room out of the record and its count. */
+export const LEAVE = `
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then redis.call('HINCRBY', KEYS[1], 'nr', -1) end
+return 1
+`
+
+/**
+ * A connect's admission. KEYS: live, the address's counter (one hash tag). ARGV: max live sessions
+ * (0: none), connects per window from the address (0: none), window ms.
+ * Returns 0 admitted (counted), -1 too many live sessions, or the ms until the address may connect.
+ * A refusal counts nothing.
+ */
+export const ADMIT = `
+local max = tonumber(ARGV[1])
+if max > 0 and redis.call('ZCARD', KEYS[1]) >= max then return -1 end
+local per = tonumber(ARGV[2])
+if per > 0 then
+  local n = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if n >= per then return math.max(1, redis.call('PTTL', KEYS[2])) end
+  if redis.call('INCR', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
+end
+return 0
+`

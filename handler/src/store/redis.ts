@@ -1,13 +1,13 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { StoreUnavailableError } from './errors.js'
-import { claimResult, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
-import { APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
-import type { AppendOrigin, ClaimLimits, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import { claimResult, MEMBER_TTL_FLOOR, memberTtl, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
+import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, LEAVE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
+import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 /** Key layout and channels: redis-keys.ts (shared with the Upstash store). */
 
 type Client = Redis | Cluster
-type ScriptName = 'ssAppend' | 'ssRead' | 'ssClaim' | 'ssRenew' | 'ssFinish' | 'ssBeginEnd' | 'ssIdle' | 'ssRevive' | 'ssFinishEnd' | 'ssUnend' | 'ssMark' | 'ssSetIfLive' | 'ssTouch' | 'ssMembership'
+type ScriptName = 'ssAppend' | 'ssRead' | 'ssClaim' | 'ssRenew' | 'ssFinish' | 'ssBeginEnd' | 'ssIdle' | 'ssRevive' | 'ssFinishEnd' | 'ssUnend' | 'ssMark' | 'ssSetIfLive' | 'ssTouch' | 'ssMembership' | 'ssJoin' | 'ssJoined' | 'ssLeave' | 'ssAdmit'
 type Scripted = Client & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>
 
 export interface RedisStoreOptions {
@@ -114,7 +114,10 @@ export class RedisStore implements Store {
   }
 
   async beginEnd(sid: string, leaseMs: number, idleBefore?: number): Promise<boolean> {
-    return (await this.run(() => this.client.ssBeginEnd(this.live(), this.ending(), sid, leaseMs, idleBefore ?? ''))) === 1
+    if ((await this.run(() => this.client.ssBeginEnd(this.live(), this.ending(), sid, leaseMs, idleBefore ?? ''))) !== 1) return false
+    // The record (another hash slot) says so too: from now on its joins are refused.
+    await this.run(() => this.client.ssMark(this.session(sid), 'ending', '1'))
+    return true
   }
 
   async markDisconnected(sid: string): Promise<void> {
@@ -164,25 +167,37 @@ export class RedisStore implements Store {
     await this.run(() => this.client.ssFinish(this.claims(sid), ...args))
   }
 
-  async joinRoom(sid: string, room: string, limits: StoreLimits): Promise<number | null> {
-    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'q'), sid, 1)))
-    if ((await this.run(() => this.client.ssSetIfLive(this.session(sid), limits.ttl, `r:${room}`, head))) === 1) return head
-    // The session ended meanwhile: a join after the end is refused.
-    await this.run(() => this.client.srem(this.roomMembers(room), sid))
+  async joinRoom(sid: string, room: string, limits: StoreLimits, maxRooms = 0): Promise<number | null | 'full'> {
+    // Reserve in the record (bound and liveness checked atomically), join the set, then record the head.
+    const reserved = Number(await this.run(() => this.client.ssJoin(this.session(sid), `r:${room}`, maxRooms, limits.ttl)))
+    if (reserved === -2) return 'full'
+    if (reserved !== 1) return null
+    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'q'), sid, 1, memberTtl(limits))))
+    if ((await this.run(() => this.client.ssJoined(this.session(sid), `r:${room}`, head))) === 1) return head
+    // The session began ending meanwhile: a join after the end is refused and undone.
+    await this.run(() => Promise.all([this.client.srem(this.roomMembers(room), sid), this.client.ssLeave(this.session(sid), `r:${room}`)]))
     return null
+  }
+
+  async admitConnect(address: string | undefined, bounds: ConnectBounds): Promise<Admission> {
+    const per = address ? bounds.perAddress : 0
+    const res = Number(await this.run(() => this.client.ssAdmit(this.live(), this.keys.connects(address ?? ''), bounds.sessions, per, bounds.windowMs)))
+    if (res === 0) return { admitted: true }
+    return res === -1 ? { admitted: false, reason: 'sessions', retryAfterMs: 5000 } : { admitted: false, reason: 'address', retryAfterMs: res }
   }
 
   async dropMemberships(sid: string, rooms: string[]): Promise<void> {
     await this.run(() => Promise.all(rooms.map((room) => this.client.srem(this.roomMembers(room), sid))))
   }
 
-  async restoreMemberships(sid: string, rooms: string[]): Promise<void> {
-    await this.run(() => Promise.all(rooms.map((room) => this.client.sadd(this.roomMembers(room), sid))))
+  async restoreMemberships(sid: string, rooms: string[], limits?: StoreLimits): Promise<void> {
+    const ttl = memberTtl(limits)
+    await this.run(() => Promise.all(rooms.map((room) => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'q'), sid, 1, ttl))))
   }
 
   async leaveRoom(sid: string, room: string): Promise<number> {
-    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'q'), sid, 0)))
-    await this.run(() => this.client.hdel(this.session(sid), `r:${room}`))
+    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'q'), sid, 0, 0)))
+    await this.run(() => this.client.ssLeave(this.session(sid), `r:${room}`))
     return head
   }
 
@@ -200,6 +215,8 @@ export class RedisStore implements Store {
       else if (ending[i] === null) gone.push(sid)
     })
     if (gone.length) await this.run(() => this.client.srem(this.roomMembers(room), ...gone))
+    // A room whose members are read is in use: its set lives on (see memberTtl).
+    if (out.length) await this.run(() => this.client.expire(this.roomMembers(room), MEMBER_TTL_FLOOR, 'GT'))
     return out.length > limit ? out.slice(0, limit) : out
   }
 
@@ -407,6 +424,10 @@ function defineScripts(client: Client): void {
     ['ssSetIfLive', SET_IF_LIVE, 1],
     ['ssTouch', TOUCH, 3],
     ['ssMembership', MEMBERSHIP, 2],
+    ['ssJoin', JOIN, 1],
+    ['ssJoined', JOINED, 1],
+    ['ssLeave', LEAVE, 1],
+    ['ssAdmit', ADMIT, 2],
   ]
   for (const [name, lua, numberOfKeys] of scripts) client.defineCommand(name, { lua, numberOfKeys })
 }

@@ -130,17 +130,39 @@ export interface Sessions {
   /** records `owner`'s finished messages' replies and gives back those whose handlers failed on the store */
   finishMessages(sid: string, done: FinishedMessage[], released: number[], owner: string): Promise<void>
 
-  /** adds sid to the room if the session is live; returns the room log's head seq at the moment of joining, or null */
-  joinRoom(sid: string, room: string, limits: StoreLimits): Promise<number | null>
+  /**
+   * Adds sid to the room if the session is live (neither ended nor being ended) and, unless it is
+   * already a member, in fewer than `maxRooms` rooms (0: no bound; the broadcast room is not
+   * counted). Atomic per session: concurrent joins never overshoot, and none lands after the end.
+   * Returns the room log's head seq at the moment of joining, null (ended) or 'full'.
+   */
+  joinRoom(sid: string, room: string, limits: StoreLimits, maxRooms?: number): Promise<number | null | 'full'>
   /** removes sid from the room; returns the room log's head seq at the moment of leaving */
   leaveRoom(sid: string, room: string, limits: StoreLimits): Promise<number>
   /** adds the session back to the member sets of these rooms (revival, connect middleware) */
-  restoreMemberships(sid: string, rooms: string[]): Promise<void>
+  restoreMemberships(sid: string, rooms: string[], limits?: StoreLimits): Promise<void>
   /** takes the session out of these rooms' member sets, keeping its record's room list (ending) */
   dropMemberships(sid: string, rooms: string[]): Promise<void>
   /** live members of a room, at most limit (members whose session is gone are dropped) */
   members(room: string, limit: number): Promise<string[]>
+  /**
+   * Admits a new session: refused when `sessions` are live already, or when `address` made
+   * `perAddress` connects in the current window of `windowMs` (0: no bound). An admission is
+   * counted; a refusal changes nothing.
+   */
+  admitConnect(address: string | undefined, bounds: ConnectBounds): Promise<Admission>
 }
+
+export interface ConnectBounds {
+  /** live sessions in total (0: no bound) */
+  sessions: number
+  /** connects per window from one address (0: no bound) */
+  perAddress: number
+  windowMs: number
+}
+
+/** 'sessions': too many live; 'address': this address is over its rate, for retryAfterMs. */
+export type Admission = { admitted: true } | { admitted: false; reason: 'sessions' | 'address'; retryAfterMs: number }
 
 /** Logs: append-only, numbered, bounded (delivery's and the core's role). */
 export interface Logs {

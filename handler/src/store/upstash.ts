@@ -1,10 +1,10 @@
 import { StoreUnavailableError } from './errors.js'
-import { claimResult, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
-import { APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
+import { claimResult, MEMBER_TTL_FLOOR, memberTtl, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
+import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, LEAVE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
 import { exactPattern, PatternBus } from './upstash-bus.js'
 import { requestsIsolated } from '../isolation.js'
 import { CommandError, TransportError, UpstashRest, type Arg, type Reply } from './upstash-rest.js'
-import type { AppendOrigin, ClaimLimits, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 /**
  * The Upstash store: the Redis store's semantics (same keys, same Lua scripts) over the Upstash
@@ -58,6 +58,10 @@ const SCRIPTS = {
   setIfLive: script(SET_IF_LIVE, 1),
   touch: script(TOUCH, 3),
   membership: script(MEMBERSHIP, 2),
+  join: script(JOIN, 1),
+  joined: script(JOINED, 1),
+  leave: script(LEAVE, 1),
+  admit: script(ADMIT, 2),
 }
 
 /** A plain command, or a script with its keys and arguments. */
@@ -129,7 +133,10 @@ export class UpstashStore implements Store {
   }
 
   async beginEnd(sid: string, leaseMs: number, idleBefore?: number): Promise<boolean> {
-    return (await this.one(this.call(SCRIPTS.beginEnd, [this.keys.live(), this.keys.ending()], [sid, leaseMs, idleBefore ?? '']))) === 1
+    if ((await this.one(this.call(SCRIPTS.beginEnd, [this.keys.live(), this.keys.ending()], [sid, leaseMs, idleBefore ?? '']))) !== 1) return false
+    // The record (another hash slot) says so too: from now on its joins are refused.
+    await this.one(this.call(SCRIPTS.mark, [this.keys.session(sid)], ['ending', '1']))
+    return true
   }
 
   async markDisconnected(sid: string): Promise<void> {
@@ -179,26 +186,39 @@ export class UpstashStore implements Store {
     await this.one(this.call(SCRIPTS.finish, [this.keys.claims(sid)], args))
   }
 
-  async joinRoom(sid: string, room: string, limits: StoreLimits): Promise<number | null> {
+  async joinRoom(sid: string, room: string, limits: StoreLimits, maxRooms = 0): Promise<number | null | 'full'> {
+    // As in the Redis store: reserve in the record, join the set, then record the head.
+    const session = this.keys.session(sid)
     const members = this.keys.roomMembers(room)
-    const head = Number(await this.one(this.call(SCRIPTS.membership, [members, this.keys.logKey(`r:${room}`, 'q')], [sid, 1])))
-    if ((await this.one(this.call(SCRIPTS.setIfLive, [this.keys.session(sid)], [limits.ttl, `r:${room}`, head]))) === 1) return head
-    // The session ended meanwhile: a join after the end is refused.
-    await this.one(['SREM', members, sid])
+    const reserved = Number(await this.one(this.call(SCRIPTS.join, [session], [`r:${room}`, maxRooms, limits.ttl])))
+    if (reserved === -2) return 'full'
+    if (reserved !== 1) return null
+    const head = Number(await this.one(this.call(SCRIPTS.membership, [members, this.keys.logKey(`r:${room}`, 'q')], [sid, 1, memberTtl(limits)])))
+    if ((await this.one(this.call(SCRIPTS.joined, [session], [`r:${room}`, head]))) === 1) return head
+    // The session began ending meanwhile: a join after the end is refused and undone.
+    await this.exec([['SREM', members, sid], this.call(SCRIPTS.leave, [session], [`r:${room}`])])
     return null
+  }
+
+  async admitConnect(address: string | undefined, bounds: ConnectBounds): Promise<Admission> {
+    const per = address ? bounds.perAddress : 0
+    const res = Number(await this.one(this.call(SCRIPTS.admit, [this.keys.live(), this.keys.connects(address ?? '')], [bounds.sessions, per, bounds.windowMs])))
+    if (res === 0) return { admitted: true }
+    return res === -1 ? { admitted: false, reason: 'sessions', retryAfterMs: 5000 } : { admitted: false, reason: 'address', retryAfterMs: res }
   }
 
   async dropMemberships(sid: string, rooms: string[]): Promise<void> {
     if (rooms.length) await this.exec(rooms.map((room) => ['SREM', this.keys.roomMembers(room), sid]))
   }
 
-  async restoreMemberships(sid: string, rooms: string[]): Promise<void> {
-    if (rooms.length) await this.exec(rooms.map((room) => ['SADD', this.keys.roomMembers(room), sid]))
+  async restoreMemberships(sid: string, rooms: string[], limits?: StoreLimits): Promise<void> {
+    const ttl = memberTtl(limits)
+    if (rooms.length) await this.exec(rooms.map((room) => this.call(SCRIPTS.membership, [this.keys.roomMembers(room), this.keys.logKey(`r:${room}`, 'q')], [sid, 1, ttl])))
   }
 
   async leaveRoom(sid: string, room: string): Promise<number> {
-    const head = Number(await this.one(this.call(SCRIPTS.membership, [this.keys.roomMembers(room), this.keys.logKey(`r:${room}`, 'q')], [sid, 0])))
-    await this.one(['HDEL', this.keys.session(sid), `r:${room}`])
+    const head = Number(await this.one(this.call(SCRIPTS.membership, [this.keys.roomMembers(room), this.keys.logKey(`r:${room}`, 'q')], [sid, 0, 0])))
+    await this.one(this.call(SCRIPTS.leave, [this.keys.session(sid)], [`r:${room}`]))
     return head
   }
 
@@ -218,6 +238,8 @@ export class UpstashStore implements Store {
       else if (ending[i] === null) gone.push(sid)
     })
     if (gone.length) await this.one(['SREM', key, ...gone])
+    // A room whose members are read is in use: its set lives on (see memberTtl).
+    if (out.length) await this.one(['EXPIRE', key, MEMBER_TTL_FLOOR, 'GT'])
     return out.length > limit ? out.slice(0, limit) : out
   }
 
