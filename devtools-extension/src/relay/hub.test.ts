@@ -192,8 +192,22 @@ describe('service worker hub', () => {
     expect(store.data.has(9)).toBe(false)
   })
 
-  it('relays inspector commands to the tab content script and replies to its panels', async () => {
+  it('never relays an inspector command (it carries a token) to the content script by default', async () => {
     const hub = createHub()
+    const c = content(hub, 1)
+    c.port.postMessage({ kind: 'page', page: page('a') })
+    const p = panel(hub, 1)
+    await flush()
+    const target = { endpoint: 'https://app.test/api/socket', token: 'secret' }
+    p.port.postMessage({ kind: 'inspector:send', id: 'r1', target, request: { type: 'snapshot' } })
+    p.port.postMessage({ kind: 'inspector:listen', id: 'l1', target })
+    await flush()
+    expect(JSON.stringify(c.got)).not.toContain('secret')
+    expect(p.got.at(-1)).toMatchObject({ kind: 'inspector:reply', id: 'r1', ok: false })
+  })
+
+  it('relays inspector commands to the tab content script and replies to its panels (relayInspector)', async () => {
+    const hub = createHub({ relayInspector: true })
     const c = content(hub, 1)
     c.port.postMessage({ kind: 'page', page: page('a') })
     const p = panel(hub, 1)
@@ -219,7 +233,7 @@ describe('service worker hub', () => {
   it('wakes a sleeping content script for an inspector command, and fails it after a timeout', async () => {
     const woken: number[] = []
     const timers: (() => void)[] = []
-    const hub = createHub({ wakeContent: (id) => woken.push(id), setTimer: (fn) => timers.push(fn), clearTimer: () => {} })
+    const hub = createHub({ relayInspector: true, wakeContent: (id) => woken.push(id), setTimer: (fn) => timers.push(fn), clearTimer: () => {} })
     const p = panel(hub, 4)
     await flush()
     const target = { endpoint: 'https://app.test/api/socket', token: 't' }

@@ -52,6 +52,11 @@ export interface HubOptions {
   persistDelayMs?: number
   /** ask a tab's content script to connect (chrome.tabs.sendMessage) */
   wakeContent?(tabId: number): void
+  /**
+   * Relay inspector commands (with their token) to the tab's content script. Off: the token would
+   * enter the page's renderer; the panel calls the inspector itself. Kept only for its tests.
+   */
+  relayInspector?: boolean
   /** how long an inspector command waits for a content script before failing */
   contentTimeoutMs?: number
   setTimer?: (fn: () => void, ms: number) => unknown
@@ -108,6 +113,7 @@ export function createHub(options: HubOptions = {}): Hub {
   const maxPersistedBytes = options.maxPersistedBytes ?? 256 * 1024
   const maxEventBytes = options.maxEventBytes ?? 256 * 1024
   // Chrome gives DevTools pages a tab of id -1; a content script always has a real tab.
+  const relayInspector = options.relayInspector === true
   const isPanel = options.isPanel ?? ((sender) => (sender?.tab?.id ?? -1) < 0)
   const persistDelay = options.persistDelayMs ?? 250
   const contentTimeout = options.contentTimeoutMs ?? 5000
@@ -283,6 +289,9 @@ export function createHub(options: HubOptions = {}): Hub {
           return
         }
         if (tabId === undefined || !isInspectorCommand(m)) return
+        // Inspector commands carry a token: never into a content script (the page's renderer). The
+        // panel calls the inspector itself (panel/ServerView.tsx); this path is refused.
+        if (!relayInspector) return failCommand(port, m, 'the inspector is called from the panel, not through the page')
         const t = tab(tabId)
         if (m.kind === 'inspector:listen') {
           let ids = t.listens.get(port)

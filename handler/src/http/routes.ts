@@ -71,7 +71,7 @@ export function createRoutes(
       // A Host we do not serve: a rebinding page, or a deployment that has not named its origin yet.
       if (!warnedHost) {
         warnedHost = true
-        console.error(`[socket-serve] refused a request for Host ${JSON.stringify(verdict.host.slice(0, 100))}: if that is this app, pass serve({ publicOrigin: 'https://<that host>' }) (or allowedHosts / trustProxy)`)
+        console.warn(`[socket-serve] refused a request for Host ${JSON.stringify(verdict.host.slice(0, 100))}: if that is this app, pass serve({ publicOrigin: 'https://<that host>' }) (or allowedHosts / trustProxy)`)
       }
       return errorResponse(forbiddenHost(verdict.host))
     }
