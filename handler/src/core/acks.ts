@@ -26,6 +26,8 @@ export class PendingAcks {
     private readonly store: Store,
     /** told of every answered ack, for latency metrics */
     private readonly onAnswered: (sid: string, event: string, ms: number) => void = () => {},
+    /** told of every ack that timed out, for error metrics */
+    private readonly onTimedOut: (sid: string, event: string, timeout: number) => void = () => {},
   ) {}
 
   create(sid: string, event: string, timeout: number): { id: string; promise: Promise<unknown> } {
@@ -34,6 +36,7 @@ export class PendingAcks {
     const promise = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
+        this.onTimedOut(sid, event, timeout)
         reject(new SocketServeError('ACK_TIMEOUT', `no ack within ${timeout} ms`))
       }, timeout)
       this.pending.set(id, { sid, event, sentAt: performance.now(), resolve, reject, timer })

@@ -93,7 +93,13 @@ export class ServerCore<
     this.streams = streams
     this.limits = { ttl: opts.ttl, maxLogLength: opts.maxLogLength }
     this.observer = observer
-    this.acks = new PendingAcks(() => this.instanceId, store, (sid, event, ms) => this.observer.serverAck(sid, event, ms))
+    this.acks = new PendingAcks(
+      () => this.instanceId,
+      store,
+      (sid, event, ms) => this.observer.serverAck(sid, event, ms),
+      (sid, event, timeout) =>
+        this.observer.failure({ kind: 'ack-timeout', code: 'ACK_TIMEOUT', message: `no ack within ${timeout} ms`, sid, event }),
+    )
     this.dispatcher = new Dispatcher(this.messageHandlers as ReadonlyMap<string, AnyHandler>, this.observer, opts.ackTimeout)
   }
 
@@ -250,7 +256,8 @@ export class ServerCore<
 
   /** Runs claimed client messages' handlers (see Dispatcher); the socket is rebuilt from the record. */
   runMessages(record: SessionRecord, messages: RunnableMessage[]): Promise<HandlerOutcome[]> {
-    return this.dispatcher.run(new Socket<L, E, D>(this, record), record.sid, messages)
+    const rooms = Object.keys(record.rooms).filter((r) => r !== BROADCAST_ROOM)
+    return this.dispatcher.run(new Socket<L, E, D>(this, record), record.sid, messages, rooms)
   }
 
   /**

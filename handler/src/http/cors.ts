@@ -1,7 +1,8 @@
 import { SocketServeError } from '@socket-serve/client/protocol'
 import type { CorsOptions } from '../core/options.js'
 
-const ALLOW_HEADERS = 'content-type, x-socket-sid, x-socket-token, last-event-id'
+// authorization: the inspector's bearer token (an embedding admin page on another origin sends it).
+const ALLOW_HEADERS = 'content-type, authorization, x-socket-sid, x-socket-token, last-event-id'
 
 export type OriginVerdict = { allowed: true; cors?: string } | { allowed: false }
 
