@@ -30,6 +30,8 @@ export interface InspectorProps {
   /** Live feed events kept (default 2000). */
   feedLimit?: number
   initialTab?: InspectorTab
+  /** A session to open at once (the DevTools panel passes the page's own). */
+  initialSession?: string
   /** `auto` follows prefers-color-scheme (default). */
   theme?: ThemeSetting
   title?: string
@@ -117,7 +119,7 @@ function InspectorTree(props: InspectorProps) {
   const feed = useFeed(wall, feedLimit, onFeedEvent)
 
   const [tab, setTab] = useState<InspectorTab>(props.initialTab ?? 'overview')
-  const [session, setSession] = useState<string>()
+  const [session, setSession] = useState<string | undefined>(props.initialSession)
   const [room, setRoom] = useState<string>()
   const [search, setSearch] = useState('')
   const [filter, setFilter] = useState<FeedFilter>(emptyFeedFilter)

@@ -23,6 +23,10 @@ export function ServerView({ store, relay, theme, active }: { store: PanelStore;
   const endpoints = store.endpoints()
   const [picked, setPicked] = useState<string>()
   const endpoint = picked && endpoints.includes(picked) ? picked : endpoints[0]
+  // The page's own session on that endpoint: the Server view opens on it.
+  const ownSid =
+    [...store.model.connections.values()].find((c) => c.endpoint === endpoint && c.sid)?.sid ??
+    store.hookSockets.find((s) => s.endpoint === endpoint && s.sid)?.sid
   const [tokens, setTokens] = useState<Record<string, string>>()
   const [editing, setEditing] = useState(false)
   // The inspector polls: start it the first time the view is shown, then keep it.
@@ -96,7 +100,15 @@ export function ServerView({ store, relay, theme, active }: { store: PanelStore;
         />
       ) : opened && wall ? (
         <div className="inspector-host">
-          <Inspector key={`${endpoint}\n${token}`} wall={wall} endpoint={endpoint} theme={theme} initialTab="sessions" title="Server" />
+          <Inspector
+            key={`${endpoint}\n${token}\n${ownSid ?? ''}`}
+            wall={wall}
+            endpoint={endpoint}
+            theme={theme}
+            initialTab="sessions"
+            initialSession={ownSid}
+            title="Server"
+          />
         </div>
       ) : null}
     </div>
