@@ -107,3 +107,11 @@ describe('formatting', () => {
     expect(latestRate([], 10)).toEqual({ in: 0, out: 0, errors: 0 })
   })
 })
+
+describe('polling cost', () => {
+  it('waits at least five times the last refresh: a 1.1 s snapshot is read every 5.5 s, not every 2 s', async () => {
+    const { nextPollDelay } = await import('./use-inspector.js')
+    expect(nextPollDelay(2000, 50)).toBe(2000)
+    expect(nextPollDelay(2000, 1100)).toBe(5500)
+  })
+})
