@@ -1,6 +1,6 @@
 export { serve, type IO, type FetchHandler } from './serve.js'
 export type { Plugin, PluginApi, PluginContext, PluginParts } from './plugin.js'
-export type { Observer, FeedEvent } from './observer.js'
+export type { Observer, FeedEvent, Failure } from './observer.js'
 export { inspector } from './inspector/plugin.js'
 export { Socket } from './core/socket.js'
 export type { ServeOptions, CorsOptions } from './core/options.js'

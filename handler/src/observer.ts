@@ -4,7 +4,7 @@
  * hot path pays one empty call per message. The core knows only this interface.
  */
 export interface FeedEvent {
-  type: 'connect' | 'disconnect' | 'join' | 'leave' | 'message:in' | 'message:out' | 'ack'
+  type: 'connect' | 'disconnect' | 'join' | 'leave' | 'message:in' | 'message:out' | 'ack' | 'error'
   sid?: string
   event?: string
   room?: string
@@ -12,7 +12,30 @@ export interface FeedEvent {
   latency?: number
   direction?: 'client' | 'server'
   reason?: string
+  /** type 'error': what failed (Failure.kind) and its error code */
+  kind?: Failure['kind']
+  code?: string
+  route?: string
   at: number
+}
+
+/**
+ * Something that went wrong, as the core saw it. `handler`: a client message's handler threw
+ * or refused (its ack carries the error); `handler-timeout`: a callback handler never called
+ * ack within ackTimeout; `ack-timeout`: a server emitWithAck got no answer from its client;
+ * `refused`: a request was answered with an error (by code and route).
+ */
+export interface Failure {
+  kind: 'handler' | 'handler-timeout' | 'ack-timeout' | 'refused'
+  code: string
+  message?: string
+  sid?: string
+  /** a registered event's name (never a name the client made up: those are refused as UNKNOWN_EVENT without one) */
+  event?: string
+  /** the rooms the session was in when its handler failed */
+  rooms?: string[]
+  /** the route of a refused request (`/message`, `/sse`, ...) */
+  route?: string
 }
 
 export interface Observer {
@@ -27,6 +50,8 @@ export interface Observer {
   /** a server emitWithAck was answered by its client */
   serverAck(sid: string, event: string, ms: number): void
   lifecycle(type: 'connect' | 'disconnect' | 'join' | 'leave', sid: string, extra?: { room?: string; reason?: string }): void
+  /** something failed (see Failure) */
+  failure(f: Failure): void
   /**
    * Store writes the observer has queued (metrics, feed events), taken at the end of a
    * request: handed to the platform's waitUntil when it has one (`eager`: every time),
@@ -42,6 +67,7 @@ export const NO_OBSERVER: Observer = {
   delivered() {},
   serverAck() {},
   lifecycle() {},
+  failure() {},
   pendingWork: () => undefined,
   close: async () => {},
 }
@@ -57,6 +83,7 @@ export function combineObservers(list: Observer[]): Observer {
     delivered: (...a) => list.forEach((o) => o.delivered(...a)),
     serverAck: (...a) => list.forEach((o) => o.serverAck(...a)),
     lifecycle: (...a) => list.forEach((o) => o.lifecycle(...a)),
+    failure: (f) => list.forEach((o) => o.failure(f)),
     pendingWork(eager) {
       const work = list.map((o) => o.pendingWork(eager)).filter((w) => w !== undefined)
       return work.length ? Promise.allSettled(work) : undefined

@@ -1,4 +1,5 @@
-import { useCallback, useMemo, useState, type CSSProperties } from 'react'
+import { useCallback, useLayoutEffect, useMemo, useRef, useState, type CSSProperties } from 'react'
+import { createPortal } from 'react-dom'
 import uplotCss from 'uplot/dist/uPlot.min.css?inline'
 import css from './styles.css?inline'
 import { ThemeContext, type ThemeSetting } from './components/theme.js'
@@ -29,6 +30,8 @@ export interface InspectorProps {
   /** Live feed events kept (default 2000). */
   feedLimit?: number
   initialTab?: InspectorTab
+  /** A session to open at once (the DevTools panel passes the page's own). */
+  initialSession?: string
   /** `auto` follows prefers-color-scheme (default). */
   theme?: ThemeSetting
   title?: string
@@ -36,8 +39,15 @@ export interface InspectorProps {
   style?: CSSProperties
 }
 
-// One string: React 19 hoists and dedupes a <style href precedence> only with a single text child.
-const STYLES = `${uplotCss}\n${css}`
+// The inspector renders in a shadow root: the host page's selectors cannot reach in (no restyled
+// tables), and ours cannot leak out. Inherited properties still cross the boundary (a page's
+// `* { text-transform: uppercase !important }` matches the host element itself), so the root
+// sets every inherited text property back.
+const RESET = `:host { display: block; }
+.ssi-root { text-transform: none; letter-spacing: normal; word-spacing: normal; text-indent: 0; text-shadow: none;
+  font-style: normal; font-variant: normal; font-weight: 400; text-align: start; direction: ltr; visibility: visible;
+  cursor: auto; list-style: none; quotes: auto; hyphens: manual; }`
+const STYLES = `${RESET}\n${uplotCss}\n${css}`
 
 const TABS: { id: InspectorTab; label: string }[] = [
   { id: 'overview', label: 'Overview' },
@@ -58,7 +68,11 @@ function explain(error: InspectorError, endpoint: string | undefined): string {
     case 'NOT_FOUND':
       return `No inspector at ${where} (404). Is serve({ inspector: { token } }) set, and is the endpoint right?`
     case 'FORBIDDEN':
-      return `Forbidden (403): ${error.message}`
+      return /origin/i.test(error.message)
+        ? `This page's origin is not allowed by ${where} (403). Add it to serve({ allowedOrigins: [...] }).`
+        : `Forbidden (403): ${error.message}`
+    case 'NETWORK_ERROR':
+      return error.message
     default:
       return error.message || error.code
   }
@@ -69,8 +83,25 @@ const noWall: InspectorWall = {
   send: () => Promise.reject(Object.assign(new Error('No endpoint or wall given to <Inspector>'), { code: 'NO_ENDPOINT' })),
 }
 
-/** The socket-serve inspector: one React tree for admin pages, the standalone page and DevTools. */
+/**
+ * The socket-serve inspector: one React tree for admin pages, the standalone page and DevTools,
+ * rendered into a shadow root of its host element so the page's styles and ours stay apart.
+ */
 export function Inspector(props: InspectorProps) {
+  const host = useRef<HTMLDivElement>(null)
+  const [shadow, setShadow] = useState<ShadowRoot>()
+  useLayoutEffect(() => {
+    const el = host.current!
+    setShadow(el.shadowRoot ?? el.attachShadow({ mode: 'open' }))
+  }, [])
+  return (
+    <div ref={host} className={props.className} style={props.style} data-ssi-host="">
+      {shadow ? createPortal(<InspectorTree {...props} />, shadow) : null}
+    </div>
+  )
+}
+
+function InspectorTree(props: InspectorProps) {
   const { endpoint, token } = props
   const wall = useMemo(
     () => props.wall ?? (endpoint ? httpWall({ endpoint, token: token ?? '' }) : noWall),
@@ -88,7 +119,7 @@ export function Inspector(props: InspectorProps) {
   const feed = useFeed(wall, feedLimit, onFeedEvent)
 
   const [tab, setTab] = useState<InspectorTab>(props.initialTab ?? 'overview')
-  const [session, setSession] = useState<string>()
+  const [session, setSession] = useState<string | undefined>(props.initialSession)
   const [room, setRoom] = useState<string>()
   const [search, setSearch] = useState('')
   const [filter, setFilter] = useState<FeedFilter>(emptyFeedFilter)
@@ -126,10 +157,8 @@ export function Inspector(props: InspectorProps) {
   return (
     <ThemeContext.Provider value={theme}>
       <InspectorContext.Provider value={context}>
-        <style href="socket-serve-inspector" precedence="default">
-          {STYLES}
-        </style>
-        <div className={rootClass} data-theme={theme} style={props.style} data-testid="ssi-root" data-readonly={readonly}>
+        <style>{STYLES}</style>
+        <div className={rootClass} data-theme={theme} data-testid="ssi-root" data-readonly={readonly}>
           <header className="ssi-top">
             <div className="ssi-brand">
               <span className="ssi-logo" aria-hidden="true">◉</span>

@@ -141,3 +141,13 @@ describe('httpWall.listen', () => {
     expect(statuses.length).toBe(heard)
   })
 })
+
+describe('networkHint', () => {
+  it('names the fix for a cross-origin page instead of "Failed to fetch"', async () => {
+    const { networkHint } = await import('./http-wall.js')
+    const text = networkHint('http://api.example/api/socket', new TypeError('Failed to fetch'), 'http://admin.example')
+    expect(text).toContain("allowedOrigins: ['http://admin.example']")
+    expect(text).toContain('http://api.example/api/socket/_inspector/')
+    expect(networkHint('/api/socket', new TypeError('Failed to fetch'), 'http://admin.example')).toMatch(/Is the server running/)
+  })
+})

@@ -69,6 +69,28 @@ export function parseFeedData(data: string): FeedEvent | undefined {
   return undefined
 }
 
+/**
+ * What to fix when fetch itself failed: the browser says only "Failed to fetch" for a server that
+ * is down, a wrong URL and a CORS refusal alike, so name each cause and its fix.
+ */
+export function networkHint(endpoint: string, error: unknown, pageOrigin = globalThis.location?.origin): string {
+  const detail = (error as Error)?.message ?? String(error)
+  let target: URL | undefined
+  try {
+    target = new URL(endpoint, pageOrigin)
+  } catch {
+    return `"${endpoint}" is not a valid endpoint URL (${detail}).`
+  }
+  const crossOrigin = pageOrigin !== undefined && pageOrigin !== 'null' && target.origin !== pageOrigin
+  const reach = `Could not reach ${target.origin}${target.pathname.replace(/\/+$/, '')}/_inspector/ (${detail}).`
+  if (!crossOrigin) return `${reach} Is the server running, and is the endpoint path right?`
+  return (
+    `${reach} This page (${pageOrigin}) is another origin: the server must list it, e.g. ` +
+    `serve({ allowedOrigins: ['${pageOrigin}'] }), or the browser blocks the answer. Otherwise check that ` +
+    `the server is running and the endpoint URL is right.`
+  )
+}
+
 /** A wall over the inspector HTTP API (handler/INSPECTOR.md). */
 export function httpWall(options: HttpWallOptions): InspectorWall {
   const { endpoint, token } = options
@@ -169,7 +191,7 @@ export function httpWall(options: HttpWallOptions): InspectorWall {
           cache: 'no-store',
         })
       } catch (error) {
-        throw new InspectorError('NETWORK_ERROR', `Cannot reach ${endpoint}: ${(error as Error)?.message ?? error}`)
+        throw new InspectorError('NETWORK_ERROR', networkHint(endpoint, error))
       }
       if (!response.ok) throw await errorFromResponse(response)
       return (await response.json()) as InspectorResponse<R>

@@ -25,4 +25,10 @@ export {
   type SessionInfo,
   type Snapshot,
   type Totals,
+  type ErrorStat,
+  type ErrorKind,
+  type Health,
+  type SessionError,
 } from './types.js'
+// One percentile method for the server's histograms, this UI and the DevTools panel's samples.
+export { histogramOf, percentileFromHistogram, formatPercentile, LATENCY_BOUNDS, PERCENTILE_NOTE } from './stats.js'

@@ -7,6 +7,8 @@ import {
   latestRate,
   mergeHistograms,
   percentileFromHistogram,
+  formatPercentile,
+  histogramOf,
   rateSeries,
   summarizeAcks,
 } from './stats.js'
@@ -17,17 +19,28 @@ const h = (counts: number[]): HistogramBucket[] => {
   return bounds.map((le, i) => ({ le, count: counts[i] ?? 0 }))
 }
 
-describe('percentileFromHistogram', () => {
-  it('interpolates inside the bucket holding the rank', () => {
-    // 40 in (0,1], 60 in (1,2]: p50 is 10 of 60 into (1,2]
-    expect(percentileFromHistogram(h([40, 60]), 0.5)).toBeCloseTo(1 + 10 / 60)
-    expect(percentileFromHistogram(h([40, 60]), 0.4)).toBeCloseTo(1)
-    expect(percentileFromHistogram(h([40, 60]), 1)).toBeCloseTo(2)
+describe('percentileFromHistogram (the server\'s method: upper bound of the bucket holding the rank)', () => {
+  it('answers the bound of the bucket holding the rank, as the server does', () => {
+    // 40 in (0,1], 60 in (1,2]: the 50th of 100 lies in (1,2]
+    expect(percentileFromHistogram(h([40, 60]), 0.5)).toBe(2)
+    expect(percentileFromHistogram(h([40, 60]), 0.4)).toBe(1)
+    expect(percentileFromHistogram(h([40, 60]), 1)).toBe(2)
+    // one event with acks between 20 and 50 ms: 50 here, 50 on the server (it read 25 interpolated)
+    expect(percentileFromHistogram(h([0, 0, 0, 0, 0, 10]), 0.5)).toBe(50)
   })
 
-  it('answers the lower bound for the open +Inf bucket, undefined when empty', () => {
-    expect(percentileFromHistogram(h([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 9]), 0.99)).toBe(5000)
+  it('answers Infinity for the open +Inf bucket (shown as "> 60 s"), undefined when empty', () => {
+    expect(percentileFromHistogram(h([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 9]), 0.99)).toBe(Infinity)
+    expect(formatPercentile(Infinity)).toBe('> 60 s')
+    expect(formatPercentile(null)).toBe('> 60 s')
+    expect(formatPercentile(7)).toBe('≤ 7 ms')
     expect(percentileFromHistogram(h([]), 0.5)).toBeUndefined()
+  })
+
+  it('histograms samples over the same bounds: a 7 s sample reads ≤ 10 s, not "10 s" for anything over 5 s', () => {
+    expect(percentileFromHistogram(histogramOf([7000]), 0.5)).toBe(10_000)
+    expect(percentileFromHistogram(histogramOf([20_000]), 0.5)).toBe(30_000)
+    expect(percentileFromHistogram(histogramOf([0.4, 0.6, 3]), 0.5)).toBe(1)
   })
 
   it('does not depend on bucket order', () => {
@@ -54,8 +67,8 @@ describe('mergeHistograms and summarizeAcks', () => {
     ]
     const s = summarizeAcks(acks)
     expect(s.count).toBe(100)
-    expect(s.p50).toBeCloseTo(1)
-    expect(s.p99).toBeCloseTo(1.98)
+    expect(s.p50).toBe(1)
+    expect(s.p99).toBe(2)
     expect(summarizeAcks([])).toEqual({ count: 0 })
   })
 })
@@ -90,7 +103,15 @@ describe('formatting', () => {
       { t: 10_000, in: 10, out: 100 },
     ]
     expect(rateSeries(rates, 10)).toEqual([[10, 20], [1, 2], [10, 4]])
-    expect(latestRate(rates, 10)).toEqual({ in: 2, out: 4 })
-    expect(latestRate([], 10)).toEqual({ in: 0, out: 0 })
+    expect(latestRate(rates, 10)).toEqual({ in: 2, out: 4, errors: 0 })
+    expect(latestRate([], 10)).toEqual({ in: 0, out: 0, errors: 0 })
+  })
+})
+
+describe('polling cost', () => {
+  it('waits at least five times the last refresh: a 1.1 s snapshot is read every 5.5 s, not every 2 s', async () => {
+    const { nextPollDelay } = await import('./use-inspector.js')
+    expect(nextPollDelay(2000, 50)).toBe(2000)
+    expect(nextPollDelay(2000, 1100)).toBe(5500)
   })
 })

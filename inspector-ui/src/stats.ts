@@ -1,7 +1,10 @@
 import type { AckStat, HistogramBucket, RateBucket } from './types.js'
 
-/** The handler's bucket upper bounds (ms), then `+Inf`. */
-export const LATENCY_BOUNDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] as const
+/** The handler's bucket upper bounds (ms), then `+Inf` (INSPECTOR.md). */
+export const LATENCY_BOUNDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000] as const
+
+/** Stated wherever a percentile is shown: the server, this UI and the DevTools panel use the same one. */
+export const PERCENTILE_NOTE = 'Percentiles: the upper bound of the histogram bucket holding the rank (p50 ≤ 50 ms reads "at most 50 ms"); buckets 1, 2, 5, 10, 20, 50 … 60,000 ms.'
 
 const boundOf = (le: HistogramBucket['le']): number => (le === '+Inf' ? Infinity : le)
 
@@ -15,26 +18,38 @@ export function mergeHistograms(histograms: HistogramBucket[][]): HistogramBucke
 }
 
 /**
- * A percentile read off a per-bucket histogram, interpolating linearly inside the bucket (the
- * way Prometheus' histogram_quantile does). The open `+Inf` bucket answers its lower bound.
+ * A percentile read off a per-bucket histogram the one way the server does (metrics.ts): the
+ * upper bound of the bucket holding the rank. Infinity when it lies in the open `+Inf` bucket.
  */
 export function percentileFromHistogram(histogram: HistogramBucket[], q: number): number | undefined {
   const buckets = [...histogram].sort((a, b) => boundOf(a.le) - boundOf(b.le))
   const total = buckets.reduce((n, b) => n + b.count, 0)
   if (total === 0) return undefined
-  const rank = Math.min(Math.max(q, 0), 1) * total
+  const rank = Math.max(1, Math.ceil(Math.min(Math.max(q, 0), 1) * total))
   let seen = 0
-  let lower = 0
   for (const b of buckets) {
-    const upper = boundOf(b.le)
-    if (b.count > 0 && seen + b.count >= rank) {
-      if (upper === Infinity) return lower
-      return lower + (upper - lower) * ((rank - seen) / b.count)
-    }
     seen += b.count
-    if (upper !== Infinity) lower = upper
+    if (seen >= rank) return boundOf(b.le)
   }
-  return lower
+  return Infinity
+}
+
+/** Samples (ms) as a per-bucket histogram over LATENCY_BOUNDS, for percentiles by the same method. */
+export function histogramOf(samples: Iterable<number>): HistogramBucket[] {
+  const counts = new Array<number>(LATENCY_BOUNDS.length + 1).fill(0)
+  for (const ms of samples) {
+    let i = LATENCY_BOUNDS.findIndex((b) => ms <= b)
+    if (i === -1) i = LATENCY_BOUNDS.length
+    counts[i]!++
+  }
+  return counts.map((count, i) => ({ le: i < LATENCY_BOUNDS.length ? LATENCY_BOUNDS[i]! : '+Inf', count }))
+}
+
+/** A percentile for people: `≤ 50 ms`, `> 60 s` beyond the last bound, `–` without data. */
+export function formatPercentile(ms: number | null | undefined): string {
+  if (ms === undefined) return '–'
+  if (ms === null || ms === Infinity) return `> ${formatMs(LATENCY_BOUNDS[LATENCY_BOUNDS.length - 1])}`
+  return `≤ ${formatMs(ms)}`
 }
 
 /** All acks of the window as one line: counts summed, percentiles off the merged histogram. */
@@ -45,7 +60,7 @@ export function summarizeAcks(acks: AckStat[]): { count: number; p50?: number; p
   if (merged.every((b) => b.count === 0)) {
     // No histogram to read: the busiest event's figures are the best single guess.
     const top = [...acks].sort((a, b) => b.count - a.count)[0]!
-    return { count, p50: top.p50, p95: top.p95, p99: top.p99 }
+    return { count, p50: top.p50 ?? Infinity, p95: top.p95 ?? Infinity, p99: top.p99 ?? Infinity }
   }
   return {
     count,
@@ -117,10 +132,10 @@ export function rateSeries(rates: RateBucket[], bucketSeconds: number): [number[
   ]
 }
 
-/** The latest complete-ish rate: the last bucket's messages per second (0 without data). */
-export function latestRate(rates: RateBucket[], bucketSeconds: number): { in: number; out: number } {
-  if (rates.length === 0) return { in: 0, out: 0 }
+/** The rate of the last complete bucket (the API lists only complete ones), per second; 0 without data. */
+export function latestRate(rates: RateBucket[], bucketSeconds: number): { in: number; out: number; errors: number } {
+  if (rates.length === 0) return { in: 0, out: 0, errors: 0 }
   const last = rates.reduce((a, b) => (b.t > a.t ? b : a))
   const per = bucketSeconds > 0 ? bucketSeconds : 1
-  return { in: last.in / per, out: last.out / per }
+  return { in: last.in / per, out: last.out / per, errors: (last.errors ?? 0) / per }
 }

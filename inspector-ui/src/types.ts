@@ -1,7 +1,9 @@
 // The shapes of the inspector API (handler/INSPECTOR.md). Walls speak these, whatever carries them.
 
 export interface Totals {
+  /** exact number of live sessions, however many the snapshot lists */
   sessions: number
+  listed?: number
   connected: number
   rooms: number
   queued: number
@@ -14,10 +16,16 @@ export interface SessionInfo {
   connectedAt?: number
   lastSeen?: number
   connected: boolean
+  /** see INSPECTOR.md: thresholds of each state */
+  health?: Health
+  streamSeenAt?: number
+  unreadBytes?: number
   rooms: string[]
   state?: unknown
   queued: number
 }
+
+export type Health = 'live' | 'stale' | 'never-streamed' | 'not-reading' | 'backlog'
 
 export interface RoomInfo {
   name: string
@@ -42,8 +50,18 @@ export interface QueuedMessage {
   data?: unknown
 }
 
+export interface SessionError {
+  at: number
+  kind: ErrorKind
+  code: string
+  message?: string
+  event?: string
+}
+
 export interface SessionDetail extends SessionInfo {
   messages: QueuedMessage[]
+  /** its last errors, newest first */
+  errors?: SessionError[]
 }
 
 export interface RateBucket {
@@ -51,6 +69,7 @@ export interface RateBucket {
   t: number
   in: number
   out: number
+  errors?: number
 }
 
 export interface HistogramBucket {
@@ -64,18 +83,42 @@ export type AckDirection = 'client' | 'server'
 export interface AckStat {
   event: string
   direction: AckDirection
+  /** client: time in the server handler; server: emitWithAck to ack (round trip) */
+  measures?: 'handler time' | 'round trip'
   count: number
-  p50: number
-  p95: number
-  p99: number
+  /** of which failed */
+  failed?: number
+  /** null: beyond the last histogram bound */
+  p50: number | null
+  p95: number | null
+  p99: number | null
   histogram: HistogramBucket[]
+}
+
+export type ErrorKind = 'handler' | 'handler-timeout' | 'ack-timeout' | 'refused'
+
+export interface ErrorStat {
+  kind: ErrorKind
+  code: string
+  event?: string
+  room?: string
+  route?: string
+  count: number
+  /** per second over the complete buckets */
+  rate: number
+  /** in the last complete bucket */
+  last: number
 }
 
 export interface Metrics {
   time: number
   bucketSeconds: number
+  /** complete buckets only */
   rates: RateBucket[]
+  current?: RateBucket & { elapsedMs: number }
+  percentiles?: { method: string; bounds: number[] }
   acks: AckStat[]
+  errors?: ErrorStat[]
 }
 
 export type FeedEventType =
@@ -86,6 +129,7 @@ export type FeedEventType =
   | 'message:in'
   | 'message:out'
   | 'ack'
+  | 'error'
 
 export const FEED_EVENT_TYPES: readonly FeedEventType[] = [
   'connect',
@@ -95,6 +139,7 @@ export const FEED_EVENT_TYPES: readonly FeedEventType[] = [
   'message:in',
   'message:out',
   'ack',
+  'error',
 ]
 
 export interface FeedEvent {
@@ -106,6 +151,9 @@ export interface FeedEvent {
   latency?: number
   direction?: AckDirection
   reason?: string
+  kind?: ErrorKind
+  code?: string
+  route?: string
   at: number
 }
 

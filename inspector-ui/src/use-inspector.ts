@@ -29,6 +29,17 @@ let nextFeedKey = 0
 
 const NUDGE_DELAY = 250
 const MIN_GAP = 1000
+/**
+ * The next poll waits at least this many times the last refresh took: a snapshot that costs the
+ * server 1 s is read at most every 5 s, so an open inspector takes a bounded share of the server
+ * however many sessions it lists.
+ */
+const COST_FACTOR = 5
+
+/** When to poll next: pollInterval, stretched by the last refresh's duration, never while the page is hidden. */
+export function nextPollDelay(pollInterval: number, lastDurationMs: number): number {
+  return Math.max(pollInterval, lastDurationMs * COST_FACTOR)
+}
 
 /** Snapshot and metrics, polled every `pollInterval` and refreshed (throttled) on demand. */
 export function useInspectorData(wall: InspectorWall, pollInterval: number): InspectorData {
@@ -42,6 +53,7 @@ export function useInspectorData(wall: InspectorWall, pollInterval: number): Ins
   const lastRun = useRef(0)
   const nudgeTimer = useRef<ReturnType<typeof setTimeout>>(undefined)
   const alive = useRef(true)
+  const lastDuration = useRef(0)
 
   const refresh = useCallback(async () => {
     if (inFlight.current) {
@@ -50,6 +62,7 @@ export function useInspectorData(wall: InspectorWall, pollInterval: number): Ins
     }
     inFlight.current = true
     lastRun.current = Date.now()
+    const started = Date.now()
     try {
       const [snap, met] = await Promise.allSettled([
         wall.send({ type: 'snapshot' }),
@@ -63,6 +76,7 @@ export function useInspectorData(wall: InspectorWall, pollInterval: number): Ins
       if (failure === undefined) setUpdatedAt(Date.now())
       setLoading(false)
     } finally {
+      lastDuration.current = Date.now() - started
       inFlight.current = false
       if (again.current && alive.current) {
         again.current = false
@@ -84,10 +98,24 @@ export function useInspectorData(wall: InspectorWall, pollInterval: number): Ins
     alive.current = true
     setLoading(true)
     void refresh()
-    const timer = setInterval(() => void refresh(), pollInterval)
+    let timer: ReturnType<typeof setTimeout>
+    const hidden = () => typeof document !== 'undefined' && document.hidden
+    const schedule = () => {
+      timer = setTimeout(() => {
+        // A hidden tab costs the server nothing; it refreshes when shown again.
+        if (!hidden()) void refresh()
+        schedule()
+      }, nextPollDelay(pollInterval, lastDuration.current))
+    }
+    schedule()
+    const onVisible = () => {
+      if (!hidden()) void refresh()
+    }
+    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onVisible)
     return () => {
       alive.current = false
-      clearInterval(timer)
+      clearTimeout(timer)
+      if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onVisible)
       if (nudgeTimer.current) clearTimeout(nudgeTimer.current)
       nudgeTimer.current = undefined
     }

@@ -228,13 +228,18 @@ describe('DevTools extension in the real DevTools panel', () => {
     await shoot('this-page.png')
     if (process.env.UPDATE_DOCS_SCREENSHOT === '1') copyFileSync(join(OUT, 'this-page.png'), join(EXT_ROOT, 'docs', 'panel.png'))
 
-    // "Server": the token once, then the inspector tree lists this page's own session.
+    // "Server": the token once, then the inspector tree opens on this page's own session (it renders
+    // in a shadow root, isolated from the panel's styles: read inside it).
     await panel.evaluate(`document.querySelector('[data-testid=view-server]').click()`)
     await until('the token form', () => panel.evaluate<boolean>(`!!document.querySelector('[data-testid=token-input]')`))
     await setInput('[data-testid=token-input]', TOKEN)
     await panel.evaluate(`document.querySelector('[data-testid=token-save]').click()`)
+    const inInspector = (selector: string) => `document.querySelector('[data-ssi-host]')?.shadowRoot?.querySelector(${JSON.stringify(selector)})`
     await until('the page session in the Server view', () =>
-      panel.evaluate<boolean>(`(document.querySelector('[data-testid=server-view]')?.innerText ?? '').includes(${q(pageSid)})`),
+      panel.evaluate<boolean>(`(${inInspector('[data-testid=ssi-sessions-grid]')}?.innerText ?? '').includes(${q(pageSid.slice(0, 8))})`),
+    )
+    await until('the Server view opened on the page session', () =>
+      panel.evaluate<boolean>(`${inInspector('[data-testid=ssi-session-detail]')}?.getAttribute('data-sid') === ${q(pageSid)}`),
     )
     // Kept for this page's origin (from the browser's record of the tab, not from the page) and endpoint.
     const tokens = () => panel.evaluate<Record<string, string>>(`chrome.storage.local.get('inspectorTokensByOrigin').then((r) => r.inspectorTokensByOrigin)`)

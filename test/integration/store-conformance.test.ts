@@ -147,6 +147,22 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     expect(await store.sessionIds(1000)).toEqual(expect.arrayContaining(['idle-a', 'idle-b']))
   })
 
+  it('counts live sessions exactly and pages their ids by offset (the inspector)', async () => {
+    const count = await store.liveCount()
+    const all = await store.sessionIds(100_000)
+    expect(count).toBe(all.length)
+    const paged: string[] = []
+    for (let offset = 0; offset < count; offset += 2) paged.push(...(await store.sessionIds(2, offset)))
+    expect(paged.sort()).toEqual([...all].sort())
+  })
+
+  it('keeps a short recent list, newest first, bounded (a session\'s last errors)', async () => {
+    expect(await store.readRecent('errors:x')).toEqual([])
+    await store.pushRecent('errors:x', ['1', '2'], 3, 60)
+    await store.pushRecent('errors:x', ['3', '4'], 3, 60)
+    expect(await store.readRecent('errors:x')).toEqual(['4', '3', '2'])
+  })
+
   it('ends a session exactly once, however many callers race', async () => {
     await store.createSession(record('end-1'), limits)
     const results = await Promise.all(Array.from({ length: 8 }, () => store.beginEnd('end-1', 30_000)))

@@ -7,6 +7,10 @@ export function ServerView({ store, theme, active }: { store: PanelStore; theme:
   const endpoints = store.endpoints()
   const [picked, setPicked] = useState<string>()
   const endpoint = picked && endpoints.includes(picked) ? picked : endpoints[0]
+  // The page's own session on that endpoint: the Server view opens on it.
+  const ownSid =
+    [...store.model.connections.values()].find((c) => c.endpoint === endpoint && c.sid)?.sid ??
+    store.hookSockets.find((s) => s.endpoint === endpoint && s.sid)?.sid
   const [tokens, setTokens] = useState<Record<string, string>>()
   const [editing, setEditing] = useState(false)
   // The inspected page's origin, from the browser; again after each navigation.
@@ -100,7 +104,15 @@ export function ServerView({ store, theme, active }: { store: PanelStore; theme:
         />
       ) : opened && wall ? (
         <div className="inspector-host">
-          <Inspector key={`${endpoint}\n${token}`} wall={wall} endpoint={endpoint} theme={theme} initialTab="sessions" title="Server" />
+          <Inspector
+            key={`${endpoint}\n${token}\n${ownSid ?? ''}`}
+            wall={wall}
+            endpoint={endpoint}
+            theme={theme}
+            initialTab="sessions"
+            initialSession={ownSid}
+            title="Server"
+          />
         </div>
       ) : null}
     </div>

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
+import { formatPercentile, PERCENTILE_NOTE } from '@socket-serve/inspector'
 import type { Connection, FrameRow } from '../relay/page-model.js'
 import type { PanelStore } from './store.js'
 
@@ -200,7 +201,7 @@ function AckLatency({ store }: { store: PanelStore }) {
   const stats = store.model.ackStats()
   return (
     <section className="card">
-      <h3>Ack latency</h3>
+      <h3 title={PERCENTILE_NOTE}>Ack latency · round trip as this page saw it (the Server view shows handler time)</h3>
       <table className="grid" data-testid="ack-stats">
         <thead>
           <tr>
@@ -219,8 +220,8 @@ function AckLatency({ store }: { store: PanelStore }) {
                 {a.errors ? <span className="badge warn">{a.errors} failed</span> : null}
               </td>
               <td className="num">{a.count}</td>
-              <td className="num">{ms(a.p50)}</td>
-              <td className="num">{ms(a.p95)}</td>
+              <td className="num">{formatPercentile(a.p50)}</td>
+              <td className="num">{formatPercentile(a.p95)}</td>
               <td className="num">{ms(a.max)}</td>
             </tr>
           ))}

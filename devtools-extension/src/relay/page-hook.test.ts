@@ -7,7 +7,7 @@ const state = (socket: number, to: string, extra: Record<string, unknown> = {}) 
 describe('page hook', () => {
   it('buffers until the relay is ready, then flushes once and posts live', () => {
     const posted: PageMessage[] = []
-    const hook = createPageHook({ post: (m) => posted.push(m) })
+    const hook = createPageHook({ post: (m) => posted.push(m), now: () => 1000 })
     hook.emit('state', state(1, 'connecting'))
     hook.emit('frame:in', { socket: 1, bytes: 3, frame: { e: 'a', d: 1 } })
     expect(posted).toEqual([])
@@ -18,7 +18,20 @@ describe('page hook', () => {
     expect((posted[0] as any).events.map((e: any) => e.seq)).toEqual([1, 2])
     hook.emit('ack', { socket: 1, event: 'a', latency: 2 })
     expect(posted).toHaveLength(2)
-    expect((posted[1] as any).events).toEqual([{ seq: 3, type: 'ack', payload: { socket: 1, event: 'a', latency: 2 } }])
+    expect((posted[1] as any).events).toEqual([{ seq: 3, type: 'ack', payload: { socket: 1, event: 'a', latency: 2, time: 1000 } }])
+  })
+
+  it('stamps each event with the page clock when it happens: a buffered ack error keeps its time when the panel opens later', () => {
+    const posted: any[] = []
+    let clock = 5_000
+    const hook = createPageHook({ post: (m) => posted.push(m), now: () => clock })
+    hook.emit('ack', { socket: 1, event: 'save', direction: 'client', latency: 10_000, error: 'ACK_TIMEOUT' })
+    clock = 65_000 // the panel opens a minute later
+    hook.relayReady()
+    expect(posted[0].events[0].payload.time).toBe(5_000)
+    // a time the SDK gave is kept
+    hook.emit('frame:in', { socket: 1, time: 42, bytes: 1, frame: { e: 'x' } })
+    expect(posted[1].events[0].payload.time).toBe(42)
   })
 
   it('is bounded before the relay is ready: oldest dropped, reported once as a delta', () => {

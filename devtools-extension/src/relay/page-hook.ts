@@ -35,6 +35,7 @@ const TYPES = new Set<string>(['state', 'frame:in', 'frame:out', 'ack'])
  */
 export function createPageHook(options: PageHookOptions): PageHook {
   const maxPending = options.maxPending ?? 2000
+  const now = options.now ?? (() => Date.now())
   const sockets = new Map<number, SocketSummary>()
   let pending: HookEvent[] = []
   let dropped = 0
@@ -78,7 +79,10 @@ export function createPageHook(options: PageHookOptions): PageHook {
     emit(type, payload) {
       if (!TYPES.has(type) || payload === null || typeof payload !== 'object') return
       track(type, payload)
-      const event: HookEvent = { seq: ++seq, type, payload }
+      // Stamped with the page's clock when it happens: an event replayed from the buffer when the
+      // panel opens (an ack error, say) keeps its own time, not the panel's.
+      const stamped = typeof payload.time === 'number' ? payload : { ...payload, time: now() }
+      const event: HookEvent = { seq: ++seq, type, payload: stamped }
       if (ready) return post([event])
       pending.push(event)
       if (pending.length > maxPending) {

@@ -1,3 +1,4 @@
+import { LATENCY_BOUNDS, percentileFromHistogram } from '@socket-serve/inspector'
 import { endpointOf, type HookEvent, type PageInfo } from './protocol.js'
 
 /** One row of the frame list: a frame the server sent, or one message of a batch the page posted. */
@@ -57,6 +58,7 @@ export interface AckStat {
   direction: 'client' | 'server'
   count: number
   errors: number
+  /** round trip as the page saw it, by the server's percentile method (upper bound of the bucket; Infinity beyond 60 s) */
   p50: number
   p95: number
   max: number
@@ -71,7 +73,7 @@ export interface Problem {
 
 export interface PageModelOptions {
   maxFrames?: number
-  /** latency samples kept per event for the percentiles */
+  /** unused: latencies are histogrammed (kept for callers that pass it) */
   maxSamples?: number
   maxRaw?: number
   maxProblems?: number
@@ -82,8 +84,14 @@ interface AckSamples {
   direction: 'client' | 'server'
   count: number
   errors: number
-  samples: number[]
+  /** per-bucket counts over LATENCY_BOUNDS then +Inf: the server's percentile method, O(1) per ack */
+  histogram: number[]
   max: number
+}
+
+const bucketOf = (ms: number) => {
+  const i = LATENCY_BOUNDS.findIndex((b) => ms <= b)
+  return i === -1 ? LATENCY_BOUNDS.length : i
 }
 
 /** An outgoing message's payload, when the SDK reports it (`data`, or `json` as serialized at emit). */
@@ -163,8 +171,9 @@ export class PageModel {
   ackStats(): AckStat[] {
     return [...this.acks.values()]
       .map((a) => {
-        const sorted = [...a.samples].sort((x, y) => x - y)
-        return { event: a.event, direction: a.direction, count: a.count, errors: a.errors, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: a.max }
+        const h = a.histogram.map((count, i) => ({ le: i < LATENCY_BOUNDS.length ? LATENCY_BOUNDS[i]! : ('+Inf' as const), count }))
+        const at = (q: number) => percentileFromHistogram(h, q) ?? 0
+        return { event: a.event, direction: a.direction, count: a.count, errors: a.errors, p50: at(0.5), p95: at(0.95), max: a.max }
       })
       .sort((x, y) => x.event.localeCompare(y.event) || x.direction.localeCompare(y.direction))
   }
@@ -272,7 +281,7 @@ export class PageModel {
       const direction = p.direction === 'server' ? 'server' : 'client'
       const key = `${direction}\n${event}`
       let a = this.acks.get(key)
-      if (!a) this.acks.set(key, (a = { event, direction, count: 0, errors: 0, samples: [], max: 0 }))
+      if (!a) this.acks.set(key, (a = { event, direction, count: 0, errors: 0, histogram: new Array<number>(LATENCY_BOUNDS.length + 1).fill(0), max: 0 }))
       const latency = typeof p.latency === 'number' ? p.latency : 0
       a.count++
       if (typeof p.error === 'string') {
@@ -280,8 +289,7 @@ export class PageModel {
         this.problem(time, socket, 'ack-error', `ack for "${event}" failed: ${p.error}`)
         return // a timeout's "latency" is the timeout, not a latency
       }
-      a.samples.push(latency)
-      if (a.samples.length > this.opts.maxSamples) a.samples.shift()
+      a.histogram[bucketOf(latency)]!++
       if (latency > a.max) a.max = latency
     }
   }

@@ -30,6 +30,8 @@ export class PendingAcks {
     private readonly onAnswered: (sid: string, event: string, ms: number) => void = () => {},
     /** acks one session may have pending on this instance (Infinity: no bound) */
     private readonly maxPerSession = Infinity,
+    /** told of every ack that timed out, for error metrics */
+    private readonly onTimedOut: (sid: string, event: string, timeout: number) => void = () => {},
   ) {}
 
   /** Throws LIMIT_EXCEEDED when the session already awaits maxPerSession acks here: nothing is sent then. */
@@ -44,6 +46,7 @@ export class PendingAcks {
     const promise = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.forget(id)
+        this.onTimedOut(sid, event, timeout)
         reject(new SocketServeError('ACK_TIMEOUT', `no ack within ${timeout} ms`))
       }, timeout)
       this.pending.set(id, { sid, event, sentAt: performance.now(), resolve, reject, timer })

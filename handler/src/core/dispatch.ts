@@ -35,11 +35,12 @@ export class Dispatcher {
     private readonly ackTimeout: number,
   ) {}
 
-  run(socket: unknown, sid: string, messages: RunnableMessage[]): Promise<HandlerOutcome[]> {
-    return Promise.all(messages.map((m) => this.runOne(socket, sid, m)))
+  /** `rooms`: the session's rooms, for the observer's per-room failure counts */
+  run(socket: unknown, sid: string, messages: RunnableMessage[], rooms: string[] = []): Promise<HandlerOutcome[]> {
+    return Promise.all(messages.map((m) => this.runOne(socket, sid, m, rooms)))
   }
 
-  private async runOne(socket: unknown, sid: string, m: RunnableMessage): Promise<HandlerOutcome> {
+  private async runOne(socket: unknown, sid: string, m: RunnableMessage, rooms: string[]): Promise<HandlerOutcome> {
     const started = performance.now()
     const context: HandlerContext = { message: `${sid}:${m.id}`, rerun: !!m.rerun, emits: 0, writes: [] }
     const result = handlerContext.run(context, () => this.invoke(socket, m.event, m.data, !!m.ack))
@@ -48,6 +49,18 @@ export class Dispatcher {
       outcome = { id: m.id, ok: true, data: await result }
     } catch (err) {
       outcome = err instanceof StoreUnavailableError ? { id: m.id, storeFailed: true, error: err } : { id: m.id, ok: false, error: ackError(m.event, err) }
+      if (!('storeFailed' in outcome)) {
+        const known = this.handlers.has(m.event)
+        this.observer.failure({
+          kind: err instanceof AckNotCalled ? 'handler-timeout' : 'handler',
+          code: outcome.error.code,
+          message: outcome.error.message,
+          sid,
+          // A name with no handler is the client's invention: counting it by name would let clients grow the metrics.
+          ...(known ? { event: m.event } : {}),
+          rooms,
+        })
+      }
     }
     // Writes started without await still belong to this message.
     for (const settled of await Promise.allSettled(context.writes)) {
@@ -76,7 +89,7 @@ export class Dispatcher {
     // Callback style: the ack is whatever the handler passes to ack().
     return new Promise((resolve, reject) => {
       const timer = wantsAck
-        ? setTimeout(() => reject(new SocketServeError('HANDLER_ERROR', 'handler did not call ack')), this.ackTimeout)
+        ? setTimeout(() => reject(new AckNotCalled(this.ackTimeout)), this.ackTimeout)
         : undefined
       const ack = (reply: unknown) => {
         clearTimeout(timer)
@@ -98,6 +111,13 @@ export class Dispatcher {
         reject(err)
       }
     })
+  }
+}
+
+/** A callback-style handler did not call ack within ackTimeout (the client sees HANDLER_ERROR). */
+class AckNotCalled extends SocketServeError {
+  constructor(ms: number) {
+    super('HANDLER_ERROR', `handler did not call ack within ${ms} ms`)
   }
 }
 

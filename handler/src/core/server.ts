@@ -99,6 +99,8 @@ export class ServerCore<
       store,
       (sid, event, ms) => this.observer.serverAck(sid, event, ms),
       opts.limits.pendingAcksPerSession,
+      (sid, event, timeout) =>
+        this.observer.failure({ kind: 'ack-timeout', code: 'ACK_TIMEOUT', message: `no ack within ${timeout} ms`, sid, event }),
     )
     this.dispatcher = new Dispatcher(this.messageHandlers as ReadonlyMap<string, AnyHandler>, this.observer, opts.ackTimeout)
   }
@@ -262,7 +264,8 @@ export class ServerCore<
 
   /** Runs claimed client messages' handlers (see Dispatcher); the socket is rebuilt from the record. */
   runMessages(record: SessionRecord, messages: RunnableMessage[]): Promise<HandlerOutcome[]> {
-    return this.dispatcher.run(new Socket<L, E, D>(this, record), record.sid, messages)
+    const rooms = Object.keys(record.rooms).filter((r) => r !== BROADCAST_ROOM)
+    return this.dispatcher.run(new Socket<L, E, D>(this, record), record.sid, messages, rooms)
   }
 
   /**

@@ -6,6 +6,7 @@ import type { LogEntry, SessionRecord } from '../store/types.js'
 import type { DirectSink, DirectSource } from './sink.js'
 import { concatBytes } from './bytes.js'
 import { BROADCAST_TAG, DIRECT_TAG, resumePositions, roomPosition, roomTag, sessionMark } from './cursor-id.js'
+import { CLOSED, SAVED_AT, UNREAD_BYTES } from './saved-cursor.js'
 
 /** One log this stream reads: its position and whether a store read is under way. */
 interface KeyState {
@@ -30,6 +31,8 @@ const encoder = new TextEncoder()
 const READ_BATCH = 500
 /** Bytes queued that count as a client not keeping up, when they are still there a heartbeat later. */
 const STALL_BYTES = 64 * 1024
+/** The web stream's own buffer before it tells the stream to wait (desiredSize). */
+const STREAM_HIGH_WATER = 64 * 1024
 const HEARTBEAT = ':\n\n'
 /**
  * How soon a standard EventSource comes back after a stream ends (its default
@@ -140,7 +143,7 @@ export class Receiver implements DirectSource {
         cancel: () => this.close(),
       },
       // ByteLengthQueuingStrategy's rule, written out: Next.js's Edge runtime has no such global.
-      { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
+      { highWaterMark: STREAM_HIGH_WATER, size: (chunk) => chunk.byteLength },
     )
   }
 
@@ -252,6 +255,8 @@ export class Receiver implements DirectSource {
     this.out.unshift(`${this.mode === 'sse' ? RETRY : ''}data: ${JSON.stringify(open)}\n\n`)
     this.opened = true
     this.flush()
+    // The inspector tells "never opened a stream" from "streaming" by this first save.
+    if (this.mode === 'sse' && this.ctx.observer.wantsCursors) this.saveCursor()
     if (this.mode === 'poll' && !this.wait) this.close()
   }
 
@@ -448,6 +453,11 @@ export class Receiver implements DirectSource {
     if (this.mode === 'poll' && this.wroteMessage) this.close()
   }
 
+  private unreadBytes(): number {
+    if (this.sink) return this.sink.backlog()
+    return this.controller ? Math.max(0, STREAM_HIGH_WATER - (this.controller.desiredSize ?? STREAM_HIGH_WATER)) : 0
+  }
+
   private backlog(): number {
     return this.sink ? this.sink.backlog() : -(this.controller.desiredSize ?? 0)
   }
@@ -461,11 +471,19 @@ export class Receiver implements DirectSource {
     }, 1000)
   }
 
-  /** Records how far this stream got, so the inspector can count what is still queued. */
+  /**
+   * Records how far this stream got, so the inspector can count what is still queued, with
+   * three marks no log key can take: when (`@at`), bytes written but not yet taken by the
+   * client (`@unread`: a client that stopped reading), and that an SSE stream closed (`@closed`).
+   */
   private saveCursor(): void {
     const cursor = new Map<string, number>()
     for (const k of this.keys.values()) cursor.set(k.clientKey, k.cursor)
     if (cursor.size === 0) return
+    cursor.set(SAVED_AT, Date.now())
+    const unread = this.unreadBytes()
+    if (unread > 0) cursor.set(UNREAD_BYTES, unread)
+    if (this.closed && this.mode === 'sse') cursor.set(CLOSED, 1)
     this.ctx.logs.saveCursor(this.sid, encodeCursor(cursor), this.ctx.limits).catch(() => {})
   }
 }

@@ -55,6 +55,14 @@ export function routePath(req: Request): string {
   return slash === -1 ? '/' : path.slice(slash)
 }
 
+/** A route's name for error counts: one of ours, a plugin's prefix (`/_inspector/`), else `other` (bounded). */
+function routeName(req: Request): string {
+  const path = routePath(req)
+  if (ROUTES.has(path)) return path
+  const plugin = PLUGIN_PREFIX.exec(path)
+  return plugin ? plugin[0] : 'other'
+}
+
 /** The socket routes, then each plugin's (`pluginRoutes`), then the JSON 404. */
 export function createRoutes(
   server: ServerCore<any, any, any>,
@@ -78,6 +86,7 @@ export function createRoutes(
     if (!verdict.allowed) {
       // Readable by the refused page (a simple request sees the status), but grants nothing else.
       const res = errorResponse(forbiddenOrigin(c.req.raw))
+      server.observer.failure({ kind: 'refused', code: 'FORBIDDEN', message: 'origin not allowed', route: routeName(c.req.raw) })
       const origin = c.req.header('origin')
       if (origin && c.req.method !== 'OPTIONS') {
         res.headers.set('access-control-allow-origin', origin)
@@ -189,7 +198,12 @@ export function createRoutes(
     if (ROUTES.has(path)) throw new SocketServeError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${path}`)
     throw new SocketServeError('NOT_FOUND', `no route ${path}`)
   })
-  app.onError((err) => errorResponse(toServeError(err)))
+  app.onError((err, c) => {
+    const e = toServeError(err)
+    // No sid: the header is not proven yet, and a forged one must not write to another session's errors.
+    server.observer.failure({ kind: 'refused', code: e.code, message: e.message, route: routeName(c.req.raw) })
+    return errorResponse(e)
+  })
 
   /**
    * The session a request belongs to: its id and secret token travel in headers;

@@ -1,7 +1,7 @@
 import type { Store } from '../store/types.js'
 import { Feed } from './feed.js'
 import { Metrics } from './metrics.js'
-import type { Observer } from '../observer.js'
+import type { Failure, Observer } from '../observer.js'
 
 /** The observer used when an inspector is configured: metrics always, feed events while watched. */
 export class Recorder implements Observer {
@@ -36,6 +36,12 @@ export class Recorder implements Observer {
 
   lifecycle(type: 'connect' | 'disconnect' | 'join' | 'leave', sid: string, extra: { room?: string; reason?: string } = {}): void {
     this.feed.publish({ type, sid, ...extra, at: Date.now() })
+  }
+
+  failure(f: Failure): void {
+    const at = Date.now()
+    this.metrics.failure(f, at)
+    this.feed.publish({ type: 'error', sid: f.sid, event: f.event, kind: f.kind, code: f.code, reason: f.message, route: f.route, at })
   }
 
   pendingWork(eager: boolean): Promise<unknown> | undefined {

@@ -7,8 +7,10 @@ import { jsonResponse } from '../http/http-errors.js'
 import { routePath } from '../http/routes.js'
 import { FEED_CHANNEL } from './feed.js'
 import { Recorder } from './recorder.js'
-import { sessionDetail, snapshot } from './snapshot.js'
+import { sessionDetail, sessionPage, snapshot, type Health } from './snapshot.js'
 import { TokenThrottle } from './throttle.js'
+
+const HEALTH = new Set<Health>(['live', 'stale', 'never-streamed', 'not-reading', 'backlog'])
 
 const encoder = new TextEncoder()
 const HEARTBEAT_MS = 15_000
@@ -47,10 +49,22 @@ export function inspectorRoutes(app: Hono<any>, ctx: PluginContext, config: Insp
     return jsonResponse(JSON.stringify(await snapshot(server, limit)))
   })
 
+  app.get('/_inspector/sessions', async (c) => {
+    const limit = Math.min(500, Math.max(1, Number(c.req.query('limit') ?? 100) || 100))
+    const cursor = Math.max(0, Math.floor(Number(c.req.query('cursor') ?? 0) || 0))
+    const health = c.req.query('health')
+    if (health !== undefined && !HEALTH.has(health as Health)) {
+      throw new SocketServeError('BAD_REQUEST', `health must be one of ${[...HEALTH].join(', ')}`)
+    }
+    const q = c.req.query('q')?.slice(0, 200) || undefined
+    return jsonResponse(JSON.stringify(await sessionPage(server, { cursor, limit, q, health: health as Health | undefined })))
+  })
+
   app.get('/_inspector/sessions/:sid', async (c) => {
-    const detail = await sessionDetail(server, c.req.param('sid'))
+    const sid = c.req.param('sid')
+    const [detail, errors] = await Promise.all([sessionDetail(server, sid), recorder.metrics.sessionErrors(sid)])
     if (!detail) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
-    return jsonResponse(JSON.stringify(detail))
+    return jsonResponse(JSON.stringify({ ...detail, errors }))
   })
 
   app.get('/_inspector/metrics', async () => jsonResponse(JSON.stringify(await recorder.metrics.report())))

@@ -1,10 +1,27 @@
 import { BROADCAST_ROOM, decodeCursor, DIRECT_KEY, roomKey } from '@socket-serve/client/protocol'
 import { isControlEntry } from '../store/entries.js'
+import { CLOSED, SAVED_AT, UNREAD_BYTES } from '../delivery/saved-cursor.js'
 import type { SessionRecord, Store } from '../store/types.js'
+
+/**
+ * Session health, first match wins (INSPECTOR.md lists the same):
+ * - `never-streamed`: no stream ever opened, min(NEVER_STREAMED_AFTER_MS, pingInterval) after connecting;
+ * - `stale`: its SSE stream closed STALE_CLOSED_MS ago and none reopened, or nothing (request,
+ *   stream, heartbeat) was heard for pingInterval + STALE_SLACK_MS;
+ * - `not-reading`: its stream holds NOT_READING_BYTES or more its client has not taken;
+ * - `backlog`: BACKLOG_MESSAGES or more messages wait for it;
+ * - `live` otherwise.
+ */
+export type Health = 'live' | 'stale' | 'never-streamed' | 'not-reading' | 'backlog'
+export const NEVER_STREAMED_AFTER_MS = 10_000
+export const STALE_CLOSED_MS = 5_000
+export const STALE_SLACK_MS = 5_000
+export const NOT_READING_BYTES = 64 * 1024
+export const BACKLOG_MESSAGES = 100
 
 /** What the snapshot reads: the store, and the timings that make a session look stale. */
 export interface SnapshotSource {
-  store: Pick<Store, 'sessionIds' | 'getSession' | 'head' | 'read'>
+  store: Pick<Store, 'sessionIds' | 'getSession' | 'head' | 'read' | 'liveCount'>
   opts: { pingInterval: number; pingTimeout: number; inspector?: { readonly?: boolean } }
 }
 
@@ -15,6 +32,11 @@ export interface SessionInfo {
   connectedAt: number
   lastSeen: number
   connected: boolean
+  health: Health
+  /** when its stream last reported (opened, moved, heartbeat, closed); absent: never streamed */
+  streamSeenAt?: number
+  /** bytes its stream held that the client had not taken, at that report */
+  unreadBytes?: number
   rooms: string[]
   state: Record<string, unknown>
   queued: number
@@ -45,34 +67,45 @@ function positions(r: SessionRecord): LogPosition[] {
   return out
 }
 
-export async function snapshot(server: SnapshotSource, limit: number) {
-  const { store, opts } = server
-  const now = Date.now()
-  const ids = await store.sessionIds(limit)
-  const records = (await Promise.all(ids.map((id) => store.getSession(id)))).filter((r): r is SessionRecord => r !== null)
-  // Heads are read once per log, however many sessions share it (rooms).
+/** Sessions with their queued counts and health; heads are read once per log, however many sessions share it. */
+async function describe(server: SnapshotSource, records: SessionRecord[], now: number): Promise<SessionInfo[]> {
   const keys = new Set<string>()
   for (const r of records) for (const p of positions(r)) keys.add(p.storeKey)
   const heads = new Map<string, number>()
-  await Promise.all([...keys].map(async (k) => heads.set(k, await store.head(k))))
-
-  const rooms = new Map<string, string[]>()
-  const sessions: SessionInfo[] = records.map((r) => {
+  await Promise.all([...keys].map(async (k) => heads.set(k, await server.store.head(k))))
+  return records.map((r) => {
     const info = sessionInfo(server, r, now)
     info.queued = positions(r).reduce((sum, p) => sum + Math.max(0, (heads.get(p.storeKey) ?? 0) - p.from), 0)
+    info.health = health(server, r, info, now)
+    return info
+  })
+}
+
+async function records(server: SnapshotSource, ids: string[]): Promise<SessionRecord[]> {
+  return (await Promise.all(ids.map((id) => server.store.getSession(id)))).filter((r): r is SessionRecord => r !== null)
+}
+
+export async function snapshot(server: SnapshotSource, limit: number) {
+  const { store, opts } = server
+  const now = Date.now()
+  const [ids, live] = await Promise.all([store.sessionIds(limit), store.liveCount()])
+  const rooms = new Map<string, string[]>()
+  const sessions = await describe(server, await records(server, ids), now)
+  for (const info of sessions) {
     for (const room of info.rooms) {
       let members = rooms.get(room)
       if (!members) rooms.set(room, (members = []))
-      members.push(r.sid)
+      members.push(info.id)
     }
-    return info
-  })
+  }
   return {
     time: now,
     pingInterval: opts.pingInterval,
     readonly: !!opts.inspector?.readonly,
     totals: {
-      sessions: sessions.length,
+      // exact, however many are listed (?limit= caps the list, not the count)
+      sessions: Math.max(live, sessions.length),
+      listed: sessions.length,
       connected: sessions.filter((s) => s.connected).length,
       rooms: rooms.size,
       queued: sessions.reduce((sum, s) => sum + s.queued, 0),
@@ -86,7 +119,8 @@ export async function snapshot(server: SnapshotSource, limit: number) {
 export async function sessionDetail(server: SnapshotSource, sid: string, max = 100) {
   const r = await server.store.getSession(sid)
   if (!r) return null
-  const info = sessionInfo(server, r, Date.now())
+  const now = Date.now()
+  const info = sessionInfo(server, r, now)
   const messages: QueuedMessage[] = []
   for (const p of positions(r)) {
     const res = await server.store.read(p.storeKey, p.from, max)
@@ -97,7 +131,86 @@ export async function sessionDetail(server: SnapshotSource, sid: string, max = 1
       messages.push({ log: p.clientKey, seq: e.seq, event: frame.e, data: frame.d })
     }
   }
+  info.health = health(server, r, info, now)
   return { ...info, messages }
+}
+
+export interface SessionPageQuery {
+  /** where to go on: the `next` of the previous page (an offset into the live index) */
+  cursor: number
+  limit: number
+  /** text matched against id, user, state and transport (case-insensitive) */
+  q?: string
+  health?: Health
+}
+
+/** At most this many records are read per page request: a search pays per page, not per session. */
+export const SCAN_BUDGET = 2000
+
+/**
+ * One page of sessions, in the live index's order (last seen). Without a filter it reads just the
+ * page; with one it reads at most SCAN_BUDGET records and says where to go on (`next`), so a
+ * search over 100,000 sessions is a few bounded requests, never one that grows with them.
+ */
+export async function sessionPage(server: SnapshotSource, query: SessionPageQuery) {
+  const now = Date.now()
+  const total = await server.store.liveCount()
+  const q = query.q?.toLowerCase()
+  const filtered = !!q || !!query.health
+  const sessions: SessionInfo[] = []
+  let offset = query.cursor
+  let scanned = 0
+  let end = false
+  while (sessions.length < query.limit && scanned < (filtered ? SCAN_BUDGET : query.limit)) {
+    const take = filtered ? Math.min(500, SCAN_BUDGET - scanned) : query.limit - sessions.length
+    const ids = await server.store.sessionIds(take, offset)
+    offset += ids.length
+    scanned += ids.length
+    const found = await describe(server, await records(server, ids), now)
+    for (const s of found) {
+      if (sessions.length >= query.limit) break
+      if (query.health && s.health !== query.health) continue
+      if (q && !matches(s, q)) continue
+      sessions.push(s)
+    }
+    if (ids.length < take) {
+      end = true
+      break
+    }
+  }
+  return {
+    time: now,
+    /** exact count of live sessions */
+    total,
+    sessions,
+    /** records read for this page */
+    scanned,
+    /** the cursor of the next page; null at the end */
+    next: end || offset >= total ? null : offset,
+  }
+}
+
+function matches(s: SessionInfo, q: string): boolean {
+  if (s.id.toLowerCase().includes(q) || s.transport.includes(q)) return true
+  try {
+    return JSON.stringify(s.user ?? null).toLowerCase().includes(q) || JSON.stringify(s.state).toLowerCase().includes(q)
+  } catch {
+    return false
+  }
+}
+
+export function health(server: Pick<SnapshotSource, 'opts'>, r: SessionRecord, info: Pick<SessionInfo, 'queued'>, now: number): Health {
+  const saved = r.cursor ? decodeCursor(r.cursor) : undefined
+  if (!saved || !saved.has(SAVED_AT)) {
+    if (now - r.createdAt >= Math.min(NEVER_STREAMED_AFTER_MS, server.opts.pingInterval)) return 'never-streamed'
+  } else {
+    const at = saved.get(SAVED_AT)!
+    if (saved.has(CLOSED) && now - at >= STALE_CLOSED_MS) return 'stale'
+  }
+  if (now - r.lastSeen > server.opts.pingInterval + STALE_SLACK_MS) return 'stale'
+  if ((saved?.get(UNREAD_BYTES) ?? 0) >= NOT_READING_BYTES) return 'not-reading'
+  if (info.queued >= BACKLOG_MESSAGES) return 'backlog'
+  return 'live'
 }
 
 function sessionInfo(server: SnapshotSource, r: SessionRecord, now: number): SessionInfo {
@@ -109,8 +222,17 @@ function sessionInfo(server: SnapshotSource, r: SessionRecord, now: number): Ses
     connectedAt: r.createdAt,
     lastSeen: r.lastSeen,
     connected: now - r.lastSeen < pingInterval + pingTimeout,
+    health: 'live',
+    ...streamReport(r),
     rooms: Object.keys(r.rooms).filter((room) => room !== BROADCAST_ROOM),
     state: r.state,
     queued: 0,
   }
+}
+
+function streamReport(r: SessionRecord): { streamSeenAt?: number; unreadBytes?: number } {
+  if (!r.cursor) return {}
+  const saved = decodeCursor(r.cursor)
+  const at = saved.get(SAVED_AT)
+  return at === undefined ? {} : { streamSeenAt: at, unreadBytes: saved.get(UNREAD_BYTES) ?? 0 }
 }

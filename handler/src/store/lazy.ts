@@ -40,6 +40,7 @@ export function lazyStore(load: () => Promise<Store>): Store {
     touch: forward('touch'),
     idleSessions: forward('idleSessions'),
     sessionIds: forward('sessionIds'),
+    liveCount: forward('liveCount'),
     beginEnd: forward('beginEnd'),
     markDisconnected: forward('markDisconnected'),
     finishEnd: forward('finishEnd'),
@@ -63,6 +64,8 @@ export function lazyStore(load: () => Promise<Store>): Store {
     readMetrics: forward('readMetrics'),
     setFlag: forward('setFlag'),
     hasFlag: forward('hasFlag'),
+    pushRecent: forward('pushRecent'),
+    readRecent: forward('readRecent'),
     subscribe: (key, listener) => later((s) => s.subscribe(key, listener)),
     onSignal: (channel, listener) => {
       const sub = later((s) => ({ ready: Promise.resolve(), unsubscribe: s.onSignal(channel, listener) }))

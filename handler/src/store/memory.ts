@@ -32,6 +32,7 @@ export class MemoryStore implements Store {
   private flags = new Map<string, number>()
   /** connects per client address in the current window */
   private connects = new Map<string, { count: number; resetAt: number }>()
+  private recent = new Map<string, { items: string[]; expiresAt: number }>()
 
   async createSession(record: SessionRecord, limits: StoreLimits): Promise<void> {
     this.sessions.set(record.sid, {
@@ -87,13 +88,22 @@ export class MemoryStore implements Store {
     return out
   }
 
-  async sessionIds(limit: number): Promise<string[]> {
+  async sessionIds(limit: number, offset = 0): Promise<string[]> {
     const out: string[] = []
+    let skip = offset
     for (const sid of this.live.keys()) {
       if (out.length >= limit) break
-      if (this.session(sid)) out.push(sid)
+      if (!this.session(sid)) continue
+      if (skip > 0) skip--
+      else out.push(sid)
     }
     return out
+  }
+
+  async liveCount(): Promise<number> {
+    let n = 0
+    for (const sid of this.live.keys()) if (this.session(sid)) n++
+    return n
   }
 
   async beginEnd(sid: string, leaseMs: number, idleBefore?: number): Promise<boolean> {
@@ -294,6 +304,20 @@ export class MemoryStore implements Store {
 
   async hasFlag(name: string): Promise<boolean> {
     return (this.flags.get(name) ?? 0) > Date.now()
+  }
+
+  async pushRecent(name: string, items: string[], max: number, ttlSeconds: number): Promise<void> {
+    const now = Date.now()
+    const old = this.recent.get(name)
+    const kept = old && old.expiresAt > now ? old.items : []
+    this.recent.set(name, { items: [...items].reverse().concat(kept).slice(0, max), expiresAt: now + ttlSeconds * 1000 })
+    // Lists lapse like Redis keys would; dropping them on write keeps the map bounded by live writers.
+    if (this.recent.size > 1000) for (const [k, v] of this.recent) if (v.expiresAt <= now) this.recent.delete(k)
+  }
+
+  async readRecent(name: string): Promise<string[]> {
+    const r = this.recent.get(name)
+    return r && r.expiresAt > Date.now() ? [...r.items] : []
   }
 
   async signal(channel: string, message: string): Promise<void> {

@@ -109,8 +109,12 @@ export class RedisStore implements Store {
     return (await this.run(() => this.client.ssIdle(this.live(), this.ending(), cutoff, limit))) as string[]
   }
 
-  async sessionIds(limit: number): Promise<string[]> {
-    return this.run(() => this.client.zrange(this.live(), '0', String(limit - 1)))
+  async sessionIds(limit: number, offset = 0): Promise<string[]> {
+    return this.run(() => this.client.zrange(this.live(), String(offset), String(offset + limit - 1)))
+  }
+
+  async liveCount(): Promise<number> {
+    return this.run(() => this.client.zcard(this.live()))
   }
 
   async beginEnd(sid: string, leaseMs: number, idleBefore?: number): Promise<boolean> {
@@ -263,6 +267,18 @@ export class RedisStore implements Store {
 
   async hasFlag(name: string): Promise<boolean> {
     return (await this.run(() => this.client.exists(this.key(`flag:${name}`)))) === 1
+  }
+
+  async pushRecent(name: string, items: string[], max: number, ttlSeconds: number): Promise<void> {
+    if (items.length === 0) return
+    const key = this.key(`recent:${name}`)
+    await this.run(() =>
+      Promise.all([this.client.lpush(key, ...items), this.client.ltrim(key, 0, max - 1), this.client.expire(key, ttlSeconds)]),
+    )
+  }
+
+  async readRecent(name: string): Promise<string[]> {
+    return this.run(() => this.client.lrange(this.key(`recent:${name}`), 0, -1))
   }
 
   async signal(channel: string, message: string): Promise<void> {

@@ -100,8 +100,10 @@ export interface Sessions {
    * whose lease ran out (the instance ending them stopped mid-way). At most limit.
    */
   idleSessions(cutoff: number, limit: number): Promise<string[]>
-  /** every live session id, at most limit */
-  sessionIds(limit: number): Promise<string[]>
+  /** live session ids (ordered by last seen), at most limit, skipping the first `offset` */
+  sessionIds(limit: number, offset?: number): Promise<string[]>
+  /** how many sessions are live, exactly */
+  liveCount(): Promise<number>
   /**
    * Takes the session out of the live index into "ending" under a lease of leaseMs
    * (store clock): true for exactly one caller. With `idleBefore`, only when it was last
@@ -200,6 +202,10 @@ export interface MetricsStore {
   /** a flag that lapses after ttlSeconds unless set again (e.g. "an inspector is watching") */
   setFlag(name: string, ttlSeconds: number): Promise<void>
   hasFlag(name: string): Promise<boolean>
+  /** prepends items (oldest first in `items`) to a short list kept newest first, at most `max`, lapsing after ttlSeconds */
+  pushRecent(name: string, items: string[], max: number, ttlSeconds: number): Promise<void>
+  /** the list pushRecent keeps, newest first ([] when none) */
+  readRecent(name: string): Promise<string[]>
 }
 
 /** One object may play every role; each consumer names only the roles it uses. */

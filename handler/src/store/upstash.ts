@@ -128,8 +128,12 @@ export class UpstashStore implements Store {
     return (await this.one(this.call(SCRIPTS.idle, [this.keys.live(), this.keys.ending()], [cutoff, limit]))) as string[]
   }
 
-  async sessionIds(limit: number): Promise<string[]> {
-    return (await this.one(['ZRANGE', this.keys.live(), 0, limit - 1])) as string[]
+  async sessionIds(limit: number, offset = 0): Promise<string[]> {
+    return (await this.one(['ZRANGE', this.keys.live(), offset, offset + limit - 1])) as string[]
+  }
+
+  async liveCount(): Promise<number> {
+    return Number(await this.one(['ZCARD', this.keys.live()]))
   }
 
   async beginEnd(sid: string, leaseMs: number, idleBefore?: number): Promise<boolean> {
@@ -282,6 +286,16 @@ export class UpstashStore implements Store {
 
   async hasFlag(name: string): Promise<boolean> {
     return (await this.one(['EXISTS', this.keys.key(`flag:${name}`)])) === 1
+  }
+
+  async pushRecent(name: string, items: string[], max: number, ttlSeconds: number): Promise<void> {
+    if (items.length === 0) return
+    const key = this.keys.key(`recent:${name}`)
+    await this.exec([['LPUSH', key, ...items], ['LTRIM', key, 0, max - 1], ['EXPIRE', key, ttlSeconds]])
+  }
+
+  async readRecent(name: string): Promise<string[]> {
+    return ((await this.one(['LRANGE', this.keys.key(`recent:${name}`), 0, -1])) as string[] | null) ?? []
   }
 
   async signal(channel: string, message: string): Promise<void> {

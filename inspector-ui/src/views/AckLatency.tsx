@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react'
 import { BarChart } from '../components/Chart.js'
 import { DataGrid, type GridColumn } from '../components/DataGrid.js'
-import { formatCount, formatMs, histogramLabels, mergeHistograms, percentileFromHistogram } from '../stats.js'
+import { formatCount, formatPercentile, histogramLabels, mergeHistograms, PERCENTILE_NOTE, percentileFromHistogram } from '../stats.js'
 import type { AckStat, Metrics } from '../types.js'
 
 export const ackKey = (a: AckStat) => `${a.event}|${a.direction}`
@@ -10,6 +10,14 @@ const DIRECTION: Record<AckStat['direction'], string> = {
   client: 'client → server',
   server: 'server → client',
 }
+
+/** What each direction's latency is: named wherever a latency is shown. */
+export const MEASURES: Record<AckStat['direction'], string> = {
+  client: 'handler time',
+  server: 'round trip',
+}
+
+const pct = (v: unknown) => formatPercentile(v as number | null)
 
 export const ackColumns: GridColumn<AckStat>[] = [
   { id: 'event', accessorKey: 'event', header: 'Event', meta: { width: 'minmax(7rem, 1.5fr)', mono: true }, sortFn: 'alphanumeric' },
@@ -20,10 +28,40 @@ export const ackColumns: GridColumn<AckStat>[] = [
     meta: { width: '8.5rem' },
     cell: ({ row }) => <span title={row.original.direction === 'client' ? 'a client emit answered by a server handler' : 'a server emitWithAck answered by a client'}>{DIRECTION[row.original.direction]}</span>,
   },
+  {
+    id: 'measures',
+    accessorFn: (a) => MEASURES[a.direction],
+    header: 'Measures',
+    meta: { width: '6.5rem' },
+    cell: ({ row }) => (
+      <span title={row.original.direction === 'client' ? 'time in the server handler (the client’s round trip adds the network)' : 'from the server’s emitWithAck to the client’s ack arriving'}>
+        {MEASURES[row.original.direction]}
+      </span>
+    ),
+  },
   { id: 'count', accessorKey: 'count', header: 'Count', meta: { width: '5rem', align: 'right' }, sortFn: 'basic', sortDescFirst: true, cell: ({ getValue }) => formatCount(Number(getValue())) },
-  { id: 'p50', accessorKey: 'p50', header: 'p50', meta: { width: '5rem', align: 'right' }, sortFn: 'basic', sortDescFirst: true, cell: ({ getValue }) => formatMs(Number(getValue())) },
-  { id: 'p95', accessorKey: 'p95', header: 'p95', meta: { width: '5rem', align: 'right' }, sortFn: 'basic', sortDescFirst: true, cell: ({ getValue }) => formatMs(Number(getValue())) },
-  { id: 'p99', accessorKey: 'p99', header: 'p99', meta: { width: '5rem', align: 'right' }, sortFn: 'basic', sortDescFirst: true, cell: ({ getValue }) => formatMs(Number(getValue())) },
+  {
+    id: 'failed',
+    accessorFn: (a) => a.failed ?? 0,
+    header: 'Failed',
+    meta: { width: '5.5rem', align: 'right' },
+    sortFn: 'basic',
+    sortDescFirst: true,
+    cell: ({ row }) => {
+      const failed = row.original.failed ?? 0
+      const total = Math.max(row.original.count, failed)
+      return failed > 0 ? (
+        <b className="ssi-bad" data-testid="ssi-ack-failed" title={`${failed} of ${total} failed`}>
+          {formatCount(failed)} ({Math.round((failed / total) * 100)}%)
+        </b>
+      ) : (
+        <span className="ssi-muted">0</span>
+      )
+    },
+  },
+  { id: 'p50', accessorKey: 'p50', header: 'p50', meta: { width: '5.5rem', align: 'right' }, sortFn: 'basic', sortDescFirst: true, cell: ({ getValue }) => pct(getValue()) },
+  { id: 'p95', accessorKey: 'p95', header: 'p95', meta: { width: '5.5rem', align: 'right' }, sortFn: 'basic', sortDescFirst: true, cell: ({ getValue }) => pct(getValue()) },
+  { id: 'p99', accessorKey: 'p99', header: 'p99', meta: { width: '5.5rem', align: 'right' }, sortFn: 'basic', sortDescFirst: true, cell: ({ getValue }) => pct(getValue()) },
 ]
 
 const HIST_SERIES = [{ label: 'acks', color: '--ssi-c-bar' }]
@@ -56,6 +94,9 @@ export function AckLatency({ metrics }: { metrics: Metrics | undefined }) {
         <span className="ssi-muted ssi-small">
           Last five minutes, all instances. Click a row for its histogram.
         </span>
+        <span className="ssi-muted ssi-small" data-testid="ssi-percentile-note" title={PERCENTILE_NOTE}>
+          percentiles are bucket upper bounds (hover for the method)
+        </span>
         <div className="ssi-spacer" />
         {selected !== ALL ? (
           <button type="button" className="ssi-button" onClick={() => setSelected(ALL)}>
@@ -83,7 +124,7 @@ export function AckLatency({ metrics }: { metrics: Metrics | undefined }) {
           <h3>
             {current ? (
               <>
-                <span className="ssi-mono">{current.event}</span> <span className="ssi-muted">{DIRECTION[current.direction]}</span>
+                <span className="ssi-mono">{current.event}</span> <span className="ssi-muted">{DIRECTION[current.direction]} · {MEASURES[current.direction]}</span>
               </>
             ) : (
               'All events'
@@ -94,13 +135,13 @@ export function AckLatency({ metrics }: { metrics: Metrics | undefined }) {
               <span className="ssi-muted">count</span> <b>{formatCount(summary.count)}</b>
             </div>
             <div>
-              <span className="ssi-muted">p50</span> <b>{formatMs(summary.p50)}</b>
+              <span className="ssi-muted">p50</span> <b>{formatPercentile(summary.p50)}</b>
             </div>
             <div>
-              <span className="ssi-muted">p95</span> <b>{formatMs(summary.p95)}</b>
+              <span className="ssi-muted">p95</span> <b>{formatPercentile(summary.p95)}</b>
             </div>
             <div>
-              <span className="ssi-muted">p99</span> <b>{formatMs(summary.p99)}</b>
+              <span className="ssi-muted">p99</span> <b>{formatPercentile(summary.p99)}</b>
             </div>
           </div>
         </div>

@@ -1,9 +1,9 @@
 import { useMemo } from 'react'
 import { TimeChart } from '../components/Chart.js'
 import { DataGrid } from '../components/DataGrid.js'
-import { ackColumns, ackKey } from './AckLatency.js'
-import { formatCount, formatMs, latestRate, rateSeries, summarizeAcks } from '../stats.js'
-import type { Metrics, Snapshot } from '../types.js'
+import { ackColumns, ackKey, MEASURES } from './AckLatency.js'
+import { formatCount, formatPercentile, latestRate, PERCENTILE_NOTE, rateSeries, summarizeAcks } from '../stats.js'
+import type { ErrorStat, Metrics, Snapshot } from '../types.js'
 import type { InspectorTab } from '../context.js'
 
 const RATE_SERIES = [
@@ -12,6 +12,56 @@ const RATE_SERIES = [
 ]
 
 const formatRate = (v: number) => (v >= 100 ? formatCount(v) : String(Number(v.toFixed(1))))
+
+const KIND: Record<ErrorStat['kind'], string> = {
+  handler: 'handler error',
+  'handler-timeout': 'handler never acked',
+  'ack-timeout': 'client ack timed out',
+  refused: 'request refused',
+}
+
+/** What an error line is counted for: an event, a room, a route. */
+const scopeOf = (e: ErrorStat) =>
+  e.event !== undefined ? `event ${e.event}` : e.room !== undefined ? `room ${e.room}` : e.route !== undefined ? `route ${e.route}` : 'all'
+
+function Errors({ errors, bucketSeconds }: { errors: ErrorStat[]; bucketSeconds: number }) {
+  const totals = errors.filter((e) => scopeOf(e) === 'all').sort((a, b) => b.count - a.count)
+  const scoped = errors.filter((e) => scopeOf(e) !== 'all').sort((a, b) => b.count - a.count).slice(0, 12)
+  return (
+    <div className="ssi-card" data-testid="ssi-errors">
+      <div className="ssi-card-head">
+        <h3>Errors</h3>
+        <span className="ssi-muted ssi-small">last 5 min · rate over complete {bucketSeconds} s buckets</span>
+      </div>
+      {totals.length === 0 ? (
+        <div className="ssi-muted ssi-small" data-testid="ssi-errors-none">No errors in the last five minutes.</div>
+      ) : (
+        <table className="ssi-table ssi-small">
+          <thead>
+            <tr>
+              <th>what</th>
+              <th>code</th>
+              <th>for</th>
+              <th className="ssi-right">count</th>
+              <th className="ssi-right">/min</th>
+            </tr>
+          </thead>
+          <tbody>
+            {[...totals, ...scoped].map((e) => (
+              <tr key={`${e.kind}|${e.code}|${scopeOf(e)}`} data-testid="ssi-error-row" data-kind={e.kind} data-scope={scopeOf(e)}>
+                <td className="ssi-bad">{KIND[e.kind]}</td>
+                <td className="ssi-mono">{e.code}</td>
+                <td className="ssi-mono">{scopeOf(e)}</td>
+                <td className="ssi-right">{formatCount(e.count)}</td>
+                <td className="ssi-right">{formatRate(e.rate * 60)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  )
+}
 
 function Count({ label, value, testId, hint }: { label: string; value: number | undefined; testId: string; hint?: string }) {
   return (
@@ -40,7 +90,9 @@ export function Overview({
     [metrics],
   )
   const rate = metrics ? latestRate(metrics.rates, metrics.bucketSeconds) : undefined
-  const acks = useMemo(() => (metrics ? summarizeAcks(metrics.acks) : undefined), [metrics])
+  const acks = useMemo(() => (metrics ? summarizeAcks(metrics.acks.filter((a) => a.direction === 'client')) : undefined), [metrics])
+  const roundTrips = useMemo(() => (metrics ? summarizeAcks(metrics.acks.filter((a) => a.direction === 'server')) : undefined), [metrics])
+  const failed = metrics ? metrics.acks.reduce((n, a) => n + (a.failed ?? 0), 0) : 0
   const topAcks = useMemo(
     () => (metrics ? [...metrics.acks].sort((a, b) => b.count - a.count).slice(0, 5) : []),
     [metrics],
@@ -67,8 +119,9 @@ export function Overview({
           <span className="ssi-muted ssi-small">
             {rate ? (
               <>
-                now <b data-testid="ssi-rate-in">{formatRate(rate.in)}</b> in/s ·{' '}
-                <b data-testid="ssi-rate-out">{formatRate(rate.out)}</b> out/s · last 5 min, all instances
+                last complete {metrics?.bucketSeconds} s: <b data-testid="ssi-rate-in">{formatRate(rate.in)}</b> in/s ·{' '}
+                <b data-testid="ssi-rate-out">{formatRate(rate.out)}</b> out/s ·{' '}
+                <b data-testid="ssi-rate-errors" className={rate.errors > 0 ? 'ssi-bad' : undefined}>{formatRate(rate.errors)}</b> errors/s · last 5 min, all instances
               </>
             ) : (
               'loading…'
@@ -78,29 +131,54 @@ export function Overview({
         <TimeChart data={series} series={RATE_SERIES} height={170} testId="ssi-rate-chart" label="Messages per second, in and out" yFormat={formatRate} />
       </div>
 
+      {metrics ? <Errors errors={metrics.errors ?? []} bucketSeconds={metrics.bucketSeconds} /> : null}
+
       <div className="ssi-card" data-testid="ssi-ack-summary">
         <div className="ssi-card-head">
           <h3>Ack latency</h3>
+          <span className="ssi-muted ssi-small" title={PERCENTILE_NOTE}>
+            {MEASURES.client} (client emits) · {MEASURES.server} (server emitWithAck) · percentiles are bucket upper bounds
+          </span>
           <button className="ssi-link" type="button" onClick={() => onTab('acks')}>
             details →
           </button>
         </div>
-        {acks && acks.count > 0 ? (
+        {(acks && acks.count > 0) || (roundTrips && roundTrips.count > 0) ? (
           <>
-            <div className="ssi-pcts">
+            <div className="ssi-pcts" data-testid="ssi-ack-handler">
               <div>
-                <span className="ssi-muted">acks</span> <b data-testid="ssi-ack-count">{formatCount(acks.count)}</b>
+                <span className="ssi-muted">{MEASURES.client}</span> <b data-testid="ssi-ack-count">{formatCount(acks?.count ?? 0)}</b>
               </div>
               <div>
-                <span className="ssi-muted">p50</span> <b data-testid="ssi-ack-p50">{formatMs(acks.p50)}</b>
+                <span className="ssi-muted">p50</span> <b data-testid="ssi-ack-p50">{formatPercentile(acks?.p50)}</b>
               </div>
               <div>
-                <span className="ssi-muted">p95</span> <b data-testid="ssi-ack-p95">{formatMs(acks.p95)}</b>
+                <span className="ssi-muted">p95</span> <b data-testid="ssi-ack-p95">{formatPercentile(acks?.p95)}</b>
               </div>
               <div>
-                <span className="ssi-muted">p99</span> <b data-testid="ssi-ack-p99">{formatMs(acks.p99)}</b>
+                <span className="ssi-muted">p99</span> <b data-testid="ssi-ack-p99">{formatPercentile(acks?.p99)}</b>
+              </div>
+              <div>
+                <span className="ssi-muted">failed</span>{' '}
+                <b data-testid="ssi-ack-failed-total" className={failed > 0 ? 'ssi-bad' : undefined}>{formatCount(failed)}</b>
               </div>
             </div>
+            {roundTrips && roundTrips.count > 0 ? (
+              <div className="ssi-pcts" data-testid="ssi-ack-roundtrip">
+                <div>
+                  <span className="ssi-muted">{MEASURES.server}</span> <b>{formatCount(roundTrips.count)}</b>
+                </div>
+                <div>
+                  <span className="ssi-muted">p50</span> <b>{formatPercentile(roundTrips.p50)}</b>
+                </div>
+                <div>
+                  <span className="ssi-muted">p95</span> <b>{formatPercentile(roundTrips.p95)}</b>
+                </div>
+                <div>
+                  <span className="ssi-muted">p99</span> <b>{formatPercentile(roundTrips.p99)}</b>
+                </div>
+              </div>
+            ) : null}
             <DataGrid
               label="Busiest acks"
               columns={ackColumns}

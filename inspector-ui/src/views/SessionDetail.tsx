@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react'
+import { HealthBadge } from '../components/HealthBadge.js'
 import { DataGrid, type GridColumn } from '../components/DataGrid.js'
 import { EmitForm } from '../components/EmitForm.js'
 import { Json } from '../components/Json.js'
@@ -105,7 +106,7 @@ export function SessionDetail({ id, onClose, feed }: { id: string; onClose: () =
           </div>
           {detail ? (
             <div className="ssi-muted ssi-small">
-              {userLabel(detail.user) || 'anonymous'} · {detail.transport ?? '?'} · connected {formatAgo(detail.connectedAt, now)} ago ·
+              <HealthBadge session={detail} /> {userLabel(detail.user) || 'anonymous'} · {detail.transport ?? '?'} · connected {formatAgo(detail.connectedAt, now)} ago ·
               seen {formatAgo(detail.lastSeen, now)}
             </div>
           ) : null}
@@ -122,6 +123,28 @@ export function SessionDetail({ id, onClose, feed }: { id: string; onClose: () =
         <div className="ssi-muted ssi-small">Loading…</div>
       ) : (
         <>
+          <div className="ssi-section" data-testid="ssi-session-errors">
+            <h4>
+              Last errors <span className="ssi-muted">({detail.errors?.length ?? 0})</span>
+            </h4>
+            {!detail.errors?.length ? (
+              <span className="ssi-muted ssi-small">none in the last ten minutes</span>
+            ) : (
+              <table className="ssi-table ssi-small">
+                <tbody>
+                  {detail.errors.map((e, i) => (
+                    <tr key={i} data-testid="ssi-session-error" data-kind={e.kind}>
+                      <td className="ssi-muted">{formatAgo(e.at, now)}</td>
+                      <td className="ssi-bad">{e.kind}</td>
+                      <td className="ssi-mono">{e.code}</td>
+                      <td className="ssi-mono">{e.event ?? ''}</td>
+                      <td className="ssi-ellipsis" title={e.message}>{e.message ?? ''}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </div>
           <div className="ssi-section">
             <h4>Rooms</h4>
             <div className="ssi-chips" data-testid="ssi-session-rooms">

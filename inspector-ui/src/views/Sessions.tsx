@@ -5,6 +5,7 @@ import { filterSessions, userLabel, type FeedItem } from '../feed.js'
 import { formatAgo, formatCount } from '../stats.js'
 import type { SessionInfo, Snapshot } from '../types.js'
 import { SessionDetail } from './SessionDetail.js'
+import { HealthBadge, healthOf } from '../components/HealthBadge.js'
 
 function Ago({ at }: { at: number | undefined }) {
   const { now } = useInspector()
@@ -13,17 +14,12 @@ function Ago({ at }: { at: number | undefined }) {
 
 const columns: GridColumn<SessionInfo>[] = [
   {
-    id: 'connected',
-    accessorFn: (s) => (s.connected ? 1 : 0),
-    header: '',
-    meta: { width: '28px' },
-    cell: ({ row }) => (
-      <span
-        className={`ssi-dot ${row.original.connected ? 'ssi-dot-on' : 'ssi-dot-off'}`}
-        title={row.original.connected ? 'connected' : 'not connected'}
-      />
-    ),
-    sortDescFirst: true,
+    id: 'health',
+    accessorFn: (s) => healthOf(s),
+    header: 'Health',
+    meta: { width: '7.5rem' },
+    cell: ({ row }) => <HealthBadge session={row.original} />,
+    sortFn: 'text',
   },
   {
     id: 'id',
@@ -89,7 +85,7 @@ const columns: GridColumn<SessionInfo>[] = [
 ]
 
 const sessionId = (s: SessionInfo) => s.id
-const sessionAttributes = (s: SessionInfo) => ({ 'data-sid': s.id, 'data-connected': String(s.connected) })
+const sessionAttributes = (s: SessionInfo) => ({ 'data-sid': s.id, 'data-connected': String(s.connected), 'data-health': healthOf(s) })
 const sessionClass = (s: SessionInfo) => (s.connected ? undefined : 'ssi-dim')
 const SORT_NEWEST = [{ id: 'connectedAt', desc: true }]
 

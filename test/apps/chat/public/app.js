@@ -209,14 +209,48 @@ function ordered(room) {
   return [...list.filter((m) => m.echoed), ...list.filter((m) => !m.echoed)]
 }
 
+/**
+ * The list shows the newest SHOWN messages (the rest are counted above them) and redraws at most
+ * once per frame, reusing each message's node until its status changes: a busy room costs the
+ * page the same at 10,000 messages as at 100.
+ */
+const SHOWN = 200
+let frame = 0
+let fallback = 0
 function renderMessages() {
+  if (frame) return
+  frame = requestAnimationFrame(drawMessages)
+  // a hidden tab gets no frames: draw anyway, less often
+  fallback = setTimeout(drawMessages, 250)
+}
+
+const nodes = new WeakMap() // message -> { li, key }
+
+function drawMessages() {
+  cancelAnimationFrame(frame)
+  clearTimeout(fallback)
+  frame = 0
   const list = ordered(state.room)
   if (!list.length) {
     const li = text('li', state.room ? 'No messages yet. Say hi!' : 'Pick a name and a room to start chatting.', 'placeholder')
     return el.messages.replaceChildren(li)
   }
   const nearBottom = el.messages.scrollHeight - el.messages.scrollTop - el.messages.clientHeight < 80
-  el.messages.replaceChildren(...list.map(renderMessage))
+  const shown = list.slice(-SHOWN)
+  const children = shown.map((m) => {
+    const key = `${m.status}|${m.id ?? ''}|${m.at}`
+    const cached = nodes.get(m)
+    if (cached && cached.key === key) return cached.li
+    const li = renderMessage(m)
+    nodes.set(m, { li, key })
+    return li
+  })
+  if (list.length > shown.length) {
+    const more = text('li', `${list.length - shown.length} earlier messages not shown`, 'placeholder')
+    more.dataset.testid = 'earlier-messages'
+    children.unshift(more)
+  }
+  el.messages.replaceChildren(...children)
   if (nearBottom || list.at(-1)?.mine) el.messages.scrollTop = el.messages.scrollHeight
 }
 
