@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
+import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
 import { claimResult, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
@@ -13,7 +14,7 @@ type Scripted = Client & Record<ScriptName, (...args: (string | number)[]) => Pr
 export interface RedisStoreOptions {
   /** key prefix (default 'ss') */
   prefix?: string
-  /** seconds a room's sequence counter outlives its last append (default 30 days) */
+  /** seconds a room log's numbering (head seq and epoch) outlives its last append (default 30 days) */
   seqTtl?: number
 }
 
@@ -92,7 +93,7 @@ export class RedisStore implements Store {
     const replies = await this.run(() =>
       Promise.all(
         sids.flatMap((sid) => [
-          this.client.ssTouch(this.session(sid), this.logKey(`d:${sid}`, 'q'), this.logKey(`d:${sid}`, 'l'), now, limits.ttl, transport ?? ''),
+          this.client.ssTouch(this.session(sid), this.logKey(`d:${sid}`, 'n'), this.logKey(`d:${sid}`, 'l'), now, limits.ttl, transport ?? ''),
           this.client.zadd(this.live(), 'XX', now, sid),
         ]),
       ),
@@ -117,7 +118,7 @@ export class RedisStore implements Store {
   }
 
   async finishEnd(sid: string, reason: string, recoverMs: number): Promise<void> {
-    await this.run(() => this.client.ssFinishEnd(this.session(sid), this.logKey(`d:${sid}`, 'q'), this.logKey(`d:${sid}`, 'l'), this.claims(sid), reason, Math.max(0, Math.round(recoverMs))))
+    await this.run(() => this.client.ssFinishEnd(this.session(sid), this.logKey(`d:${sid}`, 'n'), this.logKey(`d:${sid}`, 'l'), this.claims(sid), reason, Math.max(0, Math.round(recoverMs))))
     await this.run(() => Promise.all([this.client.zrem(this.ending(), sid), this.client.zrem(this.live(), sid)]))
   }
 
@@ -130,7 +131,7 @@ export class RedisStore implements Store {
   async deleteSession(sid: string): Promise<void> {
     await this.run(() =>
       Promise.all([
-        this.client.del(this.session(sid), this.logKey(`d:${sid}`, 'q'), this.logKey(`d:${sid}`, 'l'), this.claims(sid)),
+        this.client.del(this.session(sid), this.logKey(`d:${sid}`, 'n'), this.logKey(`d:${sid}`, 'l'), this.claims(sid)),
         this.client.zrem(this.live(), sid),
         this.client.zrem(this.ending(), sid),
       ]),
@@ -160,7 +161,7 @@ export class RedisStore implements Store {
   }
 
   async joinRoom(sid: string, room: string, limits: StoreLimits): Promise<number | null> {
-    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'q'), sid, 1)))
+    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'n'), sid, 1)))
     if ((await this.run(() => this.client.ssSetIfLive(this.session(sid), limits.ttl, `r:${room}`, head))) === 1) return head
     // The session ended meanwhile: a join after the end is refused.
     await this.run(() => this.client.srem(this.roomMembers(room), sid))
@@ -176,7 +177,7 @@ export class RedisStore implements Store {
   }
 
   async leaveRoom(sid: string, room: string): Promise<number> {
-    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'q'), sid, 0)))
+    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'n'), sid, 0)))
     await this.run(() => this.client.hdel(this.session(sid), `r:${room}`))
     return head
   }
@@ -202,17 +203,17 @@ export class RedisStore implements Store {
     const seqTtl = key.startsWith('d:') ? limits.ttl : Math.max(limits.ttl, this.seqTtl)
     return Number(
       await this.run(() =>
-        this.client.ssAppend(this.logKey(key, 'q'), this.logKey(key, 'l'), data, exclude ?? '', limits.maxLogLength, limits.ttl, this.channel(key), seqTtl, origin?.id ?? '', origin?.check ? '1' : '0'),
+        this.client.ssAppend(this.logKey(key, 'n'), this.logKey(key, 'l'), data, exclude ?? '', limits.maxLogLength, limits.ttl, this.channel(key), seqTtl, origin?.id ?? '', origin?.check ? '1' : '0', newEpoch()),
       ),
     )
   }
 
   async read(key: string, after: number, limit: number): Promise<ReadResult> {
-    return readResult(await this.run(() => this.client.ssRead(this.logKey(key, 'q'), this.logKey(key, 'l'), after, limit)))
+    return readResult(await this.run(() => this.client.ssRead(this.logKey(key, 'n'), this.logKey(key, 'l'), after, limit)))
   }
 
   async head(key: string): Promise<number> {
-    return Number((await this.run(() => this.client.get(this.logKey(key, 'q')))) ?? 0)
+    return Number((await this.run(() => this.client.hget(this.logKey(key, 'n'), 'n'))) ?? 0)
   }
 
   subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription {
@@ -342,7 +343,7 @@ export class RedisStore implements Store {
     return this.keys.ending()
   }
 
-  private logKey(key: string, part: 'q' | 'l'): string {
+  private logKey(key: string, part: 'n' | 'l'): string {
     return this.keys.logKey(key, part)
   }
 

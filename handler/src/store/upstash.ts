@@ -1,3 +1,4 @@
+import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
 import { claimResult, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
@@ -98,7 +99,7 @@ export class UpstashStore implements Store {
     if (sids.length === 0) return []
     const replies = await this.exec(
       sids.flatMap((sid): Command[] => [
-        this.call(SCRIPTS.touch, [this.keys.session(sid), this.keys.logKey(`d:${sid}`, 'q'), this.keys.logKey(`d:${sid}`, 'l')], [now, limits.ttl, transport ?? '']),
+        this.call(SCRIPTS.touch, [this.keys.session(sid), this.keys.logKey(`d:${sid}`, 'n'), this.keys.logKey(`d:${sid}`, 'l')], [now, limits.ttl, transport ?? '']),
         ['ZADD', this.keys.live(), 'XX', now, sid],
       ]),
     )
@@ -123,7 +124,7 @@ export class UpstashStore implements Store {
 
   async finishEnd(sid: string, reason: string, recoverMs: number): Promise<void> {
     const k = this.keys
-    await this.one(this.call(SCRIPTS.finishEnd, [k.session(sid), k.logKey(`d:${sid}`, 'q'), k.logKey(`d:${sid}`, 'l'), k.claims(sid)], [reason, Math.max(0, Math.round(recoverMs))]))
+    await this.one(this.call(SCRIPTS.finishEnd, [k.session(sid), k.logKey(`d:${sid}`, 'n'), k.logKey(`d:${sid}`, 'l'), k.claims(sid)], [reason, Math.max(0, Math.round(recoverMs))]))
     // Only once the ending is recorded does the session leave the indexes (a failure above retries it).
     await this.exec([['ZREM', k.ending(), sid], ['ZREM', k.live(), sid]])
   }
@@ -137,7 +138,7 @@ export class UpstashStore implements Store {
   async deleteSession(sid: string): Promise<void> {
     const k = this.keys
     await this.exec([
-      ['DEL', k.session(sid), k.logKey(`d:${sid}`, 'q'), k.logKey(`d:${sid}`, 'l'), k.claims(sid)],
+      ['DEL', k.session(sid), k.logKey(`d:${sid}`, 'n'), k.logKey(`d:${sid}`, 'l'), k.claims(sid)],
       ['ZREM', k.live(), sid],
       ['ZREM', k.ending(), sid],
     ])
@@ -166,7 +167,7 @@ export class UpstashStore implements Store {
 
   async joinRoom(sid: string, room: string, limits: StoreLimits): Promise<number | null> {
     const members = this.keys.roomMembers(room)
-    const head = Number(await this.one(this.call(SCRIPTS.membership, [members, this.keys.logKey(`r:${room}`, 'q')], [sid, 1])))
+    const head = Number(await this.one(this.call(SCRIPTS.membership, [members, this.keys.logKey(`r:${room}`, 'n')], [sid, 1])))
     if ((await this.one(this.call(SCRIPTS.setIfLive, [this.keys.session(sid)], [limits.ttl, `r:${room}`, head]))) === 1) return head
     // The session ended meanwhile: a join after the end is refused.
     await this.one(['SREM', members, sid])
@@ -182,7 +183,7 @@ export class UpstashStore implements Store {
   }
 
   async leaveRoom(sid: string, room: string): Promise<number> {
-    const head = Number(await this.one(this.call(SCRIPTS.membership, [this.keys.roomMembers(room), this.keys.logKey(`r:${room}`, 'q')], [sid, 0])))
+    const head = Number(await this.one(this.call(SCRIPTS.membership, [this.keys.roomMembers(room), this.keys.logKey(`r:${room}`, 'n')], [sid, 0])))
     await this.one(['HDEL', this.keys.session(sid), `r:${room}`])
     return head
   }
@@ -208,16 +209,16 @@ export class UpstashStore implements Store {
 
   async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number> {
     const seqTtl = key.startsWith('d:') ? limits.ttl : Math.max(limits.ttl, this.seqTtl)
-    const args = [data, exclude ?? '', limits.maxLogLength, limits.ttl, this.keys.channel(key), seqTtl, origin?.id ?? '', origin?.check ? '1' : '0']
-    return Number(await this.one(this.call(SCRIPTS.append, [this.keys.logKey(key, 'q'), this.keys.logKey(key, 'l')], args)))
+    const args = [data, exclude ?? '', limits.maxLogLength, limits.ttl, this.keys.channel(key), seqTtl, origin?.id ?? '', origin?.check ? '1' : '0', newEpoch()]
+    return Number(await this.one(this.call(SCRIPTS.append, [this.keys.logKey(key, 'n'), this.keys.logKey(key, 'l')], args)))
   }
 
   async read(key: string, after: number, limit: number): Promise<ReadResult> {
-    return readResult(await this.one(this.call(SCRIPTS.read, [this.keys.logKey(key, 'q'), this.keys.logKey(key, 'l')], [after, limit])))
+    return readResult(await this.one(this.call(SCRIPTS.read, [this.keys.logKey(key, 'n'), this.keys.logKey(key, 'l')], [after, limit])))
   }
 
   async head(key: string): Promise<number> {
-    return Number((await this.one(['GET', this.keys.logKey(key, 'q')])) ?? 0)
+    return Number((await this.one(['HGET', this.keys.logKey(key, 'n'), 'n'])) ?? 0)
   }
 
   subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription {
