@@ -38,10 +38,10 @@ describe.each(stores)('cursor ids on the $name store', (store) => {
     const first = await pollNow(server, s)
     expect(first.map((f) => f.data.d).sort()).toEqual(['direct', ...rooms.map((r) => r.slice(0, 2)), 'everyone'].sort())
     const last = first.at(-1)!.id!
-    // a mark, then d, *, and 30 rooms: an 8-letter tag and a seq each
+    // a mark, then d, *, and 30 rooms: an 8-letter tag, a seq and a 4-letter epoch each
     expect(last.split('.')).toHaveLength(33)
-    expect(last.length).toBeLessThan(5 + 32 * 12)
-    expect(last).toMatch(/^[A-Za-z_-]{4}(\.[A-Za-z_*-]+\d+)+$/)
+    expect(last.length).toBeLessThan(5 + 32 * 16)
+    expect(last).toMatch(/^[A-Za-z_-]{4}(\.[A-Za-z_*-]+\d+[A-Za-z]{4})+$/)
     // nothing again from the last id; then exactly what came after it
     expect(await pollNow(server, s, last)).toEqual([])
     for (const room of rooms.slice(0, 10)) await server.io.to(room).emit('m', `again ${room.slice(0, 2)}`)

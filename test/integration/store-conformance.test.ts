@@ -5,6 +5,7 @@ import { upstashStore } from 'socket-serve/upstash'
 import * as redisHarness from '../support/redis.js'
 import { startUpstashServer } from '../support/upstash-server.js'
 import { until } from '../support/server.js'
+import { Cluster, Redis } from 'ioredis'
 
 /**
  * One conformance suite, run against every store: what the server relies on,
@@ -12,8 +13,18 @@ import { until } from '../support/server.js'
  */
 interface StoreCase {
   name: string
-  /** make: another instance of this app's store; apart: a store of another app on the same backend */
-  setup(): Promise<{ make(): Store; apart(): Store; teardown(): Promise<void> }>
+  /**
+   * make: another instance of this app's store; apart: a store of another app on the same backend;
+   * `lose(key)` loses a log as its backend can (an expired or evicted key, a restart without persistence)
+   */
+  setup(): Promise<{ make(): Store; apart(): Store; teardown(): Promise<void>; lose(key: string): Promise<void> }>
+}
+
+/** On Redis, a log is lost when its numbering hash is (the stream key may outlive it). */
+function loseOnRedis(client: Redis | Cluster, prefix: string) {
+  return async (key: string) => {
+    await client.del(`${prefix}:{${key}}:n`)
+  }
 }
 
 let prefixes = 0
@@ -25,7 +36,9 @@ const cases: StoreCase[] = [
     async setup() {
       // One process, one memory store: every "instance" is the same store.
       const shared = memoryStore()
-      return { make: () => shared, apart: () => memoryStore(), teardown: async () => {} }
+      // The memory store frees a room's log when its last member leaves; here, any log at once.
+      const lose = async (key: string) => void (shared as unknown as { logs: Map<string, unknown> }).logs.delete(key)
+      return { make: () => shared, apart: () => memoryStore(), teardown: async () => {}, lose }
     },
   },
   {
@@ -33,10 +46,15 @@ const cases: StoreCase[] = [
     async setup() {
       const redis = await redisHarness.startRedis()
       const shared = prefix()
+      const raw = new Redis(redis.url)
       return {
         make: () => redisStore(redis.url, { keyPrefix: shared }),
         apart: () => redisStore(redis.url, { keyPrefix: prefix() }),
-        teardown: () => redis.stop(),
+        teardown: async () => {
+          raw.disconnect()
+          await redis.stop()
+        },
+        lose: loseOnRedis(raw, shared),
       }
     },
   },
@@ -45,10 +63,15 @@ const cases: StoreCase[] = [
     async setup() {
       const cluster = await redisHarness.startRedisCluster()
       const shared = prefix()
+      const raw = new Cluster(cluster.nodes)
       return {
         make: () => redisStore(cluster.nodes, { keyPrefix: shared }),
         apart: () => redisStore(cluster.nodes, { keyPrefix: prefix() }),
-        teardown: () => cluster.stop(),
+        teardown: async () => {
+          raw.disconnect()
+          await cluster.stop()
+        },
+        lose: loseOnRedis(raw, shared),
       }
     },
   },
@@ -59,13 +82,16 @@ const cases: StoreCase[] = [
       const redis = await redisHarness.startRedis()
       const rest = await startUpstashServer({ redisPort: redis.port })
       const shared = prefix()
+      const raw = new Redis(redis.url)
       return {
         make: () => upstashStore({ url: rest.url, token: rest.token, keyPrefix: shared }),
         apart: () => upstashStore({ url: rest.url, token: rest.token, keyPrefix: prefix() }),
         teardown: async () => {
+          raw.disconnect()
           await rest.close()
           await redis.stop()
         },
+        lose: loseOnRedis(raw, shared),
       }
     },
   },
@@ -76,12 +102,16 @@ const cases: StoreCase[] = [
       const redis = await redisHarness.startRedis()
       const rest = await startUpstashServer({ redisPort: redis.port })
       const shared = prefix()
+      const raw = new Redis(redis.url)
       return {
-        make: () => upstashStore({ url: rest.url, token: rest.token, prefix: shared, subscriptionPerListener: true }),
+        make: () => upstashStore({ url: rest.url, token: rest.token, keyPrefix: shared, subscriptionPerListener: true }),
+        apart: () => upstashStore({ url: rest.url, token: rest.token, keyPrefix: prefix(), subscriptionPerListener: true }),
         teardown: async () => {
+          raw.disconnect()
           await rest.close()
           await redis.stop()
         },
+        lose: loseOnRedis(raw, shared),
       }
     },
   },
@@ -294,11 +324,11 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
 
   it('numbers log entries, reads after a cursor, keeps exclusions, bounds the log', async () => {
     expect(await store.head('r:log-1')).toBe(0)
-    expect(await store.read('r:log-1', 0, 10)).toEqual({ entries: [], first: 1, head: 0 })
+    expect(await store.read('r:log-1', 0, 10)).toEqual({ entries: [], first: 1, head: 0, epoch: '' })
     for (let i = 1; i <= 5; i++) expect(await store.append('r:log-1', `{"n":${i}}`, i === 3 ? 'sid-x' : undefined, limits)).toBe(i)
     expect(await store.head('r:log-1')).toBe(5)
     const r = await store.read('r:log-1', 2, 2)
-    expect(r).toEqual({ entries: [{ seq: 3, data: '{"n":3}', exclude: 'sid-x' }, { seq: 4, data: '{"n":4}' }], first: 1, head: 5 })
+    expect(r).toEqual({ entries: [{ seq: 3, data: '{"n":3}', exclude: 'sid-x' }, { seq: 4, data: '{"n":4}' }], first: 1, head: 5, epoch: expect.stringMatching(/^[A-Za-z]{4}$/) })
     // Beyond maxLogLength old entries go; the head keeps counting and `first` says what is left.
     for (let i = 6; i <= 400; i++) await store.append('r:log-1', `{"n":${i}}`, undefined, limits)
     const all = await store.read('r:log-1', 0, 1000)
@@ -407,6 +437,33 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     const full = await store.admitConnect('198.51.100.9', { sessions: live, perAddress: 0, windowMs: 1000 })
     expect(full).toMatchObject({ admitted: false, reason: 'sessions' })
     expect((await store.admitConnect('198.51.100.9', { sessions: live + 1, perAddress: 0, windowMs: 1000 })).admitted).toBe(true)
+
+  it('makes an epoch with each log: a log lost and created again starts at 1 under another', async () => {
+    expect((await store.read('r:epoch', 0, 10)).epoch).toBe('')
+    for (let i = 1; i <= 3; i++) await store.append('r:epoch', `{"n":${i}}`, undefined, limits)
+    const before = await store.read('r:epoch', 1, 10)
+    expect(before.epoch).toMatch(/^[A-Za-z]{4}$/)
+    expect(before.head).toBe(3)
+    expect((await store.read('r:epoch', 3, 10)).epoch).toBe(before.epoch)
+    await env.lose('r:epoch')
+    // Gone: no head, no epoch, none of the old entries.
+    expect(await store.read('r:epoch', 0, 10)).toEqual({ entries: [], first: 1, head: 0, epoch: '' })
+    expect(await store.head('r:epoch')).toBe(0)
+    const got: (LogEntry | null)[] = []
+    const sub = store.subscribe('r:epoch', (e) => got.push(e))
+    await sub.ready
+    expect(await store.append('r:epoch', '{"n":"new"}', undefined, limits)).toBe(1)
+    const after = await store.read('r:epoch', 0, 10)
+    expect(after.epoch).toMatch(/^[A-Za-z]{4}$/)
+    expect(after.epoch).not.toBe(before.epoch)
+    expect(after.entries).toEqual([{ seq: 1, data: '{"n":"new"}' }])
+    expect(after.head).toBe(1)
+    await until(() => got.length === 1, 'notification')
+    expect(got).toEqual([{ seq: 1, data: '{"n":"new"}', epoch: after.epoch }])
+    // The epoch stays with the log as it grows.
+    await store.append('r:epoch', '{"n":"next"}', undefined, limits)
+    expect((await store.read('r:epoch', 1, 10)).epoch).toBe(after.epoch)
+    sub.unsubscribe()
   })
 
   it('notifies subscribers of appends, from any store instance, until they unsubscribe', async () => {
@@ -418,9 +475,10 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     await other.append('r:notify', '{"e":"one"}', undefined, limits)
     await other.append('r:notify', '{"e":"two"}', 'sid-z', limits)
     await until(() => got.length === 2, 'notifications')
+    const { epoch } = await store.read('r:notify', 0, 1)
     expect(got).toEqual([
-      { seq: 1, data: '{"e":"one"}' },
-      { seq: 2, data: '{"e":"two"}', exclude: 'sid-z' },
+      { seq: 1, data: '{"e":"one"}', epoch },
+      { seq: 2, data: '{"e":"two"}', exclude: 'sid-z', epoch },
     ])
     sub.unsubscribe()
     await other.append('r:notify', '{"e":"three"}', undefined, limits)

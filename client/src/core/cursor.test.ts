@@ -16,6 +16,18 @@ describe('CursorTracker', () => {
     expect(c.accept('QxTb.d3.KfTqzLmB40.*7')).toBe(false)
   })
 
+  it('takes a frame of another epoch as a log that started again, not a replay', () => {
+    const c = new CursorTracker()
+    expect(c.accept('QxTb.KfTqzLmB40Ab.d2Cd')).toBe(true)
+    expect(c.accept('QxTb.KfTqzLmB40Ab.d2Cd')).toBe(false)
+    // the room's log was lost and started again: seq 1 of epoch Xy is new
+    expect(c.accept('QxTb.KfTqzLmB1Xy.d2Cd')).toBe(true)
+    expect(c.accept('QxTb.KfTqzLmB1Xy.d2Cd')).toBe(false)
+    expect(c.accept('QxTb.KfTqzLmB2Xy.d2Cd')).toBe(true)
+    // an id without an epoch is compared by seq alone
+    expect(c.accept('QxTb.KfTqzLmB2.d2')).toBe(false)
+  })
+
   it('lets frames without a usable id through untracked', () => {
     const c = new CursorTracker()
     expect(c.accept(undefined)).toBe(true)
@@ -32,7 +44,7 @@ describe('CursorTracker', () => {
     c.accept('QxTb.*7.d12.KfTqzLmB40')
     c.accept('QxTb.d12.KfTqzLmB40') // duplicate: not the cursor
     expect(c.header()).toBe('QxTb.*7.d12.KfTqzLmB40')
-    expect(parseCursorId(c.header())).toEqual({ mark: 'QxTb', positions: new Map([['*', 7], ['d', 12], ['KfTqzLmB', 40]]) })
+    expect(parseCursorId(c.header())).toEqual({ mark: 'QxTb', positions: new Map([['*', 7], ['d', 12], ['KfTqzLmB', 40]]), epochs: new Map() })
     c.clear()
     expect(c.header()).toBe('')
   })
@@ -40,8 +52,16 @@ describe('CursorTracker', () => {
 
 describe('parseCursorId', () => {
   it('is lenient: malformed entries are skipped, a repeated key keeps its lowest seq', () => {
-    expect(parseCursorId('QxTb.d12.bad.*x.7.KfTqzLmB40.d3')).toEqual({ mark: 'QxTb', positions: new Map([['d', 3], ['KfTqzLmB', 40]]) })
-    expect(parseCursorId('QxTb.d1234567890123456')).toEqual({ mark: 'QxTb', positions: new Map() })
+    expect(parseCursorId('QxTb.d12.bad.*x.7.KfTqzLmB40.d3')).toEqual({ mark: 'QxTb', positions: new Map([['d', 3], ['KfTqzLmB', 40]]), epochs: new Map() })
+    expect(parseCursorId('QxTb.d1234567890123456')).toEqual({ mark: 'QxTb', positions: new Map(), epochs: new Map() })
+  })
+
+  it('reads the epoch after each seq', () => {
+    expect(parseCursorId('QxTb.KfTqzLmB40Ab.d3.*7Zz')).toEqual({
+      mark: 'QxTb',
+      positions: new Map([['KfTqzLmB', 40], ['d', 3], ['*', 7]]),
+      epochs: new Map([['KfTqzLmB', 'Ab'], ['*', 'Zz']]),
+    })
   })
 
   it('refuses what has no mark, or the old key=seq form', () => {

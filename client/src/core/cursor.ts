@@ -3,11 +3,14 @@ import { frameEntry } from '../protocol/wire.js'
 /**
  * The client's position in each server log. Frames are delivered at least
  * once; this is where they become exactly-once: a frame whose seq is not above
- * the position of its log (the first entry of its id) was already dispatched.
+ * the position of its log (the first entry of its id) was already dispatched,
+ * unless its epoch differs (the server's log started again: the server reports that gap).
  */
 export class CursorTracker {
   /** per log key (opaque: `d`, `*`, a room tag), the seq of the last frame dispatched */
   readonly positions = new Map<string, number>()
+  /** per log key, the epoch of that position: a frame of another epoch is of a log that started again */
+  private readonly epochs = new Map<string, string>()
   /** id of the last frame dispatched: the server's whole cursor after it */
   private last = ''
 
@@ -15,10 +18,13 @@ export class CursorTracker {
   accept(id: string | undefined): boolean {
     const entry = id ? frameEntry(id) : undefined
     if (!entry) return true
-    const [key, seq] = entry
+    const [key, seq, epoch] = entry
     const seen = this.positions.get(key)
-    if (seen !== undefined && seq <= seen) return false
+    const known = this.epochs.get(key)
+    const sameLog = !epoch || !known || epoch === known
+    if (seen !== undefined && seq <= seen && sameLog) return false
     this.positions.set(key, seq)
+    if (epoch) this.epochs.set(key, epoch)
     this.last = id!
     return true
   }
@@ -34,6 +40,7 @@ export class CursorTracker {
 
   clear(): void {
     this.positions.clear()
+    this.epochs.clear()
     this.last = ''
   }
 }

@@ -49,16 +49,20 @@ export function decodeCursor(text: string | null | undefined, maxKeys = 1024): C
 
 /**
  * A stream cursor as it travels in a message frame's `id:` and back in
- * Last-Event-ID: `<mark>.<key><seq>.<key><seq>...`, e.g. `QxTb.d13.*7.KfTqzLmB41`.
+ * Last-Event-ID: `<mark>.<key><seq><epoch>...`, e.g. `QxTb.d13Hq.*7Zu.KfTqzLmB41Ma`.
  * The mark names the session; keys are `d` (direct), `*` (broadcast) or a room's
  * tag, never containing a digit or `.`, so each key ends where its seq begins.
- * In a frame's id the frame's own log comes first. Room tags are the server's to
- * derive (see PROTOCOL.md): to the client every key is opaque.
+ * The epoch (letters after the seq) names the incarnation of the log: a log
+ * that was lost and started again has another, so its seqs are not compared
+ * with the old one's. In a frame's id the frame's own log comes first. Room tags
+ * are the server's to derive (see PROTOCOL.md): to the client every key is opaque.
  */
 export interface CursorId {
   mark: string
   /** seq per key, in the order of the text (a key given twice keeps its lowest seq) */
   positions: Map<string, number>
+  /** the epoch each position is in, for the entries that carry one */
+  epochs: Map<string, string>
 }
 
 /** Lenient: a malformed entry is skipped, so a bad id can only replay more, never skip. */
@@ -68,23 +72,28 @@ export function parseCursorId(text: string | null | undefined, maxKeys = 1100): 
   const mark = parts[0]!
   if (!mark || /[\d=,]/.test(mark)) return undefined
   const positions = new Map<string, number>()
+  const epochs = new Map<string, string>()
   for (let i = 1; i < parts.length; i++) {
     const entry = cursorEntry(parts[i]!)
     if (!entry) continue
-    const seen = positions.get(entry[0])
-    if (seen === undefined || entry[1] < seen) positions.set(entry[0], entry[1])
+    const [key, seq, epoch] = entry
+    const seen = positions.get(key)
+    if (seen !== undefined && seq >= seen) continue
+    positions.set(key, seq)
+    if (epoch) epochs.set(key, epoch)
+    else epochs.delete(key)
   }
-  return { mark, positions }
+  return { mark, positions, epochs }
 }
 
-/** One `<key><seq>` entry: the key is everything before the first digit. */
-export function cursorEntry(entry: string): [key: string, seq: number] | undefined {
-  const m = /^(\D+)(\d{1,15})$/.exec(entry)
-  return m ? [m[1]!, Number(m[2])] : undefined
+/** One `<key><seq><epoch>` entry: the key is everything before the first digit, the epoch the letters after the seq ('' when none). */
+export function cursorEntry(entry: string): [key: string, seq: number, epoch: string] | undefined {
+  const m = /^(\D+?)(\d{1,15})([A-Za-z]{0,8})$/.exec(entry)
+  return m ? [m[1]!, Number(m[2]), m[3]!] : undefined
 }
 
-/** The log a frame belongs to and its seq: the first entry of the frame's id. */
-export function frameEntry(id: string): [key: string, seq: number] | undefined {
+/** The log a frame belongs to, its seq and epoch: the first entry of the frame's id. */
+export function frameEntry(id: string): [key: string, seq: number, epoch: string] | undefined {
   const start = id.indexOf('.') + 1
   if (start === 0) return undefined
   const end = id.indexOf('.', start)

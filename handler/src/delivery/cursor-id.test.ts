@@ -22,10 +22,11 @@ describe('cursor ids', () => {
   it('takes positions only from a cursor of the same session', () => {
     const sid = 'abc'
     const text = `${sessionMark(sid)}.d12.*3.${roomTag(sid, 'lobby')}40`
-    expect(resumePositions(text, sid)).toEqual(new Map([['d', 12], ['*', 3], [roomTag(sid, 'lobby'), 40]]))
-    expect(resumePositions(text, 'other')).toEqual(new Map())
-    expect(resumePositions('d=12,r%3Alobby=40', sid)).toEqual(new Map())
-    expect(resumePositions(undefined, sid)).toEqual(new Map())
+    expect(resumePositions(text, sid).positions).toEqual(new Map([['d', 12], ['*', 3], [roomTag(sid, 'lobby'), 40]]))
+    expect(resumePositions(`${sessionMark(sid)}.d12Abcd.*3Wxyz`, sid).epochs).toEqual(new Map([['d', 'Abcd'], ['*', 'Wxyz']]))
+    expect(resumePositions(text, 'other').positions).toEqual(new Map())
+    expect(resumePositions('d=12,r%3Alobby=40', sid).positions).toEqual(new Map())
+    expect(resumePositions(undefined, sid).positions).toEqual(new Map())
   })
 
   it('ignores a short tag two rooms share, and finds a long tag', () => {

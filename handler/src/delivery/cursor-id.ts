@@ -51,24 +51,30 @@ export function roomTag(sid: string, room: string, long = false): string {
 }
 
 /**
- * Positions a Last-Event-ID gives for one session, by tag. Empty when it is
- * missing, malformed, or another session's (wrong mark): the stream then reads
- * every log from where the session joined it (replay, never a skip).
+ * Positions a Last-Event-ID gives for one session, by tag, and their epochs. Empty
+ * when it is missing, malformed, or another session's (wrong mark): the stream then
+ * reads every log from where the session joined it (replay, never a skip).
  */
-export function resumePositions(text: string | null | undefined, sid: string): Map<string, number> {
+export function resumePositions(text: string | null | undefined, sid: string): { positions: Map<string, number>; epochs: Map<string, string> } {
   const cursor = parseCursorId(text)
-  return cursor && cursor.mark === sessionMark(sid) ? cursor.positions : new Map()
+  return cursor && cursor.mark === sessionMark(sid) ? cursor : { positions: new Map(), epochs: new Map() }
 }
 
 /**
- * The position a cursor gives for a room, by its long tag, or by its short one
- * when no other room of the session has that short tag (an ambiguous tag could
+ * The tag under which a cursor gives a room's position: its long tag, or its short
+ * one when no other room of the session has that short tag (an ambiguous tag could
  * belong to either room: it is ignored).
  */
-export function roomPosition(positions: Map<string, number>, sid: string, room: string, shortTaken: (tag: string) => boolean): number | undefined {
+export function roomCursorTag(positions: Map<string, number>, sid: string, room: string, shortTaken: (tag: string) => boolean): string | undefined {
   if (positions.size === 0) return undefined
-  const long = positions.get(roomTag(sid, room, true))
-  if (long !== undefined) return long
+  const long = roomTag(sid, room, true)
+  if (positions.has(long)) return long
   const short = roomTag(sid, room)
-  return shortTaken(short) ? undefined : positions.get(short)
+  return shortTaken(short) || !positions.has(short) ? undefined : short
+}
+
+/** The position a cursor gives for a room (see roomCursorTag). */
+export function roomPosition(positions: Map<string, number>, sid: string, room: string, shortTaken: (tag: string) => boolean): number | undefined {
+  const tag = roomCursorTag(positions, sid, room, shortTaken)
+  return tag === undefined ? undefined : positions.get(tag)
 }

@@ -7,6 +7,8 @@ interface Watch {
   subscription: Subscription
   /** newest seq notified since the subscription went live, when no notification can have been missed */
   last?: number
+  /** the log's epoch that `last` is in */
+  epoch?: string
   /** pending unsubscribe after the last receiver left */
   idle?: ReturnType<typeof setTimeout>
   /** bumped when notifications may have been lost, so reads begun before it teach nothing */
@@ -95,6 +97,12 @@ export class Hub {
             watch.last = undefined
             watch.generation++
           }
+          // A new epoch: the log was lost and started again, reads begun before it teach nothing.
+          else if (entry.epoch !== undefined && entry.epoch !== watch.epoch) {
+            if (watch.epoch !== undefined) watch.generation++
+            watch.epoch = entry.epoch
+            watch.last = entry.seq
+          }
           // Any notification proves the subscription is live: every later entry will be notified too.
           else watch.last = Math.max(watch.last ?? 0, entry.seq)
           for (const each of receivers) each.onEntry(key, entry)
@@ -125,8 +133,9 @@ export class Hub {
    * The newest seq of a log this instance was notified of, if it cannot have
    * missed one since: a stream whose cursor is there has nothing to read.
    */
-  lastSeq(key: string): number | undefined {
-    return this.watches.get(key)?.last
+  lastSeq(key: string): { seq: number; epoch?: string } | undefined {
+    const w = this.watches.get(key)
+    return w?.last === undefined ? undefined : { seq: w.last, epoch: w.epoch }
   }
 
   /** Where a log's notifications stand now: pass it back to noteHead after a read. */
@@ -138,9 +147,14 @@ export class Hub {
    * A read made while the subscription was live saw the log's head: later
    * entries will all be notified, so streams at that head need not read again.
    */
-  noteHead(key: string, head: number, generation: number): void {
+  noteHead(key: string, head: number, epoch: string, generation: number): void {
     const w = this.watches.get(key)
-    if (w && w.generation === generation) w.last = Math.max(w.last ?? 0, head)
+    if (!w || w.generation !== generation) return
+    if (w.epoch === epoch) w.last = Math.max(w.last ?? 0, head)
+    else {
+      w.epoch = epoch
+      w.last = head
+    }
   }
 
   private drop(key: string, w: Watch): void {

@@ -5,7 +5,7 @@ import type { Hub } from './hub.js'
 import type { LogEntry, SessionRecord } from '../store/types.js'
 import type { DirectSink, DirectSource } from './sink.js'
 import { concatBytes } from './bytes.js'
-import { BROADCAST_TAG, DIRECT_TAG, resumePositions, roomPosition, roomTag, sessionMark } from './cursor-id.js'
+import { BROADCAST_TAG, DIRECT_TAG, resumePositions, roomCursorTag, roomTag, sessionMark } from './cursor-id.js'
 import { CLOSED, SAVED_AT, UNREAD_BYTES } from './saved-cursor.js'
 
 /** One log this stream reads: its position and whether a store read is under way. */
@@ -18,6 +18,11 @@ interface KeyState {
   /** where the session joined this log: a cursor at it need not be sent */
   joinedAt: number
   cursor: number
+  /**
+   * the epoch `cursor` is in; '' until known (a join position, a cursor without one): the
+   * first read adopts the log's. Once read, '' means the log does not exist (cursor 0).
+   */
+  epoch: string
   pulling: boolean
   again: boolean
   /** the store subscription is live */
@@ -104,6 +109,8 @@ export class Receiver implements DirectSource {
   private deadline?: ReturnType<typeof setTimeout>
   /** positions the client's Last-Event-ID gives, by tag */
   private readonly resume: Map<string, number>
+  /** the epochs of those positions, by tag */
+  private readonly resumeEpochs: Map<string, string>
   private readonly mark: string
   /**
    * The id entries of every log but `restOf`, kept while only that log moves:
@@ -129,7 +136,9 @@ export class Receiver implements DirectSource {
   ) {
     this.sid = record.sid
     this.mark = sessionMark(this.sid)
-    this.resume = resumePositions(cursor, this.sid)
+    const resume = resumePositions(cursor, this.sid)
+    this.resume = resume.positions
+    this.resumeEpochs = resume.epochs
     signal?.addEventListener('abort', () => this.close(), { once: true })
   }
 
@@ -160,6 +169,9 @@ export class Receiver implements DirectSource {
     const k = this.keys.get(storeKey)
     if (!k || this.closed) return
     if (entry === null) {
+      void this.pull(k)
+    } else if (entry.epoch !== undefined && entry.epoch !== k.epoch && k.cursor > 0) {
+      // Another epoch: the log started again. The read finds where that leaves us.
       void this.pull(k)
     } else if (k.pulling) {
       k.again = true
@@ -280,7 +292,7 @@ export class Receiver implements DirectSource {
    * by their long ones, and a short tag two rooms share gives no position.
    */
   private addInitialKeys(): KeyState[] {
-    const keys = [this.addKey(`d:${this.sid}`, DIRECT_KEY, 0, DIRECT_TAG, this.resume.get(DIRECT_TAG))]
+    const keys = [this.addKey(`d:${this.sid}`, DIRECT_KEY, 0, DIRECT_TAG, DIRECT_TAG)]
     const rooms = Object.entries(this.record.rooms)
     const shortTags = new Map<string, number>()
     for (const [room] of rooms) {
@@ -291,23 +303,27 @@ export class Receiver implements DirectSource {
     const ambiguous = (tag: string) => (shortTags.get(tag) ?? 0) > 1
     for (const [room, joinedAt] of rooms) {
       if (room === BROADCAST_ROOM) {
-        keys.push(this.addKey(`r:${room}`, roomKey(room), joinedAt, BROADCAST_TAG, this.resume.get(BROADCAST_TAG)))
+        keys.push(this.addKey(`r:${room}`, roomKey(room), joinedAt, BROADCAST_TAG, BROADCAST_TAG))
       } else {
         const short = roomTag(this.sid, room)
         const tag = ambiguous(short) ? roomTag(this.sid, room, true) : short
-        keys.push(this.addKey(`r:${room}`, roomKey(room), joinedAt, tag, roomPosition(this.resume, this.sid, room, ambiguous)))
+        keys.push(this.addKey(`r:${room}`, roomKey(room), joinedAt, tag, roomCursorTag(this.resume, this.sid, room, ambiguous)))
       }
     }
     return keys
   }
 
-  private addKey(storeKey: string, clientKey: string, joinedAt: number, tag: string, known: number | undefined): KeyState {
+  /** `cursorTag`: the tag under which the client's cursor holds this log's position, if it does. */
+  private addKey(storeKey: string, clientKey: string, joinedAt: number, tag: string, cursorTag: string | undefined): KeyState {
+    const known = cursorTag === undefined ? undefined : this.resume.get(cursorTag)
+    const resumed = known !== undefined && known >= joinedAt
     const k: KeyState = {
       storeKey,
       clientKey,
       tag,
       joinedAt,
-      cursor: Math.max(known ?? 0, joinedAt),
+      cursor: resumed ? known : joinedAt,
+      epoch: resumed ? (this.resumeEpochs.get(cursorTag!) ?? '') : '',
       pulling: false,
       again: false,
       watching: Promise.resolve(),
@@ -335,12 +351,13 @@ export class Receiver implements DirectSource {
         k.again = false
         const hub = this.hub
         const known = hub.lastSeq(k.storeKey)
-        if (known !== undefined && k.cursor >= known) break
+        if (known !== undefined && k.epoch !== '' && known.epoch === k.epoch && k.cursor >= known.seq) break
         const generation = hub.generation(k.storeKey)
         const res = await this.ctx.logs.read(k.storeKey, k.cursor, READ_BATCH)
         // Pulls run only once the key's subscription is live (open and join await it).
-        hub.noteHead(k.storeKey, res.head, generation)
+        hub.noteHead(k.storeKey, res.head, res.epoch, generation)
         if (this.closed || this.keys.get(k.storeKey) !== k) return
+        if (this.restarted(k, res)) continue
         // Entries past our cursor were trimmed away: the replay window was exceeded.
         if (res.first > k.cursor + 1 && res.head > k.cursor) this.gap(k)
         for (const e of res.entries) if (e.seq > k.cursor) this.deliver(k, e)
@@ -352,6 +369,27 @@ export class Receiver implements DirectSource {
     } finally {
       k.pulling = false
     }
+  }
+
+  /**
+   * The cursor is in another incarnation of the log (the log was lost and created
+   * again, under a new epoch), or beyond its head: what the new log holds was never
+   * delivered, and what the old one held after the cursor is lost. Reports the gap and
+   * starts this log over from its beginning (the caller reads again).
+   */
+  private restarted(k: KeyState, res: { head: number; epoch: string }): boolean {
+    const other = k.epoch !== '' && res.epoch !== k.epoch
+    if (k.cursor === 0 || (!other && k.cursor <= res.head)) {
+      k.epoch = res.epoch
+      return false
+    }
+    this.gap(k)
+    k.cursor = 0
+    k.joinedAt = 0
+    k.epoch = res.epoch
+    this.restOf = undefined
+    k.again = true
+    return true
   }
 
   /**
@@ -369,6 +407,7 @@ export class Receiver implements DirectSource {
 
   private deliver(k: KeyState, entry: LogEntry): void {
     k.cursor = entry.seq
+    if (entry.epoch) k.epoch = entry.epoch
     if (k !== this.restOf) this.restOf = undefined
     this.cursorMoved()
     if (isControlEntry(entry.data)) {
@@ -390,11 +429,11 @@ export class Receiver implements DirectSource {
   private frameId(own: KeyState): string {
     if (this.restOf !== own) {
       let rest = ''
-      for (const k of this.keys.values()) if (k !== own && k.cursor > k.joinedAt) rest += `.${k.tag}${k.cursor}`
+      for (const k of this.keys.values()) if (k !== own && k.cursor > k.joinedAt) rest += `.${k.tag}${k.cursor}${k.epoch}`
       this.rest = rest
       this.restOf = own
     }
-    return `id: ${this.mark}.${own.tag}${own.cursor}${this.rest}\n`
+    return `id: ${this.mark}.${own.tag}${own.cursor}${own.epoch}${this.rest}\n`
   }
 
   /** Membership changes and session end travel through the direct log, in order. */
@@ -407,7 +446,7 @@ export class Receiver implements DirectSource {
       const short = roomTag(this.sid, c.room)
       const taken = (tag: string) => [...this.keys.values()].some((other) => other.tag === tag)
       const tag = taken(short) ? roomTag(this.sid, c.room, true) : short
-      const k = this.addKey(`r:${c.room}`, roomKey(c.room), c.seq, tag, roomPosition(this.resume, this.sid, c.room, taken))
+      const k = this.addKey(`r:${c.room}`, roomKey(c.room), c.seq, tag, roomCursorTag(this.resume, this.sid, c.room, taken))
       k.watching.then(
         () => this.pull(k),
         () => this.end(),

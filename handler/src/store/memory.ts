@@ -1,10 +1,12 @@
 import { safeEqual } from '../ids.js'
+import { newEpoch } from './epochs.js'
 import { claimMessages, finishMessages, newClaimState, renewLeases, type ClaimState } from './claim-model.js'
 import type { Admission, AppendOrigin, ClaimLimits, ConnectBounds, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 interface Log {
   entries: LogEntry[]
   head: number
+  epoch: string
 }
 
 interface Session {
@@ -245,7 +247,7 @@ export class MemoryStore implements Store {
 
   async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number> {
     let log = this.logs.get(key)
-    if (!log) this.logs.set(key, (log = { entries: [], head: 0 }))
+    if (!log) this.logs.set(key, (log = { entries: [], head: 0, epoch: newEpoch() }))
     if (origin?.check) {
       const seen = recentOrigin(log.entries, origin.id)
       if (seen !== undefined) return seen
@@ -258,18 +260,22 @@ export class MemoryStore implements Store {
       log.entries.splice(0, log.entries.length - limits.maxLogLength)
     }
     const listeners = this.listeners.get(key)
-    if (listeners) for (const fn of listeners) fn(entry)
+    if (listeners) {
+      // Notifications carry the log's epoch; stored entries (what reads return) do not, as on Redis.
+      const notified = { ...entry, epoch: log.epoch }
+      for (const fn of listeners) fn(notified)
+    }
     return entry.seq
   }
 
   async read(key: string, after: number, limit: number): Promise<ReadResult> {
     const log = this.logs.get(key)
-    if (!log) return { entries: [], first: 1, head: 0 }
+    if (!log) return { entries: [], first: 1, head: 0, epoch: '' }
     const entries = log.entries
     const first = entries.length ? entries[0]!.seq : log.head + 1
     // Entries are contiguous, so the position of `after + 1` is arithmetic.
     const start = Math.max(0, after + 1 - first)
-    return { entries: entries.slice(start, start + limit), first, head: log.head }
+    return { entries: entries.slice(start, start + limit), first, head: log.head, epoch: log.epoch }
   }
 
   async head(key: string): Promise<number> {
@@ -334,11 +340,13 @@ export class MemoryStore implements Store {
     this.signals.clear()
   }
 
-  /** A room without members keeps only its log's head (its seq must never restart), not its entries. */
+  /**
+   * A room without members is freed, log and all: a later append starts it again at
+   * seq 1 under a new epoch, which streams still holding the old one see as a gap.
+   */
   private emptied(room: string): void {
     this.rooms.delete(room)
-    const log = this.logs.get(`r:${room}`)
-    if (log) log.entries = []
+    this.logs.delete(`r:${room}`)
   }
 
   private session(sid: string): Session | undefined {

@@ -7,13 +7,14 @@
  *                        ended/dc (ended for idleness and kept for recovery; onDisconnect ran),
  *                        ending (an ending began: joins are refused)
  *   <p>:{<sid>}:k        message claims: id -> 'r<lease end>' | 'd<reply>' | 'f' (claim-model.ts)
- *   <p>:{<sid>}:q / :l   the session's direct log: seq counter and stream (ids <seq>-1)
- *   <p>:{r:<room>}:q / :l / :m   a room's log, and its members (set)
+ *   <p>:{<sid>}:n / :l   the session's direct log: numbering (hash: n = head seq, e = epoch)
+ *                        and stream (ids <seq>-1)
+ *   <p>:{r:<room>}:n / :l / :m   a room's log, and its members (set)
  *   <p>:{live}           sorted set sid -> last seen (sweep index)
  *   <p>:{live}:ending    sorted set sid -> lease end of an ending in progress
  *   <p>:{live}:a:<addr>  connects from one client address in the current minute (limits.connectsPerMinute)
  *   <p>:m:<bucket>, <p>:flag:<name>   metrics and flags
- * Channels: <p>:n:<log key> carries `<seq>|<exclude>|<data>` for each append;
+ * Channels: <p>:n:<log key> carries `<seq>.<epoch>|<exclude>|<data>` for each append;
  *           <p>:sig:<name> carries signals (cross-instance acks).
  */
 import type { MessageClaim, MessageStatus } from './claim-model.js'
@@ -65,7 +66,7 @@ export class RedisKeys {
   }
 
   /** `d:<sid>` shares the session's hash tag; `r:<room>` has its own. */
-  logKey(key: string, part: 'q' | 'l'): string {
+  logKey(key: string, part: 'n' | 'l'): string {
     const tag = key.startsWith('d:') ? key.slice(2) : key
     return `${this.prefix}:{${tag}}:${part}`
   }
@@ -94,11 +95,13 @@ export function memberTtl(limits?: StoreLimits): number {
   return Math.max(MEMBER_TTL_FLOOR, 2 * (limits?.ttl ?? 0))
 }
 
-/** Parses an append notification, `<seq>|<exclude>|<data>`. */
-export function parseNotification(message: string): { seq: number; data: string; exclude?: string } {
+/** Parses an append notification, `<seq>.<epoch>|<exclude>|<data>`. */
+export function parseNotification(message: string): LogEntry {
   const a = message.indexOf('|')
   const b = message.indexOf('|', a + 1)
-  const entry: { seq: number; data: string; exclude?: string } = { seq: Number(message.slice(0, a)), data: message.slice(b + 1) }
+  const dot = message.indexOf('.')
+  const numbered = dot !== -1 && dot < a
+  const entry: LogEntry = { seq: Number(message.slice(0, numbered ? dot : a)), data: message.slice(b + 1), epoch: numbered ? message.slice(dot + 1, a) : '' }
   if (b > a + 1) entry.exclude = message.slice(a + 1, b)
   return entry
 }
@@ -158,10 +161,10 @@ export function claimResult(ids: number[], res: (number | string)[]): ClaimResul
   return retryAfterMs > 0 ? { authorized: true, claims, retryAfterMs } : { authorized: true, claims }
 }
 
-/** The READ script's reply, `{head, first, entries}` (stream entries with fields d, x, o), as a ReadResult. */
+/** The READ script's reply, `{head, first, entries, epoch}` (stream entries with fields d, x, o), as a ReadResult. */
 export function readResult(reply: unknown): ReadResult {
-  const [head, first, raw] = reply as [number, number, [string, string[]][]]
-  const entries: LogEntry[] = raw.map(([id, fields]) => {
+  const [head, first, raw, epoch] = reply as [number, number, [string, string[]][], string | undefined]
+  const entries: LogEntry[] = (raw ?? []).map(([id, fields]) => {
     const entry: LogEntry = { seq: parseInt(id, 10), data: '' }
     for (let i = 0; i < fields.length; i += 2) {
       if (fields[i] === 'd') entry.data = fields[i + 1]!
@@ -170,5 +173,5 @@ export function readResult(reply: unknown): ReadResult {
     }
     return entry
   })
-  return { entries, first: Number(first), head: Number(head) }
+  return { entries, first: Number(first), head: Number(head), epoch: epoch ?? '' }
 }

@@ -4,9 +4,10 @@
  */
 
 /**
- * KEYS: seq, log. ARGV: data, exclude ('' for none), maxLen, log ttl, channel, seq ttl,
- * origin ('' for none), '1' to return the seq of a recent entry of that origin instead of appending.
- * Returns the seq.
+ * KEYS: numbering (hash: n = head seq, e = epoch), log. ARGV: data, exclude ('' for none), maxLen,
+ * log ttl, channel, numbering ttl, origin ('' for none), '1' to return the seq of a recent entry of
+ * that origin instead of appending, a new epoch (used if this append creates the log).
+ * Returns the seq. The notification is `<seq>.<epoch>|<exclude>|<data>`.
  */
 export const APPEND = `
 if ARGV[8] == '1' then
@@ -18,25 +19,38 @@ if ARGV[8] == '1' then
     end
   end
 end
-local seq = redis.call('INCR', KEYS[1])
+local seq = redis.call('HINCRBY', KEYS[1], 'n', 1)
+if seq == 1 then
+  -- A new log, or one whose numbering was lost: a new epoch, and no entries of the old one.
+  redis.call('HSET', KEYS[1], 'e', ARGV[9])
+  redis.call('DEL', KEYS[2])
+else
+  redis.call('HSETNX', KEYS[1], 'e', ARGV[9])
+end
+local epoch = redis.call('HGET', KEYS[1], 'e')
 local fields = { 'd', ARGV[1] }
 if ARGV[2] ~= '' then table.insert(fields, 'x'); table.insert(fields, ARGV[2]) end
 if ARGV[7] ~= '' then table.insert(fields, 'o'); table.insert(fields, ARGV[7]) end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], seq .. '-1', unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-redis.call('PUBLISH', ARGV[5], seq .. '|' .. ARGV[2] .. '|' .. ARGV[1])
+redis.call('PUBLISH', ARGV[5], seq .. '.' .. epoch .. '|' .. ARGV[2] .. '|' .. ARGV[1])
 return seq
 `
 
-/** KEYS: seq, log. ARGV: after, count. Returns { head, first, entries }. */
+/**
+ * KEYS: numbering, log. ARGV: after, count. Returns { head, first, entries, epoch }.
+ * Without its numbering the log does not exist, whatever entries a stream key may still hold.
+ */
 export const READ = `
-local head = tonumber(redis.call('GET', KEYS[1]) or '0')
+local h = redis.call('HMGET', KEYS[1], 'n', 'e')
+if not h[1] then return { 0, 1, {}, '' } end
+local head = tonumber(h[1])
 local entries = redis.call('XRANGE', KEYS[2], '(' .. ARGV[1] .. '-1', '+', 'COUNT', ARGV[2])
 local first = head + 1
 local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
 if oldest[1] then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
-return { head, first, entries }
+return { head, first, entries, h[2] or '' }
 `
 
 /** The store's clock, ms: leases are timed by it, never by an instance's Date.now(). */
@@ -197,7 +211,7 @@ return redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
 `
 
 /**
- * KEYS: session, direct seq, direct log, claims. ARGV: reason, recover ms.
+ * KEYS: session, direct numbering, direct log, claims. ARGV: reason, recover ms.
  * Keeps the session's keys for recovery, marked ended, or deletes them.
  */
 export const FINISH_END = `
@@ -233,7 +247,7 @@ redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1
 `
 
-/** KEYS: session, direct seq, direct log. ARGV: now, ttl, transport ('' keeps it). 1 touched, 0 gone, 2 ended. */
+/** KEYS: session, direct numbering, direct log. ARGV: now, ttl, transport ('' keeps it). 1 touched, 0 gone, 2 ended. */
 export const TOUCH = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HEXISTS', KEYS[1], 'ended') == 1 then return 2 end
@@ -249,7 +263,7 @@ return 1
 `
 
 /**
- * KEYS: members, seq. ARGV: sid, 1 to join / 0 to leave, member-set ttl (seconds; joins only).
+ * KEYS: members, numbering. ARGV: sid, 1 to join / 0 to leave, member-set ttl (seconds; joins only).
  * Returns the room log's head seq. A member set expires unless joins (or member reads) keep it:
  * members whose session vanished without an ending are not kept forever.
  */
@@ -260,7 +274,7 @@ if ARGV[2] == '1' then
 else
   redis.call('SREM', KEYS[1], ARGV[1])
 end
-return tonumber(redis.call('GET', KEYS[2]) or '0')
+return tonumber(redis.call('HGET', KEYS[2], 'n') or '0')
 `
 
 /**

@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
+import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
 import { claimResult, MEMBER_TTL_FLOOR, memberTtl, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, LEAVE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
@@ -18,7 +19,7 @@ export interface RedisStoreOptions {
   keyPrefix?: string
   /** @deprecated the former name of keyPrefix */
   prefix?: string
-  /** seconds a room's sequence counter outlives its last append (default 30 days) */
+  /** seconds a room log's numbering (head seq and epoch) outlives its last append (default 30 days) */
   seqTtl?: number
 }
 
@@ -97,7 +98,7 @@ export class RedisStore implements Store {
     const replies = await this.run(() =>
       Promise.all(
         sids.flatMap((sid) => [
-          this.client.ssTouch(this.session(sid), this.logKey(`d:${sid}`, 'q'), this.logKey(`d:${sid}`, 'l'), now, limits.ttl, transport ?? ''),
+          this.client.ssTouch(this.session(sid), this.logKey(`d:${sid}`, 'n'), this.logKey(`d:${sid}`, 'l'), now, limits.ttl, transport ?? ''),
           this.client.zadd(this.live(), 'XX', now, sid),
         ]),
       ),
@@ -129,7 +130,7 @@ export class RedisStore implements Store {
   }
 
   async finishEnd(sid: string, reason: string, recoverMs: number): Promise<void> {
-    await this.run(() => this.client.ssFinishEnd(this.session(sid), this.logKey(`d:${sid}`, 'q'), this.logKey(`d:${sid}`, 'l'), this.claims(sid), reason, Math.max(0, Math.round(recoverMs))))
+    await this.run(() => this.client.ssFinishEnd(this.session(sid), this.logKey(`d:${sid}`, 'n'), this.logKey(`d:${sid}`, 'l'), this.claims(sid), reason, Math.max(0, Math.round(recoverMs))))
     await this.run(() => Promise.all([this.client.zrem(this.ending(), sid), this.client.zrem(this.live(), sid)]))
   }
 
@@ -142,7 +143,7 @@ export class RedisStore implements Store {
   async deleteSession(sid: string): Promise<void> {
     await this.run(() =>
       Promise.all([
-        this.client.del(this.session(sid), this.logKey(`d:${sid}`, 'q'), this.logKey(`d:${sid}`, 'l'), this.claims(sid)),
+        this.client.del(this.session(sid), this.logKey(`d:${sid}`, 'n'), this.logKey(`d:${sid}`, 'l'), this.claims(sid)),
         this.client.zrem(this.live(), sid),
         this.client.zrem(this.ending(), sid),
       ]),
@@ -176,7 +177,7 @@ export class RedisStore implements Store {
     const reserved = Number(await this.run(() => this.client.ssJoin(this.session(sid), `r:${room}`, maxRooms, limits.ttl)))
     if (reserved === -2) return 'full'
     if (reserved !== 1) return null
-    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'q'), sid, 1, memberTtl(limits))))
+    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'n'), sid, 1, memberTtl(limits))))
     if ((await this.run(() => this.client.ssJoined(this.session(sid), `r:${room}`, head))) === 1) return head
     // The session began ending meanwhile: a join after the end is refused and undone.
     await this.run(() => Promise.all([this.client.srem(this.roomMembers(room), sid), this.client.ssLeave(this.session(sid), `r:${room}`)]))
@@ -196,11 +197,11 @@ export class RedisStore implements Store {
 
   async restoreMemberships(sid: string, rooms: string[], limits?: StoreLimits): Promise<void> {
     const ttl = memberTtl(limits)
-    await this.run(() => Promise.all(rooms.map((room) => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'q'), sid, 1, ttl))))
+    await this.run(() => Promise.all(rooms.map((room) => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'n'), sid, 1, ttl))))
   }
 
   async leaveRoom(sid: string, room: string): Promise<number> {
-    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'q'), sid, 0, 0)))
+    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'n'), sid, 0, 0)))
     await this.run(() => this.client.ssLeave(this.session(sid), `r:${room}`))
     return head
   }
@@ -228,17 +229,17 @@ export class RedisStore implements Store {
     const seqTtl = key.startsWith('d:') ? limits.ttl : Math.max(limits.ttl, this.seqTtl)
     return Number(
       await this.run(() =>
-        this.client.ssAppend(this.logKey(key, 'q'), this.logKey(key, 'l'), data, exclude ?? '', limits.maxLogLength, limits.ttl, this.channel(key), seqTtl, origin?.id ?? '', origin?.check ? '1' : '0'),
+        this.client.ssAppend(this.logKey(key, 'n'), this.logKey(key, 'l'), data, exclude ?? '', limits.maxLogLength, limits.ttl, this.channel(key), seqTtl, origin?.id ?? '', origin?.check ? '1' : '0', newEpoch()),
       ),
     )
   }
 
   async read(key: string, after: number, limit: number): Promise<ReadResult> {
-    return readResult(await this.run(() => this.client.ssRead(this.logKey(key, 'q'), this.logKey(key, 'l'), after, limit)))
+    return readResult(await this.run(() => this.client.ssRead(this.logKey(key, 'n'), this.logKey(key, 'l'), after, limit)))
   }
 
   async head(key: string): Promise<number> {
-    return Number((await this.run(() => this.client.get(this.logKey(key, 'q')))) ?? 0)
+    return Number((await this.run(() => this.client.hget(this.logKey(key, 'n'), 'n'))) ?? 0)
   }
 
   subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription {
@@ -380,7 +381,7 @@ export class RedisStore implements Store {
     return this.keys.ending()
   }
 
-  private logKey(key: string, part: 'q' | 'l'): string {
+  private logKey(key: string, part: 'n' | 'l'): string {
     return this.keys.logKey(key, part)
   }
 

@@ -5,6 +5,8 @@
  *
  * Log keys: `d:<sid>` (a session's direct log) and `r:<room>` (a room; `r:*` is
  * the broadcast log every session joins). Each log numbers its entries 1, 2, 3...
+ * and has an epoch, made with the log: a log lost and created again restarts at 1
+ * under a new epoch (store/epochs.ts), so streams can tell it from the old one.
  */
 
 export interface SessionRecord {
@@ -38,6 +40,8 @@ export interface LogEntry {
   exclude?: string
   /** the handler run that appended it (`<sid>:<message id>:<emit index>`), for re-runs */
   origin?: string
+  /** the epoch of the log it was appended to (always set on notifications) */
+  epoch?: string
 }
 
 /** Tags an append with the handler run that made it; `check`: skip it if that origin is already in the log. */
@@ -52,6 +56,8 @@ export interface ReadResult {
   first: number
   /** seq of the newest entry ever appended (0 for a new log) */
   head: number
+  /** the log's epoch: '' while the log does not exist */
+  epoch: string
 }
 
 export type { ClaimOutcome, MessageClaim, MessageStatus, RateLimit } from './claim-model.js'
@@ -169,7 +175,8 @@ export type Admission = { admitted: true } | { admitted: false; reason: 'session
 /** Logs: append-only, numbered, bounded (delivery's and the core's role). */
 export interface Logs {
   /**
-   * Appends an entry and notifies subscribers of the key, atomically; returns its seq.
+   * Appends an entry and notifies subscribers of the key (the entry with its epoch),
+   * atomically; returns its seq. The first append creates the log under a new epoch.
    * With `origin.check`, an entry of that origin among the log's recent entries is
    * returned instead of appending again.
    */

@@ -1,3 +1,4 @@
+import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
 import { claimResult, MEMBER_TTL_FLOOR, memberTtl, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, LEAVE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
@@ -117,7 +118,7 @@ export class UpstashStore implements Store {
     if (sids.length === 0) return []
     const replies = await this.exec(
       sids.flatMap((sid): Command[] => [
-        this.call(SCRIPTS.touch, [this.keys.session(sid), this.keys.logKey(`d:${sid}`, 'q'), this.keys.logKey(`d:${sid}`, 'l')], [now, limits.ttl, transport ?? '']),
+        this.call(SCRIPTS.touch, [this.keys.session(sid), this.keys.logKey(`d:${sid}`, 'n'), this.keys.logKey(`d:${sid}`, 'l')], [now, limits.ttl, transport ?? '']),
         ['ZADD', this.keys.live(), 'XX', now, sid],
       ]),
     )
@@ -149,7 +150,7 @@ export class UpstashStore implements Store {
 
   async finishEnd(sid: string, reason: string, recoverMs: number): Promise<void> {
     const k = this.keys
-    await this.one(this.call(SCRIPTS.finishEnd, [k.session(sid), k.logKey(`d:${sid}`, 'q'), k.logKey(`d:${sid}`, 'l'), k.claims(sid)], [reason, Math.max(0, Math.round(recoverMs))]))
+    await this.one(this.call(SCRIPTS.finishEnd, [k.session(sid), k.logKey(`d:${sid}`, 'n'), k.logKey(`d:${sid}`, 'l'), k.claims(sid)], [reason, Math.max(0, Math.round(recoverMs))]))
     // Only once the ending is recorded does the session leave the indexes (a failure above retries it).
     await this.exec([['ZREM', k.ending(), sid], ['ZREM', k.live(), sid]])
   }
@@ -163,7 +164,7 @@ export class UpstashStore implements Store {
   async deleteSession(sid: string): Promise<void> {
     const k = this.keys
     await this.exec([
-      ['DEL', k.session(sid), k.logKey(`d:${sid}`, 'q'), k.logKey(`d:${sid}`, 'l'), k.claims(sid)],
+      ['DEL', k.session(sid), k.logKey(`d:${sid}`, 'n'), k.logKey(`d:${sid}`, 'l'), k.claims(sid)],
       ['ZREM', k.live(), sid],
       ['ZREM', k.ending(), sid],
     ])
@@ -197,7 +198,7 @@ export class UpstashStore implements Store {
     const reserved = Number(await this.one(this.call(SCRIPTS.join, [session], [`r:${room}`, maxRooms, limits.ttl])))
     if (reserved === -2) return 'full'
     if (reserved !== 1) return null
-    const head = Number(await this.one(this.call(SCRIPTS.membership, [members, this.keys.logKey(`r:${room}`, 'q')], [sid, 1, memberTtl(limits)])))
+    const head = Number(await this.one(this.call(SCRIPTS.membership, [members, this.keys.logKey(`r:${room}`, 'n')], [sid, 1, memberTtl(limits)])))
     if ((await this.one(this.call(SCRIPTS.joined, [session], [`r:${room}`, head]))) === 1) return head
     // The session began ending meanwhile: a join after the end is refused and undone.
     await this.exec([['SREM', members, sid], this.call(SCRIPTS.leave, [session], [`r:${room}`])])
@@ -217,11 +218,11 @@ export class UpstashStore implements Store {
 
   async restoreMemberships(sid: string, rooms: string[], limits?: StoreLimits): Promise<void> {
     const ttl = memberTtl(limits)
-    if (rooms.length) await this.exec(rooms.map((room) => this.call(SCRIPTS.membership, [this.keys.roomMembers(room), this.keys.logKey(`r:${room}`, 'q')], [sid, 1, ttl])))
+    if (rooms.length) await this.exec(rooms.map((room) => this.call(SCRIPTS.membership, [this.keys.roomMembers(room), this.keys.logKey(`r:${room}`, 'n')], [sid, 1, ttl])))
   }
 
   async leaveRoom(sid: string, room: string): Promise<number> {
-    const head = Number(await this.one(this.call(SCRIPTS.membership, [this.keys.roomMembers(room), this.keys.logKey(`r:${room}`, 'q')], [sid, 0, 0])))
+    const head = Number(await this.one(this.call(SCRIPTS.membership, [this.keys.roomMembers(room), this.keys.logKey(`r:${room}`, 'n')], [sid, 0, 0])))
     await this.one(this.call(SCRIPTS.leave, [this.keys.session(sid)], [`r:${room}`]))
     return head
   }
@@ -249,16 +250,16 @@ export class UpstashStore implements Store {
 
   async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number> {
     const seqTtl = key.startsWith('d:') ? limits.ttl : Math.max(limits.ttl, this.seqTtl)
-    const args = [data, exclude ?? '', limits.maxLogLength, limits.ttl, this.keys.channel(key), seqTtl, origin?.id ?? '', origin?.check ? '1' : '0']
-    return Number(await this.one(this.call(SCRIPTS.append, [this.keys.logKey(key, 'q'), this.keys.logKey(key, 'l')], args)))
+    const args = [data, exclude ?? '', limits.maxLogLength, limits.ttl, this.keys.channel(key), seqTtl, origin?.id ?? '', origin?.check ? '1' : '0', newEpoch()]
+    return Number(await this.one(this.call(SCRIPTS.append, [this.keys.logKey(key, 'n'), this.keys.logKey(key, 'l')], args)))
   }
 
   async read(key: string, after: number, limit: number): Promise<ReadResult> {
-    return readResult(await this.one(this.call(SCRIPTS.read, [this.keys.logKey(key, 'q'), this.keys.logKey(key, 'l')], [after, limit])))
+    return readResult(await this.one(this.call(SCRIPTS.read, [this.keys.logKey(key, 'n'), this.keys.logKey(key, 'l')], [after, limit])))
   }
 
   async head(key: string): Promise<number> {
-    return Number((await this.one(['GET', this.keys.logKey(key, 'q')])) ?? 0)
+    return Number((await this.one(['HGET', this.keys.logKey(key, 'n'), 'n'])) ?? 0)
   }
 
   subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription {

@@ -1,0 +1,18 @@
+/**
+ * A log's epoch: letters made when the log is created (its first append). A log
+ * that is lost (Redis restarted without persistence, its key expired or evicted,
+ * the memory store freed it) and created again starts at seq 1 under another
+ * epoch, so a cursor into the old one is never taken for a position in the new.
+ * Letters only, so in a cursor entry the epoch ends the seq (PROTOCOL.md).
+ */
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+/** 52^4 ≈ 7.3M: the chance that a log's next incarnation draws the same epoch. */
+export const EPOCH_LENGTH = 4
+
+export function newEpoch(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(EPOCH_LENGTH))
+  let out = ''
+  // 256 % 52 leaves a slight bias towards the first letters; harmless for a tag that must only differ.
+  for (const b of bytes) out += LETTERS[b % LETTERS.length]
+  return out
+}

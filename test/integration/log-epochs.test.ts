@@ -1,0 +1,150 @@
+// A log that is lost while sessions live on (its Redis keys evicted, expired or flushed; the memory
+// store freeing it) starts again at seq 1 under a new epoch. Streams holding a cursor into the old
+// log must read the new one from its start and say that entries were lost: before epochs, a cursor
+// above the new head skipped every new entry and still read as recovered.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { EventSource } from 'eventsource'
+import { connect, type ClientSocket } from '@socket-serve/client'
+import { memoryStore, type Store } from 'socket-serve'
+import { redisStore } from 'socket-serve/redis'
+import { redisCommand, startRedis, type RedisServer } from '../support/redis.js'
+import { startProxy, type Proxy } from '../support/proxy.js'
+import { rawConnect } from '../support/raw-http.js'
+import { sleep, startServer, until, type TestServer } from '../support/server.js'
+import { transports } from '../support/transports.js'
+
+interface LosableStore {
+  store: Store
+  /** loses these logs (store keys `r:<room>`) the way the backend can */
+  lose(keys: string[]): Promise<void>
+}
+
+let redis: RedisServer | undefined
+beforeAll(async () => {
+  redis = await startRedis()
+}, 30_000)
+afterAll(async () => {
+  await redis?.stop()
+})
+
+let prefixes = 0
+const storeCases: { name: string; make(): LosableStore }[] = [
+  {
+    name: 'memory',
+    make() {
+      const store = memoryStore()
+      const logs = (store as unknown as { logs: Map<string, unknown> }).logs
+      return { store, lose: async (keys) => keys.forEach((k) => logs.delete(k)) }
+    },
+  },
+  {
+    name: 'redis',
+    make() {
+      const prefix = `ep${process.pid}x${++prefixes}`
+      return {
+        store: redisStore(redis!.url, { prefix }),
+        // What an eviction, an expiry or a FLUSH does to a log: its numbering and entries are gone.
+        lose: async (keys) => void (await redisCommand(redis!.port, 'DEL', ...keys.flatMap((k) => [`${prefix}:{${k}}:n`, `${prefix}:{${k}}:l`]))),
+      }
+    },
+  },
+]
+
+const LOST = ['r:room', 'r:*']
+const range = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
+
+describe.each(storeCases)('log epochs on the $name store', (storeCase) => {
+  let server: TestServer | undefined
+  let proxy: Proxy | undefined
+  let store: LosableStore
+  const clients: ClientSocket[] = []
+
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.disconnect()
+    await proxy?.close()
+    await server?.close()
+    await store?.store.close()
+    server = proxy = undefined
+  })
+
+  async function setUp(): Promise<TestServer> {
+    store = storeCase.make()
+    server = await startServer({ store: store.store }, (io) => {
+      io.onConnect(async (socket) => {
+        await socket.join('room')
+      })
+    })
+    return server
+  }
+
+  /** Room and broadcast messages: `room` gets `<p>0..`, everyone `<p>'0..` */
+  async function send(s: TestServer, prefix: string, n: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      await s.io.to('room').emit('m', `${prefix}${i}`)
+      await s.io.emit('m', `${prefix}'${i}`)
+    }
+  }
+
+  describe.each(transports)('over $name', ({ transports: only }) => {
+    it('a log lost mid-session: every later message arrives once, and the gap is told', async () => {
+      const s = await setUp()
+      const socket = connect(s.url, { transports: only })
+      clients.push(socket)
+      const got: string[] = []
+      socket.on('m', (m: string) => got.push(m))
+      const gaps: string[][] = []
+      socket.on('gap', (info: { keys: string[] }) => gaps.push(info.keys))
+      await until(() => socket.connected, 'connect')
+      await send(s, 'a', 20)
+      await until(() => got.length === 40, 'the messages before the loss')
+      expect(gaps).toEqual([])
+
+      await store.lose(LOST)
+      await send(s, 'b', 10) // seq 1..10 of new logs, below the client's old positions (20)
+      await until(() => got.length === 60, 'the messages after the loss')
+      await sleep(300) // a duplicate would arrive now
+
+      expect(got.filter((m) => m.startsWith('a') && !m.includes("'"))).toEqual(range('a', 20))
+      expect(got.filter((m) => m.startsWith("a'"))).toEqual(range("a'", 20))
+      expect(got.filter((m) => m.startsWith('b') && !m.includes("'"))).toEqual(range('b', 10))
+      expect(got.filter((m) => m.startsWith("b'"))).toEqual(range("b'", 10))
+      expect(got).toHaveLength(60)
+      expect(socket.recovered).toBe(false)
+      expect(gaps.length).toBeGreaterThan(0)
+      // An open stream names the logs; a poll's open frame says `recovered: false` for all of them.
+      if (only[0] === 'sse') expect(new Set(gaps.flat())).toEqual(new Set(['r:room', 'r:*']))
+      expect(socket.connected).toBe(true)
+    })
+  })
+
+  it('a standard EventSource resuming into lost logs gets recovered: false and the new logs whole', async () => {
+    const s = await setUp()
+    proxy = await startProxy({ port: s.port })
+    const session = await rawConnect(s.url)
+    const frames: { c?: string; recovered?: boolean; e?: string; d?: string }[] = []
+    const es = new EventSource(`${proxy.url}/api/socket/sse?sid=${encodeURIComponent(session.sid)}&st=${encodeURIComponent(session.streamToken)}`)
+    es.onmessage = (e) => frames.push(JSON.parse(e.data))
+    try {
+      const opens = () => frames.filter((f) => f.c === 'open')
+      const messages = () => frames.filter((f) => f.e === 'm').map((f) => f.d!)
+      await until(() => opens().length === 1, 'the first open frame')
+      await send(s, 'a', 20)
+      await until(() => messages().length === 40, 'the messages before the loss')
+      proxy.cut(1000) // away while the logs are lost and written again
+      await store.lose(LOST)
+      await send(s, 'b', 10)
+      await until(() => opens().length === 2, 'the stream after the drop', 20_000)
+      await until(() => messages().length === 60, 'the messages after the loss')
+      await send(s, 'c', 5)
+      await until(() => messages().length === 70, 'the messages after the resume')
+      await sleep(300)
+      expect(opens().map((o) => o.recovered)).toEqual([true, false])
+      const got = messages()
+      expect(got).toHaveLength(70)
+      expect(got.filter((m) => !m.includes("'"))).toEqual([...range('a', 20), ...range('b', 10), ...range('c', 5)])
+      expect(got.filter((m) => m.includes("'"))).toEqual([...range("a'", 20), ...range("b'", 10), ...range("c'", 5)])
+    } finally {
+      es.close()
+    }
+  })
+})
