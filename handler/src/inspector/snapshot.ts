@@ -4,7 +4,7 @@ import type { SessionRecord, Store } from '../store/types.js'
 
 /** What the snapshot reads: the store, and the timings that make a session look stale. */
 export interface SnapshotSource {
-  store: Pick<Store, 'sessionIds' | 'getSession' | 'head' | 'read'>
+  store: Pick<Store, 'sessionIds' | 'getSession' | 'head' | 'read' | 'seenAt'>
   opts: { pingInterval: number; pingTimeout: number; inspector?: { readonly?: boolean } }
 }
 
@@ -50,6 +50,7 @@ export async function snapshot(server: SnapshotSource, limit: number) {
   const now = Date.now()
   const ids = await store.sessionIds(limit)
   const records = (await Promise.all(ids.map((id) => store.getSession(id)))).filter((r): r is SessionRecord => r !== null)
+  await withLiveSeen(store, records)
   // Heads are read once per log, however many sessions share it (rooms).
   const keys = new Set<string>()
   for (const r of records) for (const p of positions(r)) keys.add(p.storeKey)
@@ -86,6 +87,7 @@ export async function snapshot(server: SnapshotSource, limit: number) {
 export async function sessionDetail(server: SnapshotSource, sid: string, max = 100) {
   const r = await server.store.getSession(sid)
   if (!r) return null
+  await withLiveSeen(server.store, [r])
   const info = sessionInfo(server, r, Date.now())
   const messages: QueuedMessage[] = []
   for (const p of positions(r)) {
@@ -98,6 +100,16 @@ export async function sessionDetail(server: SnapshotSource, sid: string, max = 1
     }
   }
   return { ...info, messages }
+}
+
+/**
+ * Open streams keep a session alive in the live index only (one command per heartbeat per
+ * instance); the record's lastSeen is refreshed far less often. The later of the two is when
+ * the session was last seen.
+ */
+async function withLiveSeen(store: Pick<Store, 'seenAt'>, records: SessionRecord[]): Promise<void> {
+  const seen = await store.seenAt(records.map((r) => r.sid))
+  records.forEach((r, i) => (r.lastSeen = Math.max(r.lastSeen, seen[i] ?? 0)))
 }
 
 function sessionInfo(server: SnapshotSource, r: SessionRecord, now: number): SessionInfo {

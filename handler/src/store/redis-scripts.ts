@@ -39,9 +39,54 @@ if oldest[1] then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
 return { head, first, entries }
 `
 
+/**
+ * READ for many logs in one call (a stream's direct log and its rooms' logs). Only where every
+ * key may be named in one script: a single Redis or Upstash, never a Redis Cluster.
+ * KEYS: seq1, log1, seq2, log2, ... ARGV: after1, count1, after2, count2, ... Returns { {head, first, entries}, ... }.
+ */
+export const READ_MANY = `
+local out = {}
+for i = 1, #KEYS / 2 do
+  local seq, log = KEYS[2 * i - 1], KEYS[2 * i]
+  local head = tonumber(redis.call('GET', seq) or '0')
+  local entries = redis.call('XRANGE', log, '(' .. ARGV[2 * i - 1] .. '-1', '+', 'COUNT', ARGV[2 * i])
+  local first = head + 1
+  local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
+  if oldest[1] then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
+  out[i] = { head, first, entries }
+end
+return out
+`
+
 /** The store's clock, ms: leases are timed by it, never by an instance's Date.now(). */
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
+
+/**
+ * KEYS: live, ending (one hash tag). ARGV: now, idle cutoff (last seen before it), sids...
+ * Refreshes the live index score of the sessions still in it: one call per heartbeat for every
+ * stream of an instance. Returns { due, missing... }: due is 1 when a sweep would find work (a
+ * live session last seen before the cutoff, or an ending whose lease lapsed), so instances sweep
+ * only then; missing are the sids not in the index (ended, ending or gone), for a full TOUCH.
+ */
+export const KEEP_ALIVE = `
+local sids = { unpack(ARGV, 3) }
+local scores = redis.call('ZMSCORE', KEYS[1], unpack(sids))
+local args, out = {}, { 0 }
+for i, sid in ipairs(sids) do
+  if scores[i] then
+    args[#args + 1] = ARGV[1]
+    args[#args + 1] = sid
+  else
+    out[#out + 1] = sid
+  end
+end
+if #args > 0 then redis.call('ZADD', KEYS[1], 'XX', unpack(args)) end
+${NOW}
+if #redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, 1) > 0
+  or #redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1) > 0 then out[1] = 1 end
+return out
+`
 
 /**
  * Per-message claims: the rule of claim-model.ts, in Lua (the model-based test checks both).
