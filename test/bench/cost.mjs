@@ -279,7 +279,7 @@ async function postsPerEmit(redis, transport, rate, seconds) {
 }
 
 // ---------------------------------------------------------------- run
-const fmt = (x) => (x === undefined ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2))
+const fmt = (x) => (x === undefined ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 0.01 || x === 0 ? x.toFixed(2) : x.toPrecision(2))
 const cell = (m) => `${fmt(m.calls)} / ${fmt(m.upstash)} / ${fmt(m.redis)}`
 
 async function main() {
