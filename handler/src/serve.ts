@@ -81,6 +81,10 @@ export function serve<
     logs: store,
     bus: store,
     touch: (sids) => store.touch(sids, Date.now(), limits),
+    keepAlive: (sids) => {
+      const now = Date.now()
+      return store.keepAlive(sids, now, now - opts.disconnectTimeout)
+    },
     revive: (sids) => core.reviveById(sids),
     sweepIfDue: () => core.sweepIfDue(),
     observer,

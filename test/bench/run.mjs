@@ -23,7 +23,8 @@
 //   BENCH_IDLE            idle clients for the memory figure and the big room (default 1000)
 //   BENCH_PEERS           comma list of sio-ws,sio-polling,ss-sse,ss-polling (default all)
 //   BENCH_STORES          comma list of memory,redis,redis2 (default all)
-//   BENCH_PARTS           comma list of echo,fanout,idle (default all)
+//   BENCH_PARTS           comma list of echo,fanout,idle,cost (default all; cost: test/bench/cost.mjs,
+//                         store commands and POSTs per message, broadcast, idle minute, reconnect)
 //   BENCH_MAX_MINUTES     stop starting new measurements after this long (default 14)
 //   BENCH_PROFILE=DIR     run socket-serve servers under `node --cpu-prof` (files in DIR); with
 //                         BENCH_PROFILE_ALL=1 the Socket.IO servers too. Summarise with
@@ -65,7 +66,7 @@ const PEERS = [
   { id: 'ss-polling', lib: 'socket-serve', transport: 'polling', label: 'socket-serve · polling' },
 ].filter((p) => list('BENCH_PEERS', ['sio-ws', 'sio-polling', 'ss-sse', 'ss-polling']).includes(p.id))
 const STORES = list('BENCH_STORES', ['memory', 'redis', 'redis2'])
-const PARTS = list('BENCH_PARTS', ['echo', 'fanout', 'idle'])
+const PARTS = list('BENCH_PARTS', ['echo', 'fanout', 'idle', 'cost'])
 const STORE_LABEL = { memory: 'memory', redis: 'Redis', redis2: 'Redis, 2 instances' }
 const PROFILE_DIR = env.BENCH_PROFILE ? resolve(env.BENCH_PROFILE) : undefined
 const JSON_OUT = env.BENCH_JSON ?? join(ROOT, 'test-output', 'bench', 'last-run.json')
@@ -292,6 +293,7 @@ async function openClient(peer, server, onTick) {
       peer.lib === 'socket.io'
         ? (event, data) => socket.timeout(10_000).emitWithAck(event, data)
         : (event, data) => socket.emitWithAck(event, data, { timeout: 10_000 }),
+    emit: (event, data) => socket.emit(event, data),
     close: () => socket.disconnect(),
   }
 }
@@ -384,7 +386,8 @@ function fanoutState(receivers) {
   let run
   return {
     onTickOf: (r) => (msg) => run?.tick(r, msg),
-    async run(sender, servers, count, rate, room = 'bench') {
+    /** `from`: a client that emits the `count` messages unpaced, relayed by its server (else the server emits) */
+    async run(sender, servers, count, rate, room = 'bench', from) {
       const expected = count * receivers
       const seen = Array.from({ length: receivers }, () => new Uint8Array(count))
       const maxSeen = new Int32Array(receivers).fill(-1)
@@ -419,7 +422,12 @@ function fanoutState(receivers) {
       const bytesBefore = streamBytes
       const cpuOf = () => Promise.all(servers.map((s) => control(s.port, 'GET', '/bench/cpu').then((r) => r.us)))
       const cpuBefore = await cpuOf()
-      const sent = await control(sender.port, 'POST', `/bench/fanout?room=${room}&count=${count}&rate=${rate}`)
+      let sent
+      if (from) {
+        const t0 = performance.now()
+        for (let n = 0; n < count; n++) from.emit('relay', { room, n })
+        sent = { errors: 0, ms: performance.now() - t0 }
+      } else sent = await control(sender.port, 'POST', `/bench/fanout?room=${room}&count=${count}&rate=${rate}`)
       let progressAt = Date.now()
       let lastUnique = -1
       const deadline = Date.now() + 60_000
@@ -495,7 +503,12 @@ async function measureTraffic(peer, store, redis) {
       await sleep(200)
       out.paced = await state.run(servers[0], servers, CFG.fanout, CFG.rate)
       log(`${peer.id} ${store} fan-out paced p50 ${out.paced.p50.toFixed(3)} ms lost ${out.paced.lost}`)
-      await closeClients(receivers)
+      // The same burst emitted by one client (not in the room), unpaced: its server relays each message.
+      const sender = await openClient(peer, servers[0])
+      await sleep(200)
+      out.fromClient = await state.run(servers[0], servers, CFG.fanout, 0, 'bench', sender)
+      log(`${peer.id} ${store} fan-out from one client ${Math.round(out.fromClient.perSecond)}/s lost ${out.fromClient.lost} dup ${out.fromClient.duplicated} reord ${out.fromClient.reordered}`)
+      await closeClients([sender, ...receivers])
     }
   })
   return out
@@ -637,6 +650,18 @@ function printRatios(results) {
   }
 }
 
+/** The unpaced burst from one client, relayed by the server to the room. */
+function printFromClient(results) {
+  const lines = []
+  for (const store of STORES) {
+    for (const peer of PEERS) {
+      const r = results[store]?.[peer.id]?.fromClient
+      if (r) lines.push(`- ${peer.label} (${STORE_LABEL[store]}): ${fk(r.perSecond)} deliveries/s, p50 / p99 ${f3(r.p50)} / ${f3(r.p99)} ms, lost / dup / reord ${losses(r)}`)
+    }
+  }
+  if (lines.length) console.log(`\n### Unpaced fan-out from one client (${CFG.fanout} emits, relayed to ${CFG.receivers} receivers)\n\n${lines.join('\n')}`)
+}
+
 function printCommandDetails(results) {
   const lines = []
   for (const store of STORES) {
@@ -757,9 +782,17 @@ printTable(results)
 printRatios(results)
 printHttpFloor(results)
 printPacedSpread(results)
+printFromClient(results)
 printFrameBytes(results)
 printCommandDetails(results)
 if (skipped.length) console.log(`Not measured: ${skipped.join(', ')}\n`)
+if (PARTS.includes('cost')) {
+  // Its own process: it runs the server in-process to count the store's calls.
+  const child = spawn(process.execPath, [join(HERE, 'cost.mjs')], { stdio: 'inherit', env })
+  children.add(child)
+  await new Promise((r) => child.once('exit', r))
+  children.delete(child)
+}
 try {
   mkdirSync(dirname(JSON_OUT), { recursive: true })
   writeFileSync(JSON_OUT, JSON.stringify({ machine: { cpu, cores: os.cpus().length, node: process.version, loadBefore, loadAfter: os.loadavg() }, config: CFG, results, skipped }, null, 2))

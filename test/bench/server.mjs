@@ -108,6 +108,8 @@ async function startSocketServe() {
     await socket.join(room)
     return 'ok'
   })
+  // A client's burst relayed to a room (the unpaced fan-out from one client): stamped here.
+  io.onMessage('relay', (_socket, msg) => io.to(msg.room).emit('tick', { n: msg.n, t: now() }))
   emitTick = (room, n) => io.to(room).emit('tick', { n, t: now() })
   clientCount = () => io.core.hub.streamCount
   closeLib = () => io.close()
@@ -133,6 +135,9 @@ async function startSocketIo() {
     socket.on('join', (room, ack) => {
       socket.join(room)
       ack('ok')
+    })
+    socket.on('relay', (msg) => {
+      io.to(msg.room).emit('tick', { n: msg.n, t: now() })
     })
   })
   emitTick = (room, n) => {

@@ -4,6 +4,7 @@
 // CONFIG RESETSTAT / INFO commandstats / CLIENT LIST, around an in-process server.
 import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connect, type ClientSocket } from '@socket-serve/client'
 import { redisStore } from 'socket-serve/redis'
 import { redisCommand, redisInfo, startRedis, type RedisServer } from '../support/redis.js'
 import { sleep, startServer, until, type TestServer } from '../support/server.js'
@@ -51,8 +52,8 @@ interface RawStream {
 
 const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity })
 
-async function rawConnect(server: TestServer): Promise<{ sid: string; token: string }> {
-  const res = await fetch(`${server.url}/connect`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+async function rawConnect(server: TestServer, transport = 'sse'): Promise<{ sid: string; token: string }> {
+  const res = await fetch(`${server.url}/connect`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ transport }) })
   expect(res.status).toBe(200)
   return (await res.json()) as { sid: string; token: string }
 }
@@ -207,5 +208,135 @@ describe('Redis connections of idle clients', () => {
     for (const s of streams.splice(0)) s.close()
     await until(() => server!.io.hub.streamCount === 0, 'streams to close', 10_000)
     expect(await clientCount()).toBe(before)
+  })
+})
+
+describe('Redis cost of polling clients (default timers)', () => {
+  let server: TestServer | undefined
+  const clients: ClientSocket[] = []
+  afterAll(async () => {
+    for (const c of clients.splice(0)) c.disconnect()
+    await server?.close()
+  })
+
+  /** n polling clients in `room`; one room broadcast measured once every client is parked again. */
+  async function pollBroadcast(room: string, n: number) {
+    const got = new Map<ClientSocket, string[]>()
+    const joined: ClientSocket[] = []
+    for (let i = 0; i < n; i++) {
+      const c = connect(server!.url, { transports: ['polling'] })
+      clients.push(c)
+      got.set(c, [])
+      c.on('msg', (m: string) => got.get(c)!.push(m))
+      joined.push(c)
+    }
+    await until(() => joined.every((c) => c.connected), `${n} polling clients to connect`, 20_000)
+    for (const c of joined) await (await server!.io.fetchSocket(c.id!))!.join(room)
+    const parked = () => server!.io.hub.streamCount >= clients.filter((c) => c.connected).length
+    await server!.io.to(room).emit('msg', 'warm')
+    await until(() => joined.every((c) => got.get(c)!.includes('warm')) && parked(), `warm-up to ${n} pollers`, 20_000)
+    await sleep(300)
+    const cost = await commandsDuring(async () => {
+      await server!.io.to(room).emit('msg', 'measured')
+      await until(() => joined.every((c) => got.get(c)!.includes('measured')) && parked(), `delivery to ${n} pollers`, 20_000)
+      await sleep(300)
+    })
+    for (const c of joined) expect(got.get(c)!.filter((m) => m === 'measured')).toHaveLength(1)
+    return cost
+  }
+
+  it('a room broadcast costs each polling member one command (its next poll), however large the room', async () => {
+    server = await startServer({ store: redisStore(redis.url, { prefix: 'cost3' }) })
+    const few = await pollBroadcast('poll-few', 10)
+    const many = await pollBroadcast('poll-many', 50)
+    console.log(`[redis-cost] polling broadcast: 10 members -> ${JSON.stringify(few)}, 50 members -> ${JSON.stringify(many)}`)
+    // The append (one script), then each member's next poll reads its session (HGETALL) and no log:
+    // the instance's subscriptions tell it the poll is at the head of every log. A poll also
+    // touches its session (one script and a ZADD) when neither its record nor this instance's
+    // heartbeats refreshed it within disconnectTimeout / 4 (slow set-up under load).
+    for (const [cost, n] of [[few, 10], [many, 50]] as const) {
+      const touches = (cost.byCommand.evalsha ?? 0) - 1
+      expect(touches).toBeLessThanOrEqual(n)
+      expect(cost.byCommand.hgetall).toBe(n)
+      expect(cost.byCommand.xrange ?? 0).toBe(0) // no log read
+      expect(cost.total).toBeLessThanOrEqual(6 + n + 8 * touches)
+    }
+  })
+
+  it('a poll on an instance that never saw the session costs the same store calls whatever its rooms', async () => {
+    await server?.close()
+    server = await startServer({ store: redisStore(redis.url, { prefix: 'cost4' }) })
+    const make = async (rooms: number) => {
+      const s = await rawConnect(server!, 'polling')
+      const socket = (await server!.io.fetchSocket(s.sid))!
+      for (let i = 0; i < rooms; i++) {
+        await socket.join(`cold-${rooms}-${i}`)
+        await server!.io.to(`cold-${rooms}-${i}`).emit('msg', i)
+      }
+      return s
+    }
+    const one = await make(1)
+    const six = await make(6)
+    const warm = await make(0)
+    // Another instance (same Redis): it has no subscription and knows no head of these logs.
+    const cold = await startServer({ store: redisStore(redis.url, { prefix: 'cost4' }) })
+    try {
+      const poll = async (s: { sid: string; token: string }) => {
+        const res = await fetch(`${cold.url}/poll?wait=0`, { headers: { 'x-socket-sid': s.sid, 'x-socket-token': s.token } })
+        expect(res.status).toBe(200)
+        return res.text()
+      }
+      await poll(warm) // the instance's connections and the broadcast log's subscription
+      let text = ''
+      const oneRoom = await commandsDuring(async () => void (text = await poll(one)))
+      expect(text.match(/"e":"msg"/g)).toHaveLength(1)
+      const sixRooms = await commandsDuring(async () => void (text = await poll(six)))
+      expect(text.match(/"e":"msg"/g)).toHaveLength(6)
+      console.log(`[redis-cost] cold poll: 1 room -> ${JSON.stringify(oneRoom)}, 6 rooms -> ${JSON.stringify(sixRooms)}`)
+      // Store calls: the session (HGETALL), one SUBSCRIBE for all its logs, one script reading them all.
+      for (const cost of [oneRoom, sixRooms]) {
+        expect(cost.byCommand.hgetall).toBe(1)
+        expect(cost.byCommand.subscribe).toBe(1)
+        expect(cost.byCommand.evalsha).toBe(1)
+      }
+    } finally {
+      await cold.close()
+    }
+  })
+})
+
+describe('Redis cost of idle SSE clients (timers on)', () => {
+  let server: TestServer | undefined
+  const streams: RawStream[] = []
+  afterAll(async () => {
+    for (const s of streams.splice(0)) s.close()
+    await server?.close()
+  })
+
+  // A short pingInterval so that a few heartbeats fit in seconds; everything else is the default.
+  const PING = 1000
+
+  it('heartbeats cost one command per instance per pingInterval, whatever the number of idle streams, and write no cursor', async () => {
+    server = await startServer({ store: redisStore(redis.url, { prefix: 'idle' }), pingInterval: PING })
+    const measure = async (n: number) => {
+      streams.push(...(await openStreams(server!, await connectMany(server!, n))))
+      await sleep(PING * 1.5) // the streams' opening touches are done
+      const started = Date.now()
+      const cost = await commandsDuring(() => sleep(PING * 4))
+      const ticks = (Date.now() - started) / PING
+      return { cost, ticks }
+    }
+    const one = await measure(1)
+    const many = await measure(29) // 30 streams now
+    console.log(`[redis-cost] idle: 1 stream -> ${JSON.stringify(one)}, 30 streams -> ${JSON.stringify(many)}`)
+    for (const { cost, ticks } of [one, many]) {
+      // One KEEP_ALIVE script per heartbeat, and nothing else: no sweep while nothing is idle.
+      // (Inside it: ZMSCORE, ZADD, TIME and two ZRANGEBYSCORE, whatever the number of streams.)
+      expect(cost.byCommand.evalsha ?? 0).toBeLessThanOrEqual(Math.ceil(ticks))
+      expect(cost.total).toBeLessThanOrEqual(6 * Math.ceil(ticks))
+      // No write to the session records: no cursor, no lastSeen (the TTL is refreshed once per ttl/4).
+      expect(cost.byCommand.hset ?? 0).toBe(0)
+    }
+    for (const s of streams) expect(s.frames.filter((f) => f.includes('"c":"open"'))).toHaveLength(1)
   })
 })

@@ -340,6 +340,38 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     expect(all.entries.map((e) => e.seq)).toEqual(Array.from({ length: all.entries.length }, (_, i) => all.first + i))
   })
 
+  it('reads several logs in one call as read() reads each', async () => {
+    for (let i = 1; i <= 3; i++) await store.append('r:many-a', `{"a":${i}}`, undefined, limits)
+    await store.append('d:many-s', '{"d":1}', 'someone', limits)
+    const reads = [
+      { key: 'd:many-s', after: 0, limit: 10 },
+      { key: 'r:many-a', after: 1, limit: 1 },
+      { key: 'r:many-none', after: 0, limit: 10 },
+    ]
+    const many = await store.readMany(reads)
+    expect(many).toEqual(await Promise.all(reads.map((r) => store.read(r.key, r.after, r.limit))))
+    expect(many[1]).toEqual({ entries: [{ seq: 2, data: '{"a":2}' }], first: 1, head: 3 })
+    expect(await store.readMany([])).toEqual([])
+  })
+
+  it('keeps sessions alive in the live index in one call, and names those not in it', async () => {
+    await store.createSession(record('keep-a', { lastSeen: 100 }), limits)
+    await store.createSession(record('keep-b', { lastSeen: 100 }), limits)
+    expect(await store.beginEnd('keep-b', 10_000)).toBe(true) // ending: out of the live index
+    const kept = await store.keepAlive(['keep-a', 'keep-b', 'keep-nobody'], 7000, 5000)
+    expect(kept.missing).toEqual(['keep-b', 'keep-nobody'])
+    expect(await store.seenAt(['keep-a', 'keep-b'])).toEqual([7000, null])
+    expect(await store.idleSessions(5000, 1000)).not.toContain('keep-a')
+    // A sweep is due when one would find work: an idle session (keep-c), not keep-a.
+    expect((await store.keepAlive(['keep-a'], 7000, 10)).sweepDue).toBe(false)
+    await store.createSession(record('keep-c', { lastSeen: 5 }), limits)
+    expect((await store.keepAlive(['keep-a'], 7000, 10)).sweepDue).toBe(true)
+    expect(await store.beginEnd('keep-c', 60_000)).toBe(true)
+    await store.finishEnd('keep-c', 'test', 0)
+    // The record itself is left alone (its lastSeen and TTL are touch()'s).
+    expect((await store.getSession('keep-a'))!.lastSeen).toBe(100)
+  })
+
   it('tags appends with their origin; a re-run append of the same origin is not appended twice', async () => {
     const first = await store.append('r:origin', '{"e":"a"}', undefined, limits, { id: 's:1:0', check: false })
     await store.append('r:origin', '{"e":"other"}', undefined, limits)

@@ -1,5 +1,5 @@
 import type { Observer } from '../observer.js'
-import type { Bus, Logs, StoreLimits } from '../store/types.js'
+import type { Bus, KeepAliveResult, Logs, StoreLimits } from '../store/types.js'
 
 /**
  * All the delivery layer (Hub, Receiver) uses of the rest of the server: the
@@ -7,13 +7,15 @@ import type { Bus, Logs, StoreLimits } from '../store/types.js'
  * lifecycle. It never sees the ServerCore.
  */
 export interface DeliveryContext {
-  logs: Pick<Logs, 'read' | 'saveCursor'>
+  logs: Pick<Logs, 'read' | 'readMany' | 'saveCursor'>
   bus: Pick<Bus, 'subscribe'>
-  /** refreshes the liveness of sessions with a stream here; resolves with those found ended */
+  /** refreshes the liveness and TTL of sessions with a stream here; resolves with those found ended */
   touch(sids: string[]): Promise<string[]>
+  /** refreshes only the live index entry of these sessions, in one store call (see Sessions.keepAlive) */
+  keepAlive(sids: string[]): Promise<KeepAliveResult>
   /** sessions ended elsewhere while their stream is live here (a late touch): bring them back */
   revive(sids: string[]): Promise<void>
-  /** a sweep, when one is due: heartbeats run it within the streams' lifetime */
+  /** a sweep, when one is due: heartbeats run it within the streams' lifetime, when keepAlive says it would find work */
   sweepIfDue(): Promise<number> | undefined
   observer: Pick<Observer, 'delivered' | 'wantsCursors'>
   limits: StoreLimits

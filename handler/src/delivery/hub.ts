@@ -27,6 +27,14 @@ export class Hub {
   private watches = new Map<string, Watch>()
   private bySession = new Map<string, Set<Receiver>>()
   private heartbeat?: ReturnType<typeof setInterval>
+  /** when each local session's record and direct log last had their TTL refreshed (a full touch) */
+  private touchedAt = new Map<string, number>()
+  /**
+   * when this instance last put each session in the live index (its heartbeats, or the touch of
+   * the request that opened its stream): kept a while after its stream closed, so a poll that
+   * follows need not touch again
+   */
+  private aliveAt = new Map<string, number>()
 
   /**
    * `parent`: this is one request's hub on a runtime that isolates requests (requestsIsolated());
@@ -68,6 +76,8 @@ export class Hub {
     if (this.bySession.size === 0 && this.heartbeat) {
       clearInterval(this.heartbeat)
       this.heartbeat = undefined
+      const now = Date.now()
+      for (const [sid, at] of this.aliveAt) if (now - at > this.ctx.pingInterval) this.aliveAt.delete(sid)
     }
   }
 
@@ -75,12 +85,29 @@ export class Hub {
     let set = this.bySession.get(r.sid)
     if (!set) this.bySession.set(r.sid, (set = new Set()))
     set.add(r)
+    if (!this.touchedAt.has(r.sid)) this.touchedAt.set(r.sid, r.touchedAt)
   }
 
   private unindex(r: Receiver): void {
     const set = this.bySession.get(r.sid)
     set?.delete(r)
-    if (set?.size === 0) this.bySession.delete(r.sid)
+    if (set?.size === 0) {
+      this.bySession.delete(r.sid)
+      this.touchedAt.delete(r.sid)
+    }
+  }
+
+  /**
+   * When this instance last refreshed the session in the live index, if it did lately: a poll
+   * arriving here within disconnectTimeout / 4 of it need not touch the store again.
+   */
+  keptAlive(sid: string): number | undefined {
+    return this.aliveAt.get(sid)
+  }
+
+  /** The session was put in the live index now (by the request that opened its stream). */
+  noteAlive(sid: string, at: number): void {
+    this.aliveAt.set(sid, at)
   }
 
   /** Resolves once the key's store subscription is live, so a read after it misses nothing. */
@@ -181,17 +208,37 @@ export class Hub {
     this.heartbeat = undefined
   }
 
-  /** Heartbeats keep proxies and idle timeouts open, and one touch keeps every local session alive. */
+  /**
+   * Heartbeats keep proxies and idle timeouts open, and one store call keeps every local session
+   * in the live index (what the sweep reads): the cost of idle streams is one command per
+   * pingInterval per instance, not per stream. A session's record and direct log get their TTL
+   * refreshed (a full touch) only once a quarter of the TTL has passed.
+   */
   private beat(): void {
     const sids = [...this.bySession.keys()]
     for (const set of this.bySession.values()) for (const r of set) r.heartbeat()
+    const now = Date.now()
+    // Sessions whose streams all closed are forgotten after a heartbeat (bounded by the live ones).
+    for (const [sid, at] of this.aliveAt) if (!this.bySession.has(sid) && now - at > this.ctx.pingInterval) this.aliveAt.delete(sid)
     if (sids.length === 0) return
-    // A due sweep runs here too, within the open streams' lifetime.
-    void this.ctx.sweepIfDue()
-    // Runs within the streams' lifetime. A session another instance ended meanwhile
-    // (a lost touch made it look idle) still has its client here: revive it.
-    this.ctx
-      .touch(sids)
+    const due = sids.filter((sid) => now - (this.touchedAt.get(sid) ?? 0) > (this.ctx.limits.ttl * 1000) / 4)
+    const dueSet = new Set(due)
+    const rest = sids.filter((sid) => !dueSet.has(sid))
+    for (const sid of due) this.touchedAt.set(sid, now)
+    // Runs within the streams' lifetime. Sessions not in the live index get a full touch, which
+    // says which were ended: a session another instance ended meanwhile (a lost touch made it
+    // look idle) still has its client here, so it is revived. A sweep runs here too, within the
+    // streams' lifetime, but only when the keep-alive says it would find work.
+    const kept = rest.length
+      ? this.ctx.keepAlive(rest).then(({ missing, sweepDue }) => {
+          const gone = new Set(missing)
+          for (const sid of rest) if (!gone.has(sid)) this.aliveAt.set(sid, now)
+          if (sweepDue) void this.ctx.sweepIfDue()
+          return missing.length ? this.ctx.touch(missing) : []
+        })
+      : (void this.ctx.sweepIfDue(), [])
+    Promise.all([due.length ? this.ctx.touch(due) : [], kept])
+      .then(([a, b]) => [...a, ...b])
       .then((ended) => (ended.length ? this.ctx.revive(ended) : undefined))
       .catch((err) => console.error('[socket-serve] heartbeat touch failed:', err))
   }

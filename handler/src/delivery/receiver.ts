@@ -2,7 +2,7 @@ import { BROADCAST_ROOM, DIRECT_KEY, encodeCursor, roomKey } from '@socket-serve
 import { isControlEntry, parseControlEntry } from '../store/entries.js'
 import type { DeliveryContext } from './context.js'
 import type { Hub } from './hub.js'
-import type { LogEntry, SessionRecord } from '../store/types.js'
+import type { LogEntry, ReadResult, SessionRecord } from '../store/types.js'
 import type { DirectSink, DirectSource } from './sink.js'
 import { concatBytes } from './bytes.js'
 import { BROADCAST_TAG, DIRECT_TAG, resumePositions, roomCursorTag, roomTag, sessionMark } from './cursor-id.js'
@@ -94,6 +94,8 @@ function joinParts(parts: (string | Uint8Array)[]): Uint8Array {
  */
 export class Receiver implements DirectSource {
   readonly sid: string
+  /** when the session's record last had its TTL refreshed: by this request's touch, or as stored */
+  readonly touchedAt: number
   private keys = new Map<string, KeyState>()
   private out: (string | Uint8Array)[] = []
   private flushQueued = false
@@ -135,6 +137,7 @@ export class Receiver implements DirectSource {
     private readonly before?: Promise<unknown>,
   ) {
     this.sid = record.sid
+    this.touchedAt = before ? Date.now() : record.lastSeen
     this.mark = sessionMark(this.sid)
     const resume = resumePositions(cursor, this.sid)
     this.resume = resume.positions
@@ -260,7 +263,7 @@ export class Receiver implements DirectSource {
       this.end()
       return
     }
-    await Promise.all(initial.map((k) => this.pull(k)))
+    await this.pullAll(initial)
     if (this.closed) return
 
     const open = { c: 'open', sid: this.sid, recovered: this.recovered, pingInterval: this.ctx.pingInterval }
@@ -354,14 +357,7 @@ export class Receiver implements DirectSource {
         if (known !== undefined && k.epoch !== '' && known.epoch === k.epoch && k.cursor >= known.seq) break
         const generation = hub.generation(k.storeKey)
         const res = await this.ctx.logs.read(k.storeKey, k.cursor, READ_BATCH)
-        // Pulls run only once the key's subscription is live (open and join await it).
-        hub.noteHead(k.storeKey, res.head, res.epoch, generation)
-        if (this.closed || this.keys.get(k.storeKey) !== k) return
-        if (this.restarted(k, res)) continue
-        // Entries past our cursor were trimmed away: the replay window was exceeded.
-        if (res.first > k.cursor + 1 && res.head > k.cursor) this.gap(k)
-        for (const e of res.entries) if (e.seq > k.cursor) this.deliver(k, e)
-        if (res.entries.length >= READ_BATCH) k.again = true
+        if (!this.applyRead(k, res, generation)) return
       } while (k.again && !this.closed)
     } catch (err) {
       if (!this.closed) console.error('[socket-serve] stream read failed:', err)
@@ -389,6 +385,59 @@ export class Receiver implements DirectSource {
     k.epoch = res.epoch
     this.restOf = undefined
     k.again = true
+    return true
+  }
+
+  /**
+   * The first read of a stream's logs: one store call for all of them (a poll costs the same
+   * whatever the session's rooms), skipping logs the Hub knows we are at the head of. A log
+   * with more to read, or appended to meanwhile, goes on with pull().
+   */
+  private async pullAll(keys: KeyState[]): Promise<void> {
+    const hub = this.hub
+    const due = keys.filter((k) => {
+      const known = hub.lastSeq(k.storeKey)
+      return !k.pulling && !(known !== undefined && k.epoch !== '' && known.epoch === k.epoch && k.cursor >= known.seq)
+    })
+    if (due.length === 0) return
+    if (due.length === 1) return this.pull(due[0]!)
+    for (const k of due) {
+      k.pulling = true
+      k.again = false
+    }
+    const generations = due.map((k) => hub.generation(k.storeKey))
+    let results: ReadResult[]
+    try {
+      results = await this.ctx.logs.readMany(due.map((k) => ({ key: k.storeKey, after: k.cursor, limit: READ_BATCH })))
+    } catch (err) {
+      for (const k of due) k.pulling = false
+      if (!this.closed) console.error('[socket-serve] stream read failed:', err)
+      this.end()
+      return
+    }
+    const more: KeyState[] = []
+    due.forEach((k, i) => {
+      k.pulling = false
+      // again: more than a batch, or entries notified while the read was under way
+      if (this.applyRead(k, results[i]!, generations[i]!) && k.again) more.push(k)
+    })
+    if (!this.closed) await Promise.all(more.map((k) => this.pull(k)))
+  }
+
+  /**
+   * Delivers what a read of `k` found; false when the stream closed or no longer reads `k`.
+   * Sets `k.again` when there may be more to read.
+   */
+  private applyRead(k: KeyState, res: ReadResult, generation: number): boolean {
+    // Reads run only once the key's subscription is live (open and join await it).
+    this.hub.noteHead(k.storeKey, res.head, res.epoch, generation)
+    if (this.closed || this.keys.get(k.storeKey) !== k) return false
+    // Another incarnation of the log: start it over (k.again is set, so the caller reads again).
+    if (this.restarted(k, res)) return true
+    // Entries past our cursor were trimmed away: the replay window was exceeded.
+    if (res.first > k.cursor + 1 && res.head > k.cursor) this.gap(k)
+    for (const e of res.entries) if (e.seq > k.cursor) this.deliver(k, e)
+    if (res.entries.length >= READ_BATCH) k.again = true
     return true
   }
 

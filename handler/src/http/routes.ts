@@ -244,12 +244,16 @@ export function createRoutes(
     const transport: Transport = mode === 'sse' ? 'sse' : 'polling'
     if (!opts.transports.includes(transport)) throw new SocketServeError('BAD_REQUEST', `transport ${transport} is disabled`)
     const record = await session(c, true)
-    // Polls come often: touch only when the record is getting stale or the transport changed.
+    // Polls come often: touch only when the session is getting stale (neither its record nor this
+    // instance's heartbeats refreshed it lately), its record's TTL is due, or the transport changed.
     // The stream waits for the touch before it opens, so it is done within the request.
+    const now = Date.now()
+    const seen = Math.max(record.lastSeen, streams.hub.keptAlive(record.sid) ?? 0)
     const touched =
-      Date.now() - record.lastSeen > opts.disconnectTimeout / 4 || record.transport !== transport
-        ? store.touch([record.sid], Date.now(), server.limits, transport)
+      now - seen > opts.disconnectTimeout / 4 || now - record.lastSeen > (server.limits.ttl * 1000) / 4 || record.transport !== transport
+        ? store.touch([record.sid], now, server.limits, transport)
         : undefined
+    touched?.then((ended) => ended.length === 0 && streams.hub.noteAlive(record.sid, now), () => {})
     const cursor = c.req.header(CURSOR_HEADER)
     const wait = c.req.query('wait') !== '0'
     const receiver = new Receiver(streams.delivery, streams.hub.forRequest(), record, cursor, mode, wait, c.req.raw.signal, touched)

@@ -21,7 +21,7 @@ export const BACKLOG_MESSAGES = 100
 
 /** What the snapshot reads: the store, and the timings that make a session look stale. */
 export interface SnapshotSource {
-  store: Pick<Store, 'sessionIds' | 'getSession' | 'head' | 'read' | 'liveCount'>
+  store: Pick<Store, 'sessionIds' | 'getSession' | 'head' | 'read' | 'liveCount' | 'seenAt'>
   opts: { pingInterval: number; pingTimeout: number; inspector?: { readonly?: boolean } }
 }
 
@@ -82,7 +82,9 @@ async function describe(server: SnapshotSource, records: SessionRecord[], now: n
 }
 
 async function records(server: SnapshotSource, ids: string[]): Promise<SessionRecord[]> {
-  return (await Promise.all(ids.map((id) => server.store.getSession(id)))).filter((r): r is SessionRecord => r !== null)
+  const found = (await Promise.all(ids.map((id) => server.store.getSession(id)))).filter((r): r is SessionRecord => r !== null)
+  await withLiveSeen(server.store, found)
+  return found
 }
 
 export async function snapshot(server: SnapshotSource, limit: number) {
@@ -119,6 +121,7 @@ export async function snapshot(server: SnapshotSource, limit: number) {
 export async function sessionDetail(server: SnapshotSource, sid: string, max = 100) {
   const r = await server.store.getSession(sid)
   if (!r) return null
+  await withLiveSeen(server.store, [r])
   const now = Date.now()
   const info = sessionInfo(server, r, now)
   const messages: QueuedMessage[] = []
@@ -211,6 +214,16 @@ export function health(server: Pick<SnapshotSource, 'opts'>, r: SessionRecord, i
   if ((saved?.get(UNREAD_BYTES) ?? 0) >= NOT_READING_BYTES) return 'not-reading'
   if (info.queued >= BACKLOG_MESSAGES) return 'backlog'
   return 'live'
+}
+
+/**
+ * Open streams keep a session alive in the live index only (one command per heartbeat per
+ * instance); the record's lastSeen is refreshed far less often. The later of the two is when
+ * the session was last seen.
+ */
+async function withLiveSeen(store: Pick<Store, 'seenAt'>, records: SessionRecord[]): Promise<void> {
+  const seen = await store.seenAt(records.map((r) => r.sid))
+  records.forEach((r, i) => (r.lastSeen = Math.max(r.lastSeen, seen[i] ?? 0)))
 }
 
 function sessionInfo(server: SnapshotSource, r: SessionRecord, now: number): SessionInfo {

@@ -1,7 +1,7 @@
 import { safeEqual } from '../ids.js'
 import { newEpoch } from './epochs.js'
 import { claimMessages, finishMessages, newClaimState, renewLeases, type ClaimState } from './claim-model.js'
-import type { Admission, AppendOrigin, ClaimLimits, ConnectBounds, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import type { Admission, AppendOrigin, ClaimLimits, ConnectBounds, ClaimResult, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 interface Log {
   entries: LogEntry[]
@@ -73,6 +73,19 @@ export class MemoryStore implements Store {
       if (this.live.has(sid)) this.live.set(sid, now)
     }
     return ended
+  }
+
+  async keepAlive(sids: string[], now: number, idleCutoff: number): Promise<KeepAliveResult> {
+    const missing: string[] = []
+    for (const sid of sids) {
+      if (this.live.has(sid)) this.live.set(sid, now)
+      else missing.push(sid)
+    }
+    return { missing, sweepDue: (await this.idleSessions(idleCutoff, 1)).length > 0 }
+  }
+
+  async seenAt(sids: string[]): Promise<(number | null)[]> {
+    return sids.map((sid) => this.live.get(sid) ?? null)
   }
 
   async idleSessions(cutoff: number, limit: number): Promise<string[]> {
@@ -276,6 +289,10 @@ export class MemoryStore implements Store {
     // Entries are contiguous, so the position of `after + 1` is arithmetic.
     const start = Math.max(0, after + 1 - first)
     return { entries: entries.slice(start, start + limit), first, head: log.head, epoch: log.epoch }
+  }
+
+  async readMany(reads: LogRead[]): Promise<ReadResult[]> {
+    return Promise.all(reads.map((r) => this.read(r.key, r.after, r.limit)))
   }
 
   async head(key: string): Promise<number> {

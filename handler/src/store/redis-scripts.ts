@@ -39,23 +39,73 @@ return seq
 `
 
 /**
+ * One log's read, shared by READ and READ_MANY: numbering hash `seq` (n = head, e = epoch), stream
+ * `log`. A log whose numbering is gone reads as empty with no epoch (its entries, if any are left,
+ * belong to a lost incarnation).
+ */
+const READ_ONE = `
+local function readOne(seq, log, after, count)
+  local h = redis.call('HMGET', seq, 'n', 'e')
+  if not h[1] then return { 0, 1, {}, '' } end
+  local head = tonumber(h[1])
+  local entries = redis.call('XRANGE', log, '(' .. after .. '-1', '+', 'COUNT', count)
+  local first = head + 1
+  local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
+  if oldest[1] then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
+  return { head, first, entries, h[2] or '' }
+end`
+
+/**
  * KEYS: numbering, log. ARGV: after, count. Returns { head, first, entries, epoch }.
  * Without its numbering the log does not exist, whatever entries a stream key may still hold.
  */
-export const READ = `
-local h = redis.call('HMGET', KEYS[1], 'n', 'e')
-if not h[1] then return { 0, 1, {}, '' } end
-local head = tonumber(h[1])
-local entries = redis.call('XRANGE', KEYS[2], '(' .. ARGV[1] .. '-1', '+', 'COUNT', ARGV[2])
-local first = head + 1
-local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
-if oldest[1] then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
-return { head, first, entries, h[2] or '' }
+export const READ = `${READ_ONE}
+return readOne(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+`
+
+/**
+ * READ for many logs in one call (a stream's direct log and its rooms' logs). Only where every
+ * key may be named in one script: a single Redis or Upstash, never a Redis Cluster.
+ * KEYS: numbering1, log1, numbering2, log2, ... ARGV: after1, count1, after2, count2, ...
+ * Returns { {head, first, entries, epoch}, ... }.
+ */
+export const READ_MANY = `${READ_ONE}
+local out = {}
+for i = 1, #KEYS / 2 do
+  out[i] = readOne(KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i - 1], ARGV[2 * i])
+end
+return out
 `
 
 /** The store's clock, ms: leases are timed by it, never by an instance's Date.now(). */
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
+
+/**
+ * KEYS: live, ending (one hash tag). ARGV: now, idle cutoff (last seen before it), sids...
+ * Refreshes the live index score of the sessions still in it: one call per heartbeat for every
+ * stream of an instance. Returns { due, missing... }: due is 1 when a sweep would find work (a
+ * live session last seen before the cutoff, or an ending whose lease lapsed), so instances sweep
+ * only then; missing are the sids not in the index (ended, ending or gone), for a full TOUCH.
+ */
+export const KEEP_ALIVE = `
+local sids = { unpack(ARGV, 3) }
+local scores = redis.call('ZMSCORE', KEYS[1], unpack(sids))
+local args, out = {}, { 0 }
+for i, sid in ipairs(sids) do
+  if scores[i] then
+    args[#args + 1] = ARGV[1]
+    args[#args + 1] = sid
+  else
+    out[#out + 1] = sid
+  end
+end
+if #args > 0 then redis.call('ZADD', KEYS[1], 'XX', unpack(args)) end
+${NOW}
+if #redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, 1) > 0
+  or #redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1) > 0 then out[1] = 1 end
+return out
+`
 
 /**
  * Per-message claims: the rule of claim-model.ts, in Lua (the model-based test checks both).

@@ -2,13 +2,13 @@ import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
 import { claimResult, MEMBER_TTL_FLOOR, memberTtl, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
-import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, LEAVE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
-import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
+import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 /** Key layout and channels: redis-keys.ts (shared with the Upstash store). */
 
 type Client = Redis | Cluster
-type ScriptName = 'ssAppend' | 'ssRead' | 'ssClaim' | 'ssRenew' | 'ssFinish' | 'ssBeginEnd' | 'ssIdle' | 'ssRevive' | 'ssFinishEnd' | 'ssUnend' | 'ssMark' | 'ssSetIfLive' | 'ssTouch' | 'ssMembership' | 'ssJoin' | 'ssJoined' | 'ssLeave' | 'ssAdmit'
+type ScriptName = 'ssAppend' | 'ssRead' | 'ssReadMany' | 'ssKeepAlive' | 'ssClaim' | 'ssRenew' | 'ssFinish' | 'ssBeginEnd' | 'ssIdle' | 'ssRevive' | 'ssFinishEnd' | 'ssUnend' | 'ssMark' | 'ssSetIfLive' | 'ssTouch' | 'ssMembership' | 'ssJoin' | 'ssJoined' | 'ssLeave' | 'ssAdmit'
 type Scripted = Client & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>
 
 export interface RedisStoreOptions {
@@ -22,6 +22,9 @@ export interface RedisStoreOptions {
   /** seconds a room log's numbering (head seq and epoch) outlives its last append (default 30 days) */
   seqTtl?: number
 }
+
+/** Sessions per KEEP_ALIVE call. */
+const KEEP_ALIVE_CHUNK = 1000
 
 /** Our own connections fail fast while Redis is down, so requests get a 503 instead of hanging. */
 const OWN_CLIENT_OPTIONS: RedisOptions = {
@@ -45,6 +48,8 @@ export class RedisStore implements Store {
   private connected = false
   private channels = new Map<string, { listeners: Set<(message: string) => void>; ready: Promise<void> }>()
   private everReady = false
+  /** channels waiting for the SUBSCRIBE of this tick */
+  private pendingSubscribe?: { channels: string[]; done: Promise<void> }
   private closed = false
 
   constructor(client: Client, options: RedisStoreOptions & { owned?: boolean } = {}) {
@@ -104,6 +109,24 @@ export class RedisStore implements Store {
       ),
     )
     return sids.filter((_, i) => replies[2 * i] === 2)
+  }
+
+  async keepAlive(sids: string[], now: number, idleCutoff: number): Promise<KeepAliveResult> {
+    const out: KeepAliveResult = { missing: [], sweepDue: false }
+    // Chunks keep each script's argument list well inside Lua's stack.
+    for (let i = 0; i < sids.length; i += KEEP_ALIVE_CHUNK) {
+      const chunk = sids.slice(i, i + KEEP_ALIVE_CHUNK)
+      const [due, ...missing] = (await this.run(() => this.client.ssKeepAlive(this.live(), this.ending(), now, idleCutoff, ...chunk))) as (string | number)[]
+      if (Number(due) === 1) out.sweepDue = true
+      out.missing.push(...(missing as string[]))
+    }
+    return out
+  }
+
+  async seenAt(sids: string[]): Promise<(number | null)[]> {
+    if (sids.length === 0) return []
+    const scores = await this.run(() => this.client.zmscore(this.live(), ...sids))
+    return scores.map((s) => (s === null ? null : Number(s)))
   }
 
   async idleSessions(cutoff: number, limit: number): Promise<string[]> {
@@ -238,6 +261,14 @@ export class RedisStore implements Store {
     return readResult(await this.run(() => this.client.ssRead(this.logKey(key, 'n'), this.logKey(key, 'l'), after, limit)))
   }
 
+  async readMany(reads: LogRead[]): Promise<ReadResult[]> {
+    // A Cluster cannot name keys of several slots in one script: one READ per log there.
+    if (reads.length <= 1 || this.client instanceof Cluster) return Promise.all(reads.map((r) => this.read(r.key, r.after, r.limit)))
+    const keys = reads.flatMap((r) => [this.logKey(r.key, 'n'), this.logKey(r.key, 'l')])
+    const reply = (await this.run(() => this.client.ssReadMany(keys.length, ...keys, ...reads.flatMap((r) => [r.after, r.limit])))) as unknown[]
+    return reply.map(readResult)
+  }
+
   async head(key: string): Promise<number> {
     return Number((await this.run(() => this.client.hget(this.logKey(key, 'n'), 'n'))) ?? 0)
   }
@@ -309,7 +340,7 @@ export class RedisStore implements Store {
   private listen(channel: string, listener: (message: string) => void): Subscription {
     let c = this.channels.get(channel)
     if (!c) {
-      const ready = this.ready().then(() => this.sub.subscribe(channel)).then(() => undefined)
+      const ready = this.subscribeSoon(channel)
       c = { listeners: new Set(), ready: ready.catch((err) => Promise.reject(unavailable(err))) }
       c.ready.catch(() => this.channels.get(channel) === c && this.channels.delete(channel))
       this.channels.set(channel, c)
@@ -326,6 +357,26 @@ export class RedisStore implements Store {
         }
       },
     }
+  }
+
+  /**
+   * Channels asked for in the same tick go in one SUBSCRIBE: a stream opening watches its direct
+   * log and its rooms' logs at once, and that is one command, not one per log.
+   */
+  private subscribeSoon(channel: string): Promise<void> {
+    if (!this.pendingSubscribe) {
+      const batch = { channels: [] as string[], done: Promise.resolve() }
+      batch.done = Promise.resolve()
+        .then(() => {
+          if (this.pendingSubscribe === batch) this.pendingSubscribe = undefined
+          return this.ready()
+        })
+        .then(() => this.sub.subscribe(...batch.channels))
+        .then(() => undefined)
+      this.pendingSubscribe = batch
+    }
+    this.pendingSubscribe.channels.push(channel)
+    return this.pendingSubscribe.done
   }
 
   /**
@@ -426,9 +477,11 @@ async function connect(client: Client): Promise<void> {
 function defineScripts(client: Client): void {
   if ('ssAppend' in client) return
   // A fixed key count lets ioredis route each call (and group auto-pipelines) by its first key's slot.
-  const scripts: [string, string, number][] = [
+  const scripts: [string, string, number | undefined][] = [
     ['ssAppend', APPEND, 2],
     ['ssRead', READ, 2],
+    ['ssReadMany', READ_MANY, undefined], // key count passed first: it varies
+    ['ssKeepAlive', KEEP_ALIVE, 2],
     ['ssClaim', CLAIM, 2],
     ['ssRenew', RENEW, 1],
     ['ssFinish', FINISH, 1],
@@ -446,7 +499,7 @@ function defineScripts(client: Client): void {
     ['ssLeave', LEAVE, 1],
     ['ssAdmit', ADMIT, 2],
   ]
-  for (const [name, lua, numberOfKeys] of scripts) client.defineCommand(name, { lua, numberOfKeys })
+  for (const [name, lua, numberOfKeys] of scripts) client.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys })
 }
 
 /**

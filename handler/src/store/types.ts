@@ -60,6 +60,18 @@ export interface ReadResult {
   epoch: string
 }
 
+export interface KeepAliveResult {
+  missing: string[]
+  sweepDue: boolean
+}
+
+/** One log of a readMany: entries of `key` after `after`, at most `limit`. */
+export interface LogRead {
+  key: string
+  after: number
+  limit: number
+}
+
 export type { ClaimOutcome, MessageClaim, MessageStatus, RateLimit } from './claim-model.js'
 import type { ClaimOutcome, RateLimit } from './claim-model.js'
 
@@ -99,6 +111,15 @@ export interface Sessions {
   getSession(sid: string): Promise<SessionRecord | null>
   /** merges into state; false when the session is gone */
   setState(sid: string, patch: Record<string, unknown>, limits: StoreLimits): Promise<boolean>
+  /**
+   * Refreshes only the live index (what the sweep reads) of sessions in it, in one store call however
+   * many: an instance's heartbeat for all its streams. `missing`: the sids not in it (ended, ending or
+   * gone), for a full touch. `sweepDue`: a sweep with this cutoff would find work (an idle session or
+   * a lapsed ending). The record's TTL and lastSeen are left to touch().
+   */
+  keepAlive(sids: string[], now: number, idleCutoff: number): Promise<KeepAliveResult>
+  /** when each session was last seen by the live index (null: not live); the inspector's "connected" */
+  seenAt(sids: string[]): Promise<(number | null)[]>
   /** refreshes last seen (and the TTL) of live sessions with a stream or request; returns those found ended */
   touch(sids: string[], now: number, limits: StoreLimits, transport?: string): Promise<string[]>
   /**
@@ -182,6 +203,8 @@ export interface Logs {
    */
   append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number>
   read(key: string, after: number, limit: number): Promise<ReadResult>
+  /** read() of several logs, in one store call where the store allows it (a stream's logs, on open) */
+  readMany(reads: LogRead[]): Promise<ReadResult[]>
   head(key: string): Promise<number>
   /** records how far the session's stream got (an encoded cursor), for the inspector */
   saveCursor(sid: string, cursor: string, limits: StoreLimits): Promise<void>

@@ -1,11 +1,11 @@
 import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
 import { claimResult, MEMBER_TTL_FLOOR, memberTtl, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
-import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, LEAVE, MARK, MEMBERSHIP, READ, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
+import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
 import { exactPattern, PatternBus } from './upstash-bus.js'
 import { requestsIsolated } from '../isolation.js'
 import { CommandError, TransportError, UpstashRest, type Arg, type Reply } from './upstash-rest.js'
-import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FinishedMessage, LogEntry, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
 
 /**
  * The Upstash store: the Redis store's semantics (same keys, same Lua scripts) over the Upstash
@@ -47,6 +47,8 @@ const script = (lua: string, keys: number): Script => ({ lua, keys })
 const SCRIPTS = {
   append: script(APPEND, 2),
   read: script(READ, 2),
+  readMany: script(READ_MANY, 0),
+  keepAlive: script(KEEP_ALIVE, 2),
   claim: script(CLAIM, 2),
   renew: script(RENEW, 1),
   finish: script(FINISH, 1),
@@ -67,6 +69,9 @@ const SCRIPTS = {
 
 /** A plain command, or a script with its keys and arguments. */
 type Command = Arg[] | { script: Script; args: Arg[] }
+
+/** Sessions per KEEP_ALIVE call. */
+const KEEP_ALIVE_CHUNK = 1000
 
 export class UpstashStore implements Store {
   readonly ownedByServer?: boolean
@@ -123,6 +128,24 @@ export class UpstashStore implements Store {
       ]),
     )
     return sids.filter((_, i) => replies[2 * i] === 2)
+  }
+
+  async keepAlive(sids: string[], now: number, idleCutoff: number): Promise<KeepAliveResult> {
+    const out: KeepAliveResult = { missing: [], sweepDue: false }
+    // Chunks keep each script's argument list well inside Lua's stack.
+    for (let i = 0; i < sids.length; i += KEEP_ALIVE_CHUNK) {
+      const chunk = sids.slice(i, i + KEEP_ALIVE_CHUNK)
+      const [due, ...missing] = (await this.one(this.call(SCRIPTS.keepAlive, [this.keys.live(), this.keys.ending()], [now, idleCutoff, ...chunk]))) as (string | number)[]
+      if (Number(due) === 1) out.sweepDue = true
+      out.missing.push(...(missing as string[]))
+    }
+    return out
+  }
+
+  async seenAt(sids: string[]): Promise<(number | null)[]> {
+    if (sids.length === 0) return []
+    const scores = (await this.one(['ZMSCORE', this.keys.live(), ...sids])) as (string | null)[]
+    return scores.map((s) => (s === null ? null : Number(s)))
   }
 
   async idleSessions(cutoff: number, limit: number): Promise<string[]> {
@@ -256,6 +279,12 @@ export class UpstashStore implements Store {
 
   async read(key: string, after: number, limit: number): Promise<ReadResult> {
     return readResult(await this.one(this.call(SCRIPTS.read, [this.keys.logKey(key, 'n'), this.keys.logKey(key, 'l')], [after, limit])))
+  }
+
+  async readMany(reads: LogRead[]): Promise<ReadResult[]> {
+    if (reads.length <= 1) return Promise.all(reads.map((r) => this.read(r.key, r.after, r.limit)))
+    const keys = reads.flatMap((r) => [this.keys.logKey(r.key, 'n'), this.keys.logKey(r.key, 'l')])
+    return ((await this.one(this.call(SCRIPTS.readMany, keys, reads.flatMap((r) => [r.after, r.limit])))) as unknown[]).map(readResult)
   }
 
   async head(key: string): Promise<number> {
