@@ -8,7 +8,7 @@ import { endEntry, joinEntry, leaveEntry, messageEntry } from '../store/entries.
 import { newInstanceId, newSessionId, newToken } from '../ids.js'
 import type { ResolvedOptions } from './options.js'
 import { checkEmitted, checkEvent, checkRoom, Socket } from './socket.js'
-import type { DefaultEventsMap, DefaultSocketData, EventAck, EventData, EventNames, EventsMap } from './typed-events.js'
+import type { DefaultEventsMap, DefaultSocketData, EventAck, EventData, EventNames, EventsMap, PayloadArgs } from './typed-events.js'
 
 export type ConnectHandler<L extends EventsMap, E extends EventsMap, D extends DefaultSocketData> = (
   socket: Socket<L, E, D>,
@@ -38,7 +38,7 @@ export interface LocalStreams {
 
 /** Emits to a room (or to everyone) from any server code: a handler, a cron job, a webhook. */
 export interface BroadcastOperator<E extends EventsMap, L extends EventsMap, D extends DefaultSocketData> {
-  emit<Ev extends EventNames<E>>(event: Ev, data?: EventData<E, Ev>): Promise<void>
+  emit<Ev extends EventNames<E>>(event: Ev, ...args: PayloadArgs<E[Ev]>): Promise<void>
   fetchSockets(): Promise<Socket<L, E, D>[]>
 }
 
@@ -123,8 +123,8 @@ export class ServerCore<
 
   // --- server-wide operations ----------------------------------------------
 
-  emit<Ev extends EventNames<E>>(event: Ev, data?: EventData<E, Ev>): Promise<void> {
-    return this.operator(BROADCAST_ROOM).emit(event, data)
+  emit<Ev extends EventNames<E>>(event: Ev, ...args: PayloadArgs<E[Ev]>): Promise<void> {
+    return this.operator(BROADCAST_ROOM).emit(event, ...args)
   }
 
   to(room: string): BroadcastOperator<E, L, D> {
@@ -139,7 +139,7 @@ export class ServerCore<
   /** A room's operator; the broadcast room is reachable only through emit() and fetchSockets(). */
   private operator(room: string): BroadcastOperator<E, L, D> {
     return {
-      emit: async (event, data) => {
+      emit: async (event, ...[data]) => {
         checkEmitted(event)
         await this.emitTo({ room }, event, data)
       },
