@@ -10,6 +10,8 @@ export type {
   DisconnectHandler,
   MessageHandler,
   Middleware,
+  PresenceEvent,
+  PresenceMember,
 } from './core/server.js'
 export type { DefaultEventsMap, EventsMap, EventData, EventAck, EventNames } from './core/typed-events.js'
 export { memoryStore, MemoryStore } from './store/memory.js'

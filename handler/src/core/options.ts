@@ -44,6 +44,12 @@ export interface ServeOptions {
    * `{ room?, to?, event, data? }` emits to a room, a session, or everyone (neither)
    */
   publishKey?: string
+  /**
+   * rooms whose members get `presence:join` / `presence:leave` events ({ room, member: { id, user } })
+   * when someone joins, leaves or is swept: true (every room), or a predicate. Default off: each
+   * join and leave then costs one more store write.
+   */
+  presence?: boolean | ((room: string) => boolean)
   /** calls of {base}/_publish allowed per instance: `requests` per `interval` ms (default 1000 per 1000) */
   publishRateLimit?: { requests: number; interval?: number }
   /**
@@ -93,6 +99,7 @@ export interface ResolvedOptions {
   sweepInterval: number
   cronSecret?: string
   publishKey?: string
+  presence: (room: string) => boolean
   publishRateLimit: { requests: number; interval: number }
   waitUntil?: (promise: Promise<unknown>) => void
   maxPayload: number
@@ -118,6 +125,7 @@ export function resolveOptions(o: ServeOptions): ResolvedOptions {
     sweepInterval: o.sweepInterval ?? 0,
     cronSecret: o.cronSecret ?? envVar('CRON_SECRET'),
     publishKey: o.publishKey || undefined,
+    presence: typeof o.presence === 'function' ? o.presence : o.presence ? () => true : () => false,
     publishRateLimit: { requests: Math.max(1, o.publishRateLimit?.requests ?? 1000), interval: o.publishRateLimit?.interval ?? 1000 },
     waitUntil: o.waitUntil,
     maxPayload: o.maxPayload ?? 1_000_000,

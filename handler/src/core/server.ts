@@ -40,7 +40,29 @@ export interface LocalStreams {
 export interface BroadcastOperator<E extends EventsMap, L extends EventsMap, D extends DefaultSocketData> {
   emit<Ev extends EventNames<E>>(event: Ev, ...args: PayloadArgs<E[Ev]>): Promise<void>
   fetchSockets(): Promise<Socket<L, E, D>[]>
+  /** The room's live members, read from the store (every instance's), with their user and state. */
+  presence(): Promise<PresenceMember<D>[]>
 }
+
+/** A member of a room, as `io.in(room).presence()` lists it. */
+export interface PresenceMember<D extends DefaultSocketData = DefaultSocketData> {
+  id: string
+  /** what auth() returned at connect */
+  user: unknown
+  /** the session state (socket.set) */
+  state: Partial<D>
+}
+
+/**
+ * The payload of the `presence:join` and `presence:leave` events a room's members receive when
+ * `serve({ presence })` covers the room: who came or went (a vanished client leaves when swept).
+ */
+export interface PresenceEvent {
+  room: string
+  member: { id: string; user: unknown }
+}
+export const PRESENCE_JOIN = 'presence:join'
+export const PRESENCE_LEAVE = 'presence:leave'
 
 const MAX_FETCH = 100_000
 /** An ending's lease: a sweep that dies mid-way is resumed by another after this long. */
@@ -147,6 +169,22 @@ export class ServerCore<
         const sids = room === BROADCAST_ROOM ? await this.store.sessionIds(MAX_FETCH) : await this.store.members(room, MAX_FETCH)
         return this.socketsOf(sids)
       },
+      presence: async () => {
+        const sids = room === BROADCAST_ROOM ? await this.store.sessionIds(MAX_FETCH) : await this.store.members(room, MAX_FETCH)
+        const records = await Promise.all(sids.map((sid) => this.store.getSession(sid)))
+        return records
+          .filter((r): r is SessionRecord => r !== null && r.ended === undefined)
+          .map((r) => ({ id: r.sid, user: r.user, state: r.state as Partial<D> }))
+      },
+    }
+  }
+
+  /** Tells a room's members who joined or left, through the room's log (so every instance's streams). */
+  private async announce(event: typeof PRESENCE_JOIN | typeof PRESENCE_LEAVE, sid: string, user: unknown, rooms: string[]): Promise<void> {
+    for (const room of rooms) {
+      if (room === BROADCAST_ROOM || !this.opts.presence(room)) continue
+      const payload: PresenceEvent = { room, member: { id: sid, user } }
+      await trackWrite(this.append(`r:${room}`, messageEntry(event, payload)))
     }
   }
 
@@ -189,9 +227,10 @@ export class ServerCore<
     this.observer.messageOut(target, event, data)
   }
 
-  async join(sid: string, room: string): Promise<number> {
+  async join(sid: string, room: string, user?: unknown, announce = true): Promise<number> {
     let seq: number | null
-    if (this.pendingConnects.has(sid)) {
+    const pending = this.pendingConnects.has(sid)
+    if (pending) {
       // Joined by middleware before the record exists: createSession writes the room list.
       await this.store.restoreMemberships(sid, [room])
       seq = await this.store.head(`r:${room}`)
@@ -201,13 +240,16 @@ export class ServerCore<
     }
     // Tells the session's open stream (on whichever instance) to start reading the room at seq.
     await trackWrite(this.append(`d:${sid}`, joinEntry(room, seq)))
+    // A member joined by connect middleware is announced once its session exists (connect()).
+    if (announce && !pending) await this.announce(PRESENCE_JOIN, sid, user, [room])
     this.observer.lifecycle('join', sid, { room })
     return seq
   }
 
-  async leave(sid: string, room: string): Promise<void> {
+  async leave(sid: string, room: string, user?: unknown, announce = true): Promise<void> {
     const seq = await trackWrite(this.store.leaveRoom(sid, room, this.limits))
     await trackWrite(this.append(`d:${sid}`, leaveEntry(room, seq)))
+    if (announce) await this.announce(PRESENCE_LEAVE, sid, user, [room])
     this.observer.lifecycle('leave', sid, { room })
   }
 
@@ -237,6 +279,7 @@ export class ServerCore<
       this.pendingConnects.delete(record.sid)
     }
     await this.store.createSession(record, this.limits)
+    await this.announce(PRESENCE_JOIN, record.sid, record.user, Object.keys(record.rooms))
     this.observer.lifecycle('connect', record.sid)
     for (const fn of this.connectHandlers) {
       try {
@@ -266,6 +309,8 @@ export class ServerCore<
     const rooms = Object.keys(record.rooms).filter((r) => r !== BROADCAST_ROOM)
     // Leave rooms first, so member lists read in onDisconnect no longer hold this session.
     await this.store.dropMemberships(sid, rooms)
+    // Once per ending (an ending resumed after a crash may announce again: members see a repeat).
+    if (!record.disconnected) await this.announce(PRESENCE_LEAVE, sid, record.user, rooms)
     if (!record.disconnected) {
       const socket = new Socket<L, E, D>(this, record)
       for (const fn of this.disconnectHandlers) {
@@ -303,6 +348,7 @@ export class ServerCore<
     delete live.ended
     if (!(await this.store.revive(record.sid, live.lastSeen, this.limits))) return live
     await this.store.restoreMemberships(record.sid, Object.keys(record.rooms).filter((r) => r !== BROADCAST_ROOM))
+    await this.announce(PRESENCE_JOIN, record.sid, record.user, Object.keys(record.rooms))
     this.observer.lifecycle('connect', record.sid)
     const socket = new Socket<L, E, D>(this, live, undefined, true)
     for (const fn of this.connectHandlers) {

@@ -102,13 +102,13 @@ export class Socket<
   async join(room: string | string[]): Promise<void> {
     for (const r of Array.isArray(room) ? room : [room]) {
       checkRoom(r)
-      this.record.rooms[r] = await this.server.join(this.id, r)
+      this.record.rooms[r] = await this.server.join(this.id, r, this.user, !(r in this.record.rooms))
     }
   }
 
   async leave(room: string): Promise<void> {
     checkRoom(room)
-    await this.server.leave(this.id, room)
+    await this.server.leave(this.id, room, this.user, room in this.record.rooms)
     delete this.record.rooms[room]
   }
 
