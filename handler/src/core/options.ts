@@ -45,6 +45,12 @@ export interface ServeOptions {
    */
   publishKey?: string
   /**
+   * Standard Schema validators per client event (zod, valibot, arktype...): `{ chat: schema }` or
+   * `{ chat: { data: schema, ack: schema } }`. An invalid payload is refused with VALIDATION before
+   * any handler runs; an invalid ack is replaced by a VALIDATION error. Types follow (SchemaEvents).
+   */
+  events?: import('./schemas.js').EventSchemas
+  /**
    * rooms whose members get `presence:join` / `presence:leave` events ({ room, member: { id, user } })
    * when someone joins, leaves or is swept: true (every room), or a predicate. Default off: each
    * join and leave then costs one more store write.
@@ -100,6 +106,7 @@ export interface ResolvedOptions {
   cronSecret?: string
   publishKey?: string
   presence: (room: string) => boolean
+  events: import('./schemas.js').EventSchemas
   publishRateLimit: { requests: number; interval: number }
   waitUntil?: (promise: Promise<unknown>) => void
   maxPayload: number
@@ -125,6 +132,7 @@ export function resolveOptions(o: ServeOptions): ResolvedOptions {
     sweepInterval: o.sweepInterval ?? 0,
     cronSecret: o.cronSecret ?? envVar('CRON_SECRET'),
     publishKey: o.publishKey || undefined,
+    events: o.events ?? {},
     presence: typeof o.presence === 'function' ? o.presence : o.presence ? () => true : () => false,
     publishRateLimit: { requests: Math.max(1, o.publishRateLimit?.requests ?? 1000), interval: o.publishRateLimit?.interval ?? 1000 },
     waitUntil: o.waitUntil,

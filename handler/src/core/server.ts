@@ -116,7 +116,7 @@ export class ServerCore<
     this.limits = { ttl: opts.ttl, maxLogLength: opts.maxLogLength }
     this.observer = observer
     this.acks = new PendingAcks(() => this.instanceId, store, (sid, event, ms) => this.observer.serverAck(sid, event, ms))
-    this.dispatcher = new Dispatcher(this.messageHandlers as ReadonlyMap<string, AnyHandler>, this.observer, opts.ackTimeout)
+    this.dispatcher = new Dispatcher(this.messageHandlers as ReadonlyMap<string, AnyHandler>, this.observer, opts.ackTimeout, opts.events)
   }
 
   /** Made on first use: some runtimes (Workers) refuse randomness at module scope, where serve() runs. */
