@@ -12,8 +12,11 @@ export type {
   DisconnectHandler,
   MessageHandler,
   Middleware,
+  PresenceEvent,
+  PresenceMember,
 } from './core/server.js'
-export type { DefaultEventsMap, EventsMap, EventData, EventAck, EventNames } from './core/typed-events.js'
+export type { DefaultEventsMap, DefaultSocketData, EventsMap, EventData, EventAck, EventNames } from './core/typed-events.js'
+export type { EventSchema, EventSchemas, SchemaEvents, SchemaEventsInput } from './core/schemas.js'
 export { memoryStore, MemoryStore } from './store/memory.js'
 export { StoreUnavailableError } from './store/errors.js'
 export type { Store, Sessions, Logs, Bus, MetricsStore, StoreLimits, SessionRecord, LogEntry, ReadResult, ClaimResult, ClaimLimits, MessageClaim, MessageStatus, Admission, ConnectBounds } from './store/types.js'

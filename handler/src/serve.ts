@@ -1,5 +1,6 @@
 import { nodeMiddleware, type NodeMiddleware } from './adapters/node.js'
 import { resolveOptions, type ServeOptions } from './core/options.js'
+import type { EventSchemas, SchemaEvents } from './core/schemas.js'
 import { combineObservers } from './observer.js'
 import type { DeliveryContext } from './delivery/context.js'
 import { Hub } from './delivery/hub.js'
@@ -57,6 +58,16 @@ export type IO<
     readonly idleTimeout: 0
   }
 
+/**
+ * With `events` schemas and no type arguments, the client-to-server map is inferred from them;
+ * `serve<SchemaEvents<typeof events>, ServerToClient, SocketData>({ events })` types the rest too.
+ */
+export function serve<S extends EventSchemas>(options: ServeOptions & { events: S }): IO<SchemaEvents<S>, DefaultEventsMap, DefaultSocketData>
+export function serve<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = DefaultEventsMap,
+  SocketData extends DefaultSocketData = DefaultSocketData,
+>(options?: ServeOptions): IO<ListenEvents, EmitEvents, SocketData>
 export function serve<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = DefaultEventsMap,

@@ -84,7 +84,7 @@ describe('inspector dashboard on the live demo', () => {
           await say(alice.page, `hello inspector ${Date.now()}`)
           return admin.getByTestId('ssi-feed-item').filter({ hasText: 'hello inspector' }).count()
         },
-        { timeout: LONG, intervals: [1000] },
+        { timeout: LONG, interval: 1000 },
       )
       .toBeGreaterThan(0)
     await admin.screenshot({ path: join(OUT, 'feed.png') })

@@ -25,6 +25,8 @@ export const ERROR_STATUS = {
   /** the instance running this message stopped mid-way: it ran at most once, its outcome is unknown */
   INTERRUPTED: 500,
   UNKNOWN_EVENT: 404,
+  /** a payload (or a handler's ack) refused by the event's schema (serve({ events })) */
+  VALIDATION: 400,
   ACK_TIMEOUT: 408,
   CONNECTION_FAILED: 0,
   DISCONNECTED: 0,

@@ -2,6 +2,7 @@ import { SocketServeError } from '@socket-serve/client/protocol'
 import type { Observer } from '../observer.js'
 import { StoreUnavailableError } from '../store/errors.js'
 import { handlerContext, type HandlerContext } from './context.js'
+import { schemasOf, validate, type EventSchemas } from './schemas.js'
 
 /** What dispatch needs of a message: its id, event, payload, whether an ack is wanted, and whether it runs again. */
 export interface RunnableMessage {
@@ -33,6 +34,7 @@ export class Dispatcher {
     private readonly handlers: ReadonlyMap<string, AnyHandler>,
     private readonly observer: Observer,
     private readonly ackTimeout: number,
+    private readonly schemas: EventSchemas = {},
   ) {}
 
   /** `rooms`: the session's rooms, for the observer's per-room failure counts */
@@ -74,7 +76,22 @@ export class Dispatcher {
     return outcome
   }
 
+  /** Validates the payload before the handler runs, and its ack after, when the event has schemas. */
   private invoke(socket: unknown, event: string, data: unknown, wantsAck: boolean): Promise<unknown> {
+    const schema = Object.prototype.hasOwnProperty.call(this.schemas, event) ? schemasOf(this.schemas[event]) : {}
+    let input: unknown
+    try {
+      input = schema.data ? validate(schema.data, data, `"${event}" payload`) : data
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    const run = (value: unknown) => this.call(socket, event, value, wantsAck)
+    const replied = input instanceof Promise ? input.then(run) : run(input)
+    const ack = schema.ack
+    return ack && wantsAck ? replied.then((reply) => validate(ack, reply, `"${event}" ack`)) : replied
+  }
+
+  private call(socket: unknown, event: string, data: unknown, wantsAck: boolean): Promise<unknown> {
     const fn = this.handlers.get(event)
     if (!fn) {
       return wantsAck ? Promise.reject(new SocketServeError('UNKNOWN_EVENT', `no handler for "${event}"`)) : Promise.resolve()

@@ -60,6 +60,25 @@ export interface ServeOptions {
   /** opens GET|POST {base}/_sweep for a platform's cron, with `Authorization: Bearer <cronSecret>`; default env CRON_SECRET */
   cronSecret?: string
   /**
+   * opens POST {base}/_publish, with `Authorization: Bearer <publishKey>`: a body
+   * `{ room?, to?, event, data? }` emits to a room, a session, or everyone (neither)
+   */
+  publishKey?: string
+  /**
+   * Standard Schema validators per client event (zod, valibot, arktype...): `{ chat: schema }` or
+   * `{ chat: { data: schema, ack: schema } }`. An invalid payload is refused with VALIDATION before
+   * any handler runs; an invalid ack is replaced by a VALIDATION error. Types follow (SchemaEvents).
+   */
+  events?: import('./schemas.js').EventSchemas
+  /**
+   * rooms whose members get `presence:join` / `presence:leave` events ({ room, member: { id, user } })
+   * when someone joins, leaves or is swept: true (every room), or a predicate. Default off: each
+   * join and leave then costs one more store write.
+   */
+  presence?: boolean | ((room: string) => boolean)
+  /** calls of {base}/_publish allowed per instance: `requests` per `interval` ms (default 1000 per 1000) */
+  publishRateLimit?: { requests: number; interval?: number }
+  /**
    * Called with work that may outlive the answer and that nothing relies on (inspector metrics and
    * feed), when the platform's context does not carry a waitUntil (Vercel: `waitUntil` from @vercel/functions).
    */
@@ -136,6 +155,10 @@ export interface ResolvedOptions {
   maxInFlight: number
   sweepInterval: number
   cronSecret?: string
+  publishKey?: string
+  presence: (room: string) => boolean
+  events: import('./schemas.js').EventSchemas
+  publishRateLimit: { requests: number; interval: number }
   waitUntil?: (promise: Promise<unknown>) => void
   maxPayload: number
   maxLogLength: number
@@ -162,6 +185,10 @@ export function resolveOptions(o: ServeOptions): ResolvedOptions {
     maxInFlight: Math.max(1, Math.min(16, Math.floor(o.maxInFlight ?? 1))),
     sweepInterval: o.sweepInterval ?? 0,
     cronSecret: o.cronSecret ?? envVar('CRON_SECRET'),
+    publishKey: o.publishKey || undefined,
+    events: o.events ?? {},
+    presence: typeof o.presence === 'function' ? o.presence : o.presence ? () => true : () => false,
+    publishRateLimit: { requests: Math.max(1, o.publishRateLimit?.requests ?? 1000), interval: o.publishRateLimit?.interval ?? 1000 },
     waitUntil: o.waitUntil,
     maxPayload: o.maxPayload ?? 1_000_000,
     maxLogLength: o.maxLogLength ?? 1000,

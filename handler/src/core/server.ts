@@ -9,7 +9,7 @@ import { newInstanceId, newSessionId, newToken } from '../ids.js'
 import type { ResolvedOptions } from './options.js'
 import { storeBound } from './limits.js'
 import { checkEmitted, checkEvent, checkRoom, Socket } from './socket.js'
-import type { DefaultEventsMap, DefaultSocketData, EventAck, EventData, EventNames, EventsMap } from './typed-events.js'
+import type { DefaultEventsMap, DefaultSocketData, EventAck, EventData, EventNames, EventsMap, PayloadArgs } from './typed-events.js'
 
 export type ConnectHandler<L extends EventsMap, E extends EventsMap, D extends DefaultSocketData> = (
   socket: Socket<L, E, D>,
@@ -39,9 +39,31 @@ export interface LocalStreams {
 
 /** Emits to a room (or to everyone) from any server code: a handler, a cron job, a webhook. */
 export interface BroadcastOperator<E extends EventsMap, L extends EventsMap, D extends DefaultSocketData> {
-  emit<Ev extends EventNames<E>>(event: Ev, data?: EventData<E, Ev>): Promise<void>
+  emit<Ev extends EventNames<E>>(event: Ev, ...args: PayloadArgs<E[Ev]>): Promise<void>
   fetchSockets(): Promise<Socket<L, E, D>[]>
+  /** The room's live members, read from the store (every instance's), with their user and state. */
+  presence(): Promise<PresenceMember<D>[]>
 }
+
+/** A member of a room, as `io.in(room).presence()` lists it. */
+export interface PresenceMember<D extends DefaultSocketData = DefaultSocketData> {
+  id: string
+  /** what auth() returned at connect */
+  user: unknown
+  /** the session state (socket.set) */
+  state: Partial<D>
+}
+
+/**
+ * The payload of the `presence:join` and `presence:leave` events a room's members receive when
+ * `serve({ presence })` covers the room: who came or went (a vanished client leaves when swept).
+ */
+export interface PresenceEvent {
+  room: string
+  member: { id: string; user: unknown }
+}
+export const PRESENCE_JOIN = 'presence:join'
+export const PRESENCE_LEAVE = 'presence:leave'
 
 const MAX_FETCH = 100_000
 /** An ending's lease: a sweep that dies mid-way is resumed by another after this long. */
@@ -102,7 +124,7 @@ export class ServerCore<
       (sid, event, timeout) =>
         this.observer.failure({ kind: 'ack-timeout', code: 'ACK_TIMEOUT', message: `no ack within ${timeout} ms`, sid, event }),
     )
-    this.dispatcher = new Dispatcher(this.messageHandlers as ReadonlyMap<string, AnyHandler>, this.observer, opts.ackTimeout)
+    this.dispatcher = new Dispatcher(this.messageHandlers as ReadonlyMap<string, AnyHandler>, this.observer, opts.ackTimeout, opts.events)
   }
 
   /** Made on first use: some runtimes (Workers) refuse randomness at module scope, where serve() runs. */
@@ -131,8 +153,8 @@ export class ServerCore<
 
   // --- server-wide operations ----------------------------------------------
 
-  emit<Ev extends EventNames<E>>(event: Ev, data?: EventData<E, Ev>): Promise<void> {
-    return this.operator(BROADCAST_ROOM).emit(event, data)
+  emit<Ev extends EventNames<E>>(event: Ev, ...args: PayloadArgs<E[Ev]>): Promise<void> {
+    return this.operator(BROADCAST_ROOM).emit(event, ...args)
   }
 
   to(room: string): BroadcastOperator<E, L, D> {
@@ -147,7 +169,7 @@ export class ServerCore<
   /** A room's operator; the broadcast room is reachable only through emit() and fetchSockets(). */
   private operator(room: string): BroadcastOperator<E, L, D> {
     return {
-      emit: async (event, data) => {
+      emit: async (event, ...[data]) => {
         checkEmitted(event)
         await this.emitTo({ room }, event, data)
       },
@@ -155,6 +177,22 @@ export class ServerCore<
         const sids = room === BROADCAST_ROOM ? await this.store.sessionIds(MAX_FETCH) : await this.store.members(room, MAX_FETCH)
         return this.socketsOf(sids)
       },
+      presence: async () => {
+        const sids = room === BROADCAST_ROOM ? await this.store.sessionIds(MAX_FETCH) : await this.store.members(room, MAX_FETCH)
+        const records = await Promise.all(sids.map((sid) => this.store.getSession(sid)))
+        return records
+          .filter((r): r is SessionRecord => r !== null && r.ended === undefined)
+          .map((r) => ({ id: r.sid, user: r.user, state: r.state as Partial<D> }))
+      },
+    }
+  }
+
+  /** Tells a room's members who joined or left, through the room's log (so every instance's streams). */
+  private async announce(event: typeof PRESENCE_JOIN | typeof PRESENCE_LEAVE, sid: string, user: unknown, rooms: string[]): Promise<void> {
+    for (const room of rooms) {
+      if (room === BROADCAST_ROOM || !this.opts.presence(room)) continue
+      const payload: PresenceEvent = { room, member: { id: sid, user } }
+      await trackWrite(this.append(`r:${room}`, messageEntry(event, payload)))
     }
   }
 
@@ -197,11 +235,15 @@ export class ServerCore<
     this.observer.messageOut(target, event, data)
   }
 
-  /** `known`: the rooms the caller's record lists (a connect's middleware joins before the store has it). */
-  async join(sid: string, room: string, known?: Record<string, number>): Promise<number> {
+  /**
+   * `known`: the rooms the caller's record lists (a connect's middleware joins before the store has
+   * it). `announce`: a presence join for a room the session was not in yet.
+   */
+  async join(sid: string, room: string, known?: Record<string, number>, user?: unknown, announce = true): Promise<number> {
     let seq: number | null | 'full'
     const maxRooms = storeBound(this.opts.limits.roomsPerSession)
-    if (this.pendingConnects.has(sid)) {
+    const pending = this.pendingConnects.has(sid)
+    if (pending) {
       // Joined by middleware before the record exists: createSession writes the room list.
       if (maxRooms > 0 && known && !(room in known) && roomCount(known) >= maxRooms) seq = 'full'
       else {
@@ -215,13 +257,16 @@ export class ServerCore<
     if (seq === 'full') throw new SocketServeError('LIMIT_EXCEEDED', `a session may be in at most ${maxRooms} rooms (limits.roomsPerSession)`)
     // Tells the session's open stream (on whichever instance) to start reading the room at seq.
     await trackWrite(this.append(`d:${sid}`, joinEntry(room, seq)))
+    // A member joined by connect middleware is announced once its session exists (connect()).
+    if (announce && !pending) await this.announce(PRESENCE_JOIN, sid, user, [room])
     this.observer.lifecycle('join', sid, { room })
     return seq
   }
 
-  async leave(sid: string, room: string): Promise<void> {
+  async leave(sid: string, room: string, user?: unknown, announce = true): Promise<void> {
     const seq = await trackWrite(this.store.leaveRoom(sid, room, this.limits))
     await trackWrite(this.append(`d:${sid}`, leaveEntry(room, seq)))
+    if (announce) await this.announce(PRESENCE_LEAVE, sid, user, [room])
     this.observer.lifecycle('leave', sid, { room })
   }
 
@@ -251,6 +296,7 @@ export class ServerCore<
       this.pendingConnects.delete(record.sid)
     }
     await this.store.createSession(record, this.limits)
+    await this.announce(PRESENCE_JOIN, record.sid, record.user, Object.keys(record.rooms))
     this.observer.lifecycle('connect', record.sid)
     for (const fn of this.connectHandlers) {
       try {
@@ -281,6 +327,8 @@ export class ServerCore<
     const rooms = Object.keys(record.rooms).filter((r) => r !== BROADCAST_ROOM)
     // Leave rooms first, so member lists read in onDisconnect no longer hold this session.
     await this.store.dropMemberships(sid, rooms)
+    // Once per ending (an ending resumed after a crash may announce again: members see a repeat).
+    if (!record.disconnected) await this.announce(PRESENCE_LEAVE, sid, record.user, rooms)
     if (!record.disconnected) {
       const socket = new Socket<L, E, D>(this, record)
       for (const fn of this.disconnectHandlers) {
@@ -318,6 +366,7 @@ export class ServerCore<
     delete live.ended
     if (!(await this.store.revive(record.sid, live.lastSeen, this.limits))) return live
     await this.store.restoreMemberships(record.sid, Object.keys(record.rooms).filter((r) => r !== BROADCAST_ROOM), this.limits)
+    await this.announce(PRESENCE_JOIN, record.sid, record.user, Object.keys(record.rooms))
     this.observer.lifecycle('connect', record.sid)
     const socket = new Socket<L, E, D>(this, live, undefined, true)
     for (const fn of this.connectHandlers) {

@@ -1,7 +1,7 @@
 import { BROADCAST_ROOM, CLIENT_EVENTS, isValidEventName, isValidRoomName, isValidStateKey, SocketServeError } from '@socket-serve/client/protocol'
 import type { SessionRecord } from '../store/types.js'
 import type { ServerCore } from './server.js'
-import type { DefaultEventsMap, DefaultSocketData, EventAck, EventData, EventNames, EventsMap } from './typed-events.js'
+import type { DefaultEventsMap, DefaultSocketData, EventAck, EventData, EventNames, EventsMap, PayloadArgs } from './typed-events.js'
 
 /**
  * One client session, as seen from server code. It is rebuilt from the store on
@@ -61,7 +61,7 @@ export class Socket<
   }
 
   /** Sends to this client. Resolves once the message is stored (it is then delivered even across reconnects). */
-  async emit<E extends EventNames<EmitEvents>>(event: E, data?: EventData<EmitEvents, E>): Promise<void> {
+  async emit<E extends EventNames<EmitEvents>>(event: E, ...[data]: PayloadArgs<EmitEvents[E]>): Promise<void> {
     checkEmitted(event)
     await this.server.emitTo({ sid: this.id }, event, data)
   }
@@ -83,16 +83,16 @@ export class Socket<
   }
 
   /** Sends to every connected client but this one. */
-  async broadcast<E extends EventNames<EmitEvents>>(event: E, data?: EventData<EmitEvents, E>): Promise<void> {
+  async broadcast<E extends EventNames<EmitEvents>>(event: E, ...[data]: PayloadArgs<EmitEvents[E]>): Promise<void> {
     checkEmitted(event)
     await this.server.emitTo({ room: BROADCAST_ROOM }, event, data, this.id)
   }
 
   /** Sends to a room, except this socket (as Socket.IO's socket.to(room)). */
-  to(room: string): { emit: <E extends EventNames<EmitEvents>>(event: E, data?: EventData<EmitEvents, E>) => Promise<void> } {
+  to(room: string): { emit: <E extends EventNames<EmitEvents>>(event: E, ...args: PayloadArgs<EmitEvents[E]>) => Promise<void> } {
     checkRoom(room)
     return {
-      emit: async (event, data) => {
+      emit: async (event, ...[data]) => {
         checkEmitted(event)
         await this.server.emitTo({ room }, event, data, this.id)
       },
@@ -102,13 +102,13 @@ export class Socket<
   async join(room: string | string[]): Promise<void> {
     for (const r of Array.isArray(room) ? room : [room]) {
       checkRoom(r)
-      this.record.rooms[r] = await this.server.join(this.id, r, this.record.rooms)
+      this.record.rooms[r] = await this.server.join(this.id, r, this.record.rooms, this.user, !(r in this.record.rooms))
     }
   }
 
   async leave(room: string): Promise<void> {
     checkRoom(room)
-    await this.server.leave(this.id, room)
+    await this.server.leave(this.id, room, this.user, room in this.record.rooms)
     delete this.record.rooms[room]
   }
 

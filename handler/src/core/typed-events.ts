@@ -1,17 +1,16 @@
 /**
- * Typed events, as Socket.IO types them: a map from event name to a function
- * type whose single parameter is the payload and whose return type is the ack.
+ * Typed events, as Socket.IO types them: one map per direction, shared by server and client
+ * (the types are the client protocol module's, so both sides read them the same way).
  *
- *   interface ClientToServer { chat: (msg: { text: string }) => 'ok' }
+ *   interface ClientToServer { chat: (msg: { text: string }, ack: (reply: 'ok') => void) => void }
  *   interface ServerToClient { welcome: (data: { id: string }) => void }
  *   const io = serve<ClientToServer, ServerToClient, { name: string }>()
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type EventsMap = Record<string, (data: any) => any>
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type DefaultEventsMap = Record<string, (data?: any) => any>
-export type EventNames<M extends EventsMap> = keyof M & string
-export type EventData<M extends EventsMap, E extends keyof M> = Parameters<M[E]>[0]
-export type EventAck<M extends EventsMap, E extends keyof M> = Awaited<ReturnType<M[E]>>
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type DefaultSocketData = Record<string, any>
+import type { AckReply, EventPayload, EventsMap } from '@socket-serve/client/protocol'
+
+export type { AckReply, DefaultEventsMap, DefaultSocketData, EventNames, EventPayload, EventsMap, PayloadArgs } from '@socket-serve/client/protocol'
+
+/** The payload of event `E` in map `M`. */
+export type EventData<M extends EventsMap, E extends keyof M> = EventPayload<M[E]>
+/** What the ack of event `E` in map `M` carries. */
+export type EventAck<M extends EventsMap, E extends keyof M> = AckReply<M[E]>

@@ -16,6 +16,7 @@ import { addressKey, admitConnect } from '../core/limits.js'
 import type { SessionRecord } from '../store/types.js'
 import { sinkOffered, sourceResponse } from './beside.js'
 import { isObject, readJson } from './body.js'
+import { publishRoute } from './publish.js'
 import { checkOrigin, corsHeaders, forbiddenHost, forbiddenOrigin, preflight } from './cors.js'
 import { errorResponse, jsonResponse, toServeError } from './http-errors.js'
 import type { WaitUntil } from './background.js'
@@ -23,7 +24,7 @@ import type { DeliveryContext } from '../delivery/context.js'
 import type { Hub } from '../delivery/hub.js'
 import { Receiver, type StreamMode } from '../delivery/receiver.js'
 
-const ROUTES = new Set(['/connect', '/message', '/ack', '/disconnect', '/sse', '/poll', '/_sweep'])
+const ROUTES = new Set(['/connect', '/message', '/ack', '/disconnect', '/sse', '/poll', '/_sweep', '/_publish'])
 export const MAX_BATCH = 1000
 const PLUGIN_PREFIX = /\/_[a-z][a-z0-9-]*\//
 const OK = '{"ok":true}'
@@ -189,6 +190,8 @@ export function createRoutes(
     const ended = await server.sweep()
     return jsonResponse(`{"ended":${ended}}`)
   })
+
+  publishRoute(app, server, opts.publishKey, opts.publishRateLimit)
 
   for (const add of pluginRoutes) add(app)
 

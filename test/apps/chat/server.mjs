@@ -59,21 +59,12 @@ function check(ok, message) {
   if (!ok) throw new Error(message)
 }
 
-/** The people in a room, across instances: [{ id, name }] sorted by name. */
+/** The people in a room, across instances (io.in(room).presence()): [{ id, name }] sorted by name. */
 async function memberList(room, { except } = {}) {
-  const sockets = await io.in(room).fetchSockets()
-  const members = []
-  for (const s of sockets) {
-    if (s.id === except) continue
-    members.push({ id: s.id, name: (await nameOf(s)) ?? 'anonymous' })
-  }
+  const members = (await io.in(room).presence())
+    .filter((m) => m.id !== except)
+    .map((m) => ({ id: m.id, name: m.state.name ?? 'anonymous' }))
   return members.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id))
-}
-
-/** A fetched socket exposes its session state through get(); fall back to a data field. */
-async function nameOf(s) {
-  if (typeof s.get === 'function') return s.get('name')
-  return s.data?.name ?? s.user?.name
 }
 
 /** Moves the socket into `room` under `name`, tells the room, returns the new member list. */
