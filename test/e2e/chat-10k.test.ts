@@ -46,7 +46,7 @@ describe('chat demo at 10,000 messages', () => {
       await Promise.all(Array.from({ length: BATCH }, (_, j) => sender!.emitWithAck('chat', { text: `m${i + j}` })))
     }
     const received = () => alice.page.evaluate(() => (window as any).__chat.state.received.length as number)
-    await expect.poll(received, { timeout: 90_000, intervals: [500] }).toBe(MESSAGES)
+    await expect.poll(received, { timeout: 90_000, interval: 500 }).toBe(MESSAGES)
     // Every message arrived once, in order.
     const texts = await alice.page.evaluate(() => (window as any).__chat.state.received.map((m: { text: string }) => m.text) as string[])
     expect(texts).toEqual(Array.from({ length: MESSAGES }, (_, i) => `m${i}`))

@@ -276,17 +276,19 @@ describe('DevTools extension in the real DevTools panel', () => {
     const held = () =>
       sw.evaluate(async () => {
         const hub = (globalThis as any).socketServeHub
-        const tabs = await chrome.tabs.query({})
+        // The extension worker's own global (the test's tsconfig has no chrome types).
+        const chrome = (globalThis as any).chrome
+        const tabs: { id: number }[] = await chrome.tabs.query({})
         const perTab = tabs.map((t) => ({ id: t.id, bytes: hub.bytes(t.id), last: hub.log(t.id)?.events.at(-1)?.payload?.n, dropped: hub.log(t.id)?.dropped ?? 0 }))
         return { perTab, session: await chrome.storage.session.getBytesInUse(null) }
       })
     const settled = await until('the flood to reach the worker', async () => {
       const h = await held()
-      return h.perTab.some((t) => t.last === 1000) ? h : undefined
+      return h.perTab.some((t: { last?: number }) => t.last === 1000) ? h : undefined
     }, 90_000)
     logs.push(`flood of 200 MB relayed in ${Date.now() - flooded} ms; worker holds ${JSON.stringify(settled)}`)
     for (const t of settled.perTab) expect(t.bytes).toBeLessThanOrEqual(4 * 1024 * 1024)
-    const floodTab = settled.perTab.find((t) => t.last === 1000)!
+    const floodTab = settled.perTab.find((t: { last?: number }) => t.last === 1000)!
     expect(floodTab.dropped).toBeGreaterThan(900)
     await sleep(500) // the batched persistence
     expect((await held()).session).toBeLessThanOrEqual(2 * 256 * 1024)

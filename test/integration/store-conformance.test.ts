@@ -469,6 +469,7 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     const full = await store.admitConnect('198.51.100.9', { sessions: live, perAddress: 0, windowMs: 1000 })
     expect(full).toMatchObject({ admitted: false, reason: 'sessions' })
     expect((await store.admitConnect('198.51.100.9', { sessions: live + 1, perAddress: 0, windowMs: 1000 })).admitted).toBe(true)
+  })
 
   it('makes an epoch with each log: a log lost and created again starts at 1 under another', async () => {
     expect((await store.read('r:epoch', 0, 10)).epoch).toBe('')

@@ -55,7 +55,7 @@ beforeAll(async () => {
     for (const { dir, name } of PACKAGES) {
       // pnpm prints the tarball's path last.
       const { stdout } = await pnpm(['pack', '--pack-destination', work], { cwd: join(ROOT, dir), env: quiet })
-      tarballs[name] = stdout.trim().split('\n').at(-1)!.trim()
+      tarballs[name] = String(stdout).trim().split('\n').at(-1)!.trim()
       manifests[name] = JSON.parse(await readFromTarball(tarballs[name], 'package/package.json'))
     }
   })
