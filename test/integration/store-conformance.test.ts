@@ -350,7 +350,8 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     ]
     const many = await store.readMany(reads)
     expect(many).toEqual(await Promise.all(reads.map((r) => store.read(r.key, r.after, r.limit))))
-    expect(many[1]).toEqual({ entries: [{ seq: 2, data: '{"a":2}' }], first: 1, head: 3 })
+    expect(many[1]).toEqual({ entries: [{ seq: 2, data: '{"a":2}' }], first: 1, head: 3, epoch: expect.stringMatching(/^[A-Za-z]{4}$/) })
+    expect(many[2]).toEqual({ entries: [], first: 1, head: 0, epoch: '' })
     expect(await store.readMany([])).toEqual([])
   })
 

@@ -97,7 +97,7 @@ export interface ServeOptions {
    * Host is not one of their hosts (nor localhost, an IP address or an `allowedHosts` entry) is
    * refused with 403: a DNS-rebinding page (evil.example resolving to your server) names its own
    * Host. An Origin equal to one of them is same-origin, whatever scheme the request arrived by
-   * (TLS ended at a proxy). Default: none, so only loopback names and IP addresses are served.
+   * (TLS ended at a proxy). Default: env PUBLIC_ORIGIN (comma-separated), else none: only loopback names and IP addresses are served.
    */
   publicOrigin?: string | string[]
   /**
@@ -195,7 +195,7 @@ export function resolveOptions(o: ServeOptions): ResolvedOptions {
     ackTimeout: o.ackTimeout ?? 10_000,
     cors: o.cors ?? (o.allowedOrigins ? { origin: o.allowedOrigins } : undefined),
     hosts: {
-      publicOrigins: (Array.isArray(o.publicOrigin) ? o.publicOrigin : o.publicOrigin ? [o.publicOrigin] : []).map(publicOrigin),
+      publicOrigins: originList(o.publicOrigin ?? envVar('PUBLIC_ORIGIN')).map(publicOrigin),
       allowedHosts: o.allowedHosts === true ? true : (o.allowedHosts ?? []).map((h) => h.toLowerCase()),
       trustProxy: o.trustProxy === true,
     },
@@ -208,6 +208,12 @@ export function resolveOptions(o: ServeOptions): ResolvedOptions {
 }
 
 /** `https://Chat.example.com:443/` -> `https://chat.example.com`; anything else is a configuration error. */
+/** One origin, a list, or (from the environment) a comma-separated list. */
+function originList(value: string | string[] | undefined): string[] {
+  if (value === undefined) return []
+  return (Array.isArray(value) ? value : value.split(',')).map((v) => v.trim()).filter(Boolean)
+}
+
 function publicOrigin(value: string): string {
   let url: URL
   try {

@@ -20,14 +20,19 @@ if ARGV[8] == '1' then
   end
 end
 local seq = redis.call('HINCRBY', KEYS[1], 'n', 1)
+local epoch = ARGV[9]
 if seq == 1 then
   -- A new log, or one whose numbering was lost: a new epoch, and no entries of the old one.
-  redis.call('HSET', KEYS[1], 'e', ARGV[9])
+  redis.call('HSET', KEYS[1], 'e', epoch)
   redis.call('DEL', KEYS[2])
 else
-  redis.call('HSETNX', KEYS[1], 'e', ARGV[9])
+  -- The usual append: one read of the epoch (set now only if a numbering somehow lacks one).
+  epoch = redis.call('HGET', KEYS[1], 'e')
+  if not epoch then
+    epoch = ARGV[9]
+    redis.call('HSET', KEYS[1], 'e', epoch)
+  end
 end
-local epoch = redis.call('HGET', KEYS[1], 'e')
 local fields = { 'd', ARGV[1] }
 if ARGV[2] ~= '' then table.insert(fields, 'x'); table.insert(fields, ARGV[2]) end
 if ARGV[7] ~= '' then table.insert(fields, 'o'); table.insert(fields, ARGV[7]) end
