@@ -1,6 +1,6 @@
 // socket-serve chat demo: a plain node:http server.
 //
-//   node test/apps/chat/server.mjs            (after `tsc -b handler client`)
+//   node test/apps/chat/server.mjs            (after `npm run build`: handler, client, this page, inspector)
 //   PORT=3000 HOST=localhost                  where to listen
 //   REDIS_URL=redis://...                     share state through Redis (default: in-memory store)
 //   MAX_STREAM_MS=3000                        cut SSE/poll streams early (tests, serverless limits)
@@ -11,12 +11,13 @@
 //
 // Routes:
 //   /api/socket/*      the socket-serve handler (io.middleware())
-//   /                  the chat page (public/)
-//   /vendor/client/*   the client SDK's built ESM files (client/dist), imported by the page
+//   /                  the chat page: a React app (web/) built by vite into dist/ (build.mjs)
+//   /vendor/client/*   the client SDK's built ESM files (client/dist), for pages that import it as is
 //   /admin/            the inspector dashboard (inspector-ui/dist/app), reading /api/socket/_inspector/
 
 import { createServer } from 'node:http'
 import { randomBytes, randomUUID } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { dirname, extname, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,7 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { serve } from 'socket-serve'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const PUBLIC_DIR = join(here, 'public')
+const PUBLIC_DIR = join(here, 'dist')
 const CLIENT_DIST = resolve(here, '../../../client/dist')
 
 const PORT = Number(process.env.PORT ?? 3000)
@@ -39,7 +40,8 @@ const SOCKET_PATH = '/api/socket'
 // got onto this origin, e.g. by DNS rebinding, could read it): it is printed at start, and the
 // dashboard at /admin asks for it.
 const INSPECTOR_TOKEN = process.env.INSPECTOR_TOKEN || randomBytes(24).toString('base64url')
-const options = { inspector: { token: INSPECTOR_TOKEN } }
+// presence: every room's members get presence:join / presence:leave (the page's member list).
+const options = { inspector: { token: INSPECTOR_TOKEN }, presence: true }
 if (process.env.PUBLIC_ORIGIN) options.publicOrigin = process.env.PUBLIC_ORIGIN
 if (process.env.REDIS_URL) options.redisUrl = process.env.REDIS_URL // the memory store otherwise
 if (process.env.MAX_STREAM_MS) options.maxStreamDuration = Number(process.env.MAX_STREAM_MS)
@@ -60,26 +62,25 @@ function check(ok, message) {
 }
 
 /** The people in a room, across instances (io.in(room).presence()): [{ id, name }] sorted by name. */
-async function memberList(room, { except } = {}) {
-  const members = (await io.in(room).presence())
-    .filter((m) => m.id !== except)
-    .map((m) => ({ id: m.id, name: m.state.name ?? 'anonymous' }))
+async function memberList(room) {
+  const members = (await io.in(room).presence()).map((m) => ({ id: m.id, name: m.state.name ?? 'anonymous' }))
   return members.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id))
 }
 
-/** Moves the socket into `room` under `name`, tells the room, returns the new member list. */
+/**
+ * Moves the socket into `room` under `name` and returns the room's member list. Who comes and goes
+ * reaches the room as presence events (serve({ presence: true }): leave() and join() announce
+ * them, and so does the end of a session, swept or not); presence events carry ids, so the room
+ * also hears the name ('profile', after the join, so members learn it with or after the id).
+ */
 async function joinRoom(socket, room, name) {
   await socket.set('name', name)
   const previous = await socket.get('room')
-  if (previous && previous !== room) {
-    await socket.leave(previous)
-    await io.to(previous).emit('members', { room: previous, members: await memberList(previous) })
-  }
+  if (previous && previous !== room) await socket.leave(previous)
   await socket.join(room)
   await socket.set('room', room)
-  const members = await memberList(room)
-  await io.to(room).emit('members', { room, members })
-  return members
+  await io.to(room).emit('profile', { room, id: socket.id, name })
+  return memberList(room)
 }
 
 // Every new session is greeted with its id (a reconnect that keeps the session is not a new one).
@@ -119,13 +120,6 @@ io.onMessage('typing', async (socket) => {
   const room = await socket.get('room')
   if (!room) return
   await socket.to(room).emit('typing', { id: socket.id, name: (await socket.get('name')) ?? 'anonymous' })
-})
-
-// A session ended (explicitly or by timeout): refresh its room's member list.
-io.onDisconnect(async (socket) => {
-  const room = await socket.get('room')
-  if (!room) return
-  await io.to(room).emit('members', { room, members: await memberList(room, { except: socket.id }) })
 })
 
 // ---------------------------------------------------------------------------
@@ -203,6 +197,8 @@ const server = createServer((req, res) => {
   if (path === '/') return serveFile(res, PUBLIC_DIR, 'index.html', req.method)
   return serveFile(res, PUBLIC_DIR, path, req.method)
 })
+
+if (!existsSync(join(PUBLIC_DIR, 'index.html'))) console.warn(`the chat page is not built (${PUBLIC_DIR}): run \`npm run build\``)
 
 server.listen(PORT, HOST, () => {
   const { port } = server.address()
