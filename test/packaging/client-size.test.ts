@@ -7,7 +7,7 @@ import { build } from 'esbuild'
 import { expect, it } from 'vitest'
 import { ROOT } from '../support/paths.js'
 
-const BUDGET = 8_800 // bytes, min+gzip
+const BUDGET = 9_000 // bytes, min+gzip (8,819 with log epochs in the cursor, 2026-12-02)
 
 it(`the client's default entry stays within ${BUDGET} bytes min+gzip`, async () => {
   const result = await build({

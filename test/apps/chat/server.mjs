@@ -8,6 +8,7 @@
 //   DISCONNECT_MS=45000, SWEEP_MS=10000       session expiry without a stream, and how often to check (tests)
 //   INSPECTOR_TOKEN=...                       the inspector's token (default: a random one, printed at start)
 //   PUBLIC_ORIGIN=https://chat.example.com    the origin browsers use, when it is not localhost or an IP
+//   CONNECTS_PER_MINUTE=6000                  limits.connectsPerMinute (tests that open 10,000 sessions from one address)
 //
 // Routes:
 //   /api/socket/*      the socket-serve handler (io.middleware())
@@ -49,6 +50,7 @@ if (process.env.PING_MS) options.pingInterval = Number(process.env.PING_MS)
 if (process.env.DISCONNECT_MS) options.disconnectTimeout = Number(process.env.DISCONNECT_MS)
 if (process.env.SWEEP_MS) options.sweepInterval = Number(process.env.SWEEP_MS)
 if (process.env.RECOVERY_MS) options.recoveryWindow = Number(process.env.RECOVERY_MS)
+if (process.env.CONNECTS_PER_MINUTE) options.limits = { connectsPerMinute: Number(process.env.CONNECTS_PER_MINUTE) }
 
 const io = serve(options)
 
