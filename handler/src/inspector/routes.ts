@@ -7,7 +7,7 @@ import { jsonResponse } from '../http/http-errors.js'
 import { routePath } from '../http/routes.js'
 import { FEED_CHANNEL } from './feed.js'
 import { Recorder } from './recorder.js'
-import { sessionDetail, sessionPage, snapshot, type Health } from './snapshot.js'
+import { SESSION_SORTS, sessionDetail, sessionPage, snapshot, type Health, type SessionSort } from './snapshot.js'
 import { TokenThrottle } from './throttle.js'
 
 const HEALTH = new Set<Health>(['live', 'stale', 'never-streamed', 'not-reading', 'backlog'])
@@ -46,7 +46,7 @@ export function inspectorRoutes(app: Hono<any>, ctx: PluginContext, config: Insp
 
   app.get('/_inspector/snapshot', async (c) => {
     const limit = Math.min(100_000, Math.max(1, Number(c.req.query('limit') ?? 10_000) || 10_000))
-    return jsonResponse(JSON.stringify(await snapshot(server, limit)))
+    return jsonResponse(JSON.stringify(await snapshot(server, limit, sortOf(c.req.query('sort')))))
   })
 
   app.get('/_inspector/sessions', async (c) => {
@@ -56,8 +56,10 @@ export function inspectorRoutes(app: Hono<any>, ctx: PluginContext, config: Insp
     if (health !== undefined && !HEALTH.has(health as Health)) {
       throw new SocketServeError('BAD_REQUEST', `health must be one of ${[...HEALTH].join(', ')}`)
     }
+    const sort = sortOf(c.req.query('sort'))
     const q = c.req.query('q')?.slice(0, 200) || undefined
-    return jsonResponse(JSON.stringify(await sessionPage(server, { cursor, limit, q, health: health as Health | undefined })))
+    const query = { cursor, limit, q, health: health as Health | undefined, sort }
+    return jsonResponse(JSON.stringify(await sessionPage(server, query)))
   })
 
   app.get('/_inspector/sessions/:sid', async (c) => {
@@ -100,6 +102,13 @@ export function inspectorRoutes(app: Hono<any>, ctx: PluginContext, config: Insp
     if (!(await ctx.api.disconnect(sid))) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
     return jsonResponse('{"ok":true}')
   })
+
+  function sortOf(sort: string | undefined): SessionSort | undefined {
+    if (sort !== undefined && !SESSION_SORTS.includes(sort as SessionSort)) {
+      throw new SocketServeError('BAD_REQUEST', `sort must be one of ${SESSION_SORTS.join(', ')}`)
+    }
+    return sort as SessionSort | undefined
+  }
 
   function writable(): void {
     if (config?.readonly) throw new SocketServeError('FORBIDDEN', 'the inspector is read-only')

@@ -97,7 +97,10 @@ export function Overview({
     () => (metrics ? [...metrics.acks].sort((a, b) => b.count - a.count).slice(0, 5) : []),
     [metrics],
   )
-  const disconnected = totals ? totals.sessions - totals.connected : undefined
+  const listed = totals ? (totals.listed ?? totals.sessions) : 0
+  const disconnected = totals ? listed - totals.connected : undefined
+  // The summary reads a bounded sample (the most recently seen sessions); say so when it is one.
+  const sampled = totals !== undefined && listed < totals.sessions
 
   return (
     <div className="ssi-view ssi-overview">
@@ -112,6 +115,11 @@ export function Overview({
         <Count label="Rooms" value={totals?.rooms} testId="ssi-count-rooms" />
         <Count label="Queued" value={totals?.queued} testId="ssi-count-queued" hint="undelivered messages" />
       </div>
+      {sampled ? (
+        <p className="ssi-muted ssi-small" data-testid="ssi-count-sample">
+          Sessions is exact; connected, rooms and queued count the {formatCount(listed)} most recently seen sessions.
+        </p>
+      ) : null}
 
       <div className="ssi-card">
         <div className="ssi-card-head">
