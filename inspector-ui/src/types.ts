@@ -179,6 +179,19 @@ export interface SessionPageQuery {
   sort?: SessionSort
 }
 
+/** `GET _inspector/actions`: the admin action log, newest first. */
+export interface AdminAction {
+  at: number
+  /** the token holder's client address */
+  by: string
+  action: 'emit' | 'disconnect'
+  /** `sid:<id>`, `room:<name>` or `all` */
+  target: string
+  event?: string
+  /** how many sessions it reached */
+  sessions: number
+}
+
 export type EmitTarget = { sid: string } | { room: string } | { all: true }
 
 export type InspectorRequest =
@@ -186,6 +199,7 @@ export type InspectorRequest =
   | { type: 'session'; id: string }
   | ({ type: 'sessions' } & SessionPageQuery)
   | { type: 'metrics' }
+  | { type: 'actions' }
   | { type: 'emit'; to: EmitTarget; event: string; data?: unknown }
   | { type: 'disconnect'; sid: string }
 
@@ -194,8 +208,9 @@ export interface InspectorResponses {
   session: SessionDetail
   sessions: SessionPage
   metrics: Metrics
-  emit: { ok: true }
-  disconnect: { ok: true }
+  actions: { actions: AdminAction[] }
+  emit: { ok: true; sessions?: number }
+  disconnect: { ok: true; sessions?: number }
 }
 
 export type InspectorResponse<R extends InspectorRequest = InspectorRequest> =

@@ -27,7 +27,8 @@ const STARTED = Date.now()
 const log = (msg) => process.stderr.write(`[inspector-load ${((Date.now() - STARTED) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`)
 
 const store = memoryStore()
-const io = serve({ store, inspector: { token: TOKEN }, disconnectTimeout: 3_600_000 })
+// limits.sessions off: the 100,000 written sessions would otherwise fill the live-session bound
+const io = serve({ store, inspector: { token: TOKEN }, disconnectTimeout: 3_600_000, limits: { sessions: 0 } })
 io.onMessage('join', async (s, room) => {
   await s.join(room)
   return 'ok'

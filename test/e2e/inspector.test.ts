@@ -201,4 +201,34 @@ describe('inspector dashboard on the live demo', () => {
       await big.stop()
     }
   }, 120_000)
+
+  it('asks before emitting to everyone, says how many sessions it reached, and logs the action', async () => {
+    const alice = await openChat(browser!, server!.url, 'Alice', logs)
+    contexts.push(alice.context)
+    await tab('rooms')
+    const form = admin.getByTestId('ssi-emit-form').first()
+    await form.getByTestId('ssi-emit-event').fill('notice')
+    await form.getByTestId('ssi-emit-data').fill('maintenance at noon')
+    await form.getByTestId('ssi-emit-send').click()
+    // Nothing sent yet: the form asks first.
+    await expect.poll(() => form.getByTestId('ssi-emit-confirm').innerText(), { timeout: LONG }).toContain('every session')
+    await admin.screenshot({ path: join(OUT, 'emit-confirm.png') })
+    await form.getByTestId('ssi-emit-confirm-no').click()
+    expect(await form.getByTestId('ssi-emit-confirm').count()).toBe(0)
+    await form.getByTestId('ssi-emit-send').click()
+    await form.getByTestId('ssi-emit-confirm-yes').click()
+    await expect.poll(() => form.getByTestId('ssi-emit-result').innerText(), { timeout: LONG }).toMatch(/^Sent “notice” to [1-9]\d* sessions?$/)
+    const sent = (await form.getByTestId('ssi-emit-result').innerText()).match(/to (\d+) session/)![1]
+    // The log says who (address), what, and the same reach; one entry: the cancelled try sent nothing.
+    await tab('overview')
+    const rows = admin.getByTestId('ssi-admin-action')
+    await expect.poll(() => rows.count(), { timeout: LONG }).toBe(1)
+    const row = await rows.first().innerText()
+    expect(row).toContain('127.0.0.1')
+    expect(row).toContain('emit “notice”')
+    expect(row).toContain('all')
+    expect(row).toContain(`${sent} session`)
+    await admin.getByTestId('ssi-admin-actions').scrollIntoViewIfNeeded()
+    await admin.screenshot({ path: join(OUT, 'admin-actions.png') })
+  }, 120_000)
 })
