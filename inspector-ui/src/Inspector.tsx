@@ -198,7 +198,7 @@ function InspectorTree(props: InspectorProps) {
           <main className="ssi-main" role="tabpanel" data-view={tab}>
             {tab === 'overview' ? <Overview snapshot={snapshot} metrics={data.metrics} onTab={setTab} /> : null}
             {tab === 'sessions' ? (
-              <Sessions snapshot={snapshot} search={search} onSearch={setSearch} selected={session} onSelect={setSession} feed={feed.items} />
+              <Sessions tick={data.updatedAt} search={search} onSearch={setSearch} selected={session} onSelect={setSession} feed={feed.items} />
             ) : null}
             {tab === 'rooms' ? <Rooms snapshot={snapshot} selected={room} onSelect={setRoom} /> : null}
             {tab === 'feed' ? (

@@ -36,6 +36,10 @@ describe('routes', () => {
     expect(routeOf({ type: 'snapshot' })).toEqual({ method: 'GET', route: 'snapshot' })
     expect(routeOf({ type: 'snapshot', limit: 5 })).toEqual({ method: 'GET', route: 'snapshot?limit=5' })
     expect(routeOf({ type: 'session', id: 'a/b c' })).toEqual({ method: 'GET', route: 'sessions/a%2Fb%20c' })
+    expect(routeOf({ type: 'sessions' })).toEqual({ method: 'GET', route: 'sessions' })
+    expect(routeOf({ type: 'sessions', limit: 100, cursor: 200, q: 'alice & bob', sort: 'recent' }).route).toBe(
+      'sessions?limit=100&cursor=200&q=alice+%26+bob&sort=recent',
+    )
     expect(routeOf({ type: 'metrics' })).toEqual({ method: 'GET', route: 'metrics' })
     expect(routeOf({ type: 'emit', to: { room: 'lobby' }, event: 'news', data: 1 })).toEqual({
       method: 'POST',

@@ -5,6 +5,7 @@ import {
   type FeedStatus,
   type InspectorRequest,
   type InspectorResponse,
+  type SessionPageQuery,
 } from './types.js'
 import type { InspectorWall } from './wall.js'
 
@@ -29,16 +30,31 @@ export function inspectorUrl(endpoint: string, route: string): string {
 export function routeOf(request: InspectorRequest): { method: 'GET' | 'POST'; route: string; body?: unknown } {
   switch (request.type) {
     case 'snapshot':
-      return { method: 'GET', route: request.limit === undefined ? 'snapshot' : `snapshot?limit=${request.limit}` }
+      return { method: 'GET', route: sessionsRoute({ limit: request.limit, sort: request.sort }).replace(/^sessions/, 'snapshot') }
+    case 'sessions':
+      return { method: 'GET', route: sessionsRoute(request) }
     case 'session':
       return { method: 'GET', route: `sessions/${encodeURIComponent(request.id)}` }
     case 'metrics':
       return { method: 'GET', route: 'metrics' }
+    case 'actions':
+      return { method: 'GET', route: 'actions' }
     case 'emit':
       return { method: 'POST', route: 'emit', body: { to: request.to, event: request.event, data: request.data } }
     case 'disconnect':
       return { method: 'POST', route: 'disconnect', body: { sid: request.sid } }
   }
+}
+
+/** `sessions?limit=&cursor=&q=&health=&sort=`, only the parameters given. */
+export function sessionsRoute(query: SessionPageQuery): string {
+  const params = new URLSearchParams()
+  for (const key of ['limit', 'cursor', 'q', 'health', 'sort'] as const) {
+    const value = query[key]
+    if (value !== undefined && value !== '') params.set(key, String(value))
+  }
+  const text = params.toString()
+  return text ? `sessions?${text}` : 'sessions'
 }
 
 /** Reads the error shape `{ error: { code, message } }`, falling back on the status. */

@@ -157,21 +157,60 @@ export interface FeedEvent {
   at: number
 }
 
+/** `GET _inspector/sessions`: one page; `next` is the cursor of the following one (null: the end). */
+export interface SessionPage {
+  time: number
+  /** exact number of live sessions */
+  total: number
+  sessions: SessionInfo[]
+  /** records the server read for this page (a filtered page reads at most 2,000) */
+  scanned: number
+  next: number | null
+}
+
+/** `seen`: least recently seen first (the live index's order); `recent`: most recently seen first. */
+export type SessionSort = 'seen' | 'recent'
+
+export interface SessionPageQuery {
+  limit?: number
+  cursor?: number
+  q?: string
+  health?: Health
+  sort?: SessionSort
+}
+
+/** `GET _inspector/actions`: the admin action log, newest first. */
+export interface AdminAction {
+  at: number
+  /** the token holder's client address */
+  by: string
+  action: 'emit' | 'disconnect'
+  /** `sid:<id>`, `room:<name>` or `all` */
+  target: string
+  event?: string
+  /** how many sessions it reached */
+  sessions: number
+}
+
 export type EmitTarget = { sid: string } | { room: string } | { all: true }
 
 export type InspectorRequest =
-  | { type: 'snapshot'; limit?: number }
+  | { type: 'snapshot'; limit?: number; sort?: SessionSort }
   | { type: 'session'; id: string }
+  | ({ type: 'sessions' } & SessionPageQuery)
   | { type: 'metrics' }
+  | { type: 'actions' }
   | { type: 'emit'; to: EmitTarget; event: string; data?: unknown }
   | { type: 'disconnect'; sid: string }
 
 export interface InspectorResponses {
   snapshot: Snapshot
   session: SessionDetail
+  sessions: SessionPage
   metrics: Metrics
-  emit: { ok: true }
-  disconnect: { ok: true }
+  actions: { actions: AdminAction[] }
+  emit: { ok: true; sessions?: number }
+  disconnect: { ok: true; sessions?: number }
 }
 
 export type InspectorResponse<R extends InspectorRequest = InspectorRequest> =

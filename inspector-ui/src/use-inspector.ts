@@ -27,6 +27,12 @@ export interface InspectorData {
 // Feed keys stay unique across re-subscriptions (a new wall keeps the old items until cleared).
 let nextFeedKey = 0
 
+/**
+ * The summary (counts, rooms) reads the most recently seen sessions, at most this many: a refresh
+ * costs the same at 1,000 sessions as at 100,000. The total is exact; the Sessions view pages.
+ */
+export const SUMMARY_LIMIT = 500
+
 const NUDGE_DELAY = 250
 const MIN_GAP = 1000
 /**
@@ -65,7 +71,7 @@ export function useInspectorData(wall: InspectorWall, pollInterval: number): Ins
     const started = Date.now()
     try {
       const [snap, met] = await Promise.allSettled([
-        wall.send({ type: 'snapshot' }),
+        wall.send({ type: 'snapshot', limit: SUMMARY_LIMIT, sort: 'recent' }),
         wall.send({ type: 'metrics' }),
       ])
       if (!alive.current) return

@@ -163,17 +163,32 @@ describe('inspector API', () => {
 
   it('emits to a session or room and disconnects a session, unless read-only', async () => {
     const socket = await open(b)
+    const sid = socket.id!
     const got: unknown[] = []
     socket.on('admin', (d: unknown) => got.push(d))
     const reasons: string[] = []
     socket.on('disconnect', (r: string) => reasons.push(r))
-    expect((await json(await api(a, 'emit', { method: 'POST', body: JSON.stringify({ to: { sid: socket.id }, event: 'admin', data: 'hi' }) })))[0]).toBe(200)
+    const [status, sent] = await json(await api(a, 'emit', { method: 'POST', body: JSON.stringify({ to: { sid: socket.id }, event: 'admin', data: 'hi' }) }))
+    // "Sent" says how many sessions it reached
+    expect([status, sent]).toEqual([200, { ok: true, sessions: 1 }])
     await until(() => got.length === 1, 'admin emit')
     expect(got).toEqual(['hi'])
+    const live = (await json(await api(a, 'sessions?limit=1')))[1].total
+    expect((await json(await api(b, 'emit', { method: 'POST', body: JSON.stringify({ to: { all: true }, event: 'admin', data: 'all' }) })))[1]).toEqual({ ok: true, sessions: live })
+    await until(() => got.length === 2, 'emit to all')
+    expect(got).toEqual(['hi', 'all'])
     expect((await json(await api(a, 'emit', { method: 'POST', body: JSON.stringify({ to: { room: '{bad}' }, event: 'x' }) })))[0]).toBe(400)
     expect((await json(await api(a, 'disconnect', { method: 'POST', body: JSON.stringify({ sid: socket.id }) })))[0]).toBe(200)
     await until(() => reasons.length === 1, 'disconnect')
     expect(reasons).toEqual(['io server disconnect'])
+    // every admin action is logged, from either instance, newest first: who (address), what, when
+    const [, log] = await json(await api(a, 'actions'))
+    expect(log.actions.map((x: { action: string; target: string; event?: string; sessions: number; by: string }) => [x.action, x.target, x.event, x.sessions, x.by])).toEqual([
+      ['disconnect', `sid:${sid}`, undefined, 1, '127.0.0.1'],
+      ['emit', 'all', 'admin', live, '127.0.0.1'],
+      ['emit', `sid:${sid}`, 'admin', 1, '127.0.0.1'],
+    ])
+    expect(log.actions.every((x: { at: number }) => Math.abs(Date.now() - x.at) < 60_000)).toBe(true)
 
     const ro = await startServer({ store: redisStore(redis.url, { prefix }), inspector: { token: TOKEN, readonly: true } })
     try {

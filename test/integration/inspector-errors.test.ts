@@ -183,6 +183,17 @@ describe('inspector: errors, honest numbers, session health', () => {
       cursor = page.next
     }
     expect(seen.size).toBe(first.total)
+    // sort=recent reads the same index from its other end: the same sessions, in reverse
+    const all: string[] = (await get(a, 'sessions?limit=500')).sessions.map((x: { id: string }) => x.id)
+    const recent: string[] = []
+    cursor = 0
+    for (let pages = 0; cursor !== null && pages < 50; pages++) {
+      const page: { sessions: { id: string }[]; next: number | null } = await get(a, `sessions?limit=2&sort=recent&cursor=${cursor}`)
+      recent.push(...page.sessions.map((x) => x.id))
+      cursor = page.next
+    }
+    expect(recent).toEqual([...all].reverse())
+    expect((await api(a, 'sessions?sort=name')).status).toBe(400)
     const found = await get(a, 'sessions?q=alice')
     expect(found.sessions.map((x: { id: string }) => x.id)).toEqual([socket.id])
     expect((await api(a, 'sessions?health=green')).status).toBe(400)

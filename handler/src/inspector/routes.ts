@@ -7,10 +7,29 @@ import { jsonResponse } from '../http/http-errors.js'
 import { routePath } from '../http/routes.js'
 import { FEED_CHANNEL } from './feed.js'
 import { Recorder } from './recorder.js'
-import { sessionDetail, sessionPage, snapshot, type Health } from './snapshot.js'
+import { SESSION_SORTS, sessionDetail, sessionPage, snapshot, type Health, type SessionSort } from './snapshot.js'
 import { TokenThrottle } from './throttle.js'
 
 const HEALTH = new Set<Health>(['live', 'stale', 'never-streamed', 'not-reading', 'backlog'])
+
+/** The admin action log: the last MAX_ACTIONS actions, kept a week (store list, every instance). */
+const ACTIONS_LIST = 'admin-actions'
+const MAX_ACTIONS = 200
+const ACTIONS_KEEP_SECONDS = 7 * 24 * 3600
+/** A room emit's reach is counted up to this many members. */
+const MAX_COUNTED = 100_000
+
+export interface AdminAction {
+  at: number
+  /** the token holder, known by client address (one token: the address is what tells them apart) */
+  by: string
+  action: 'emit' | 'disconnect'
+  /** `sid:<id>`, `room:<name>` or `all` */
+  target: string
+  event?: string
+  /** how many sessions it reached */
+  sessions: number
+}
 
 const encoder = new TextEncoder()
 const HEARTBEAT_MS = 15_000
@@ -46,7 +65,7 @@ export function inspectorRoutes(app: Hono<any>, ctx: PluginContext, config: Insp
 
   app.get('/_inspector/snapshot', async (c) => {
     const limit = Math.min(100_000, Math.max(1, Number(c.req.query('limit') ?? 10_000) || 10_000))
-    return jsonResponse(JSON.stringify(await snapshot(server, limit)))
+    return jsonResponse(JSON.stringify(await snapshot(server, limit, sortOf(c.req.query('sort')))))
   })
 
   app.get('/_inspector/sessions', async (c) => {
@@ -56,8 +75,10 @@ export function inspectorRoutes(app: Hono<any>, ctx: PluginContext, config: Insp
     if (health !== undefined && !HEALTH.has(health as Health)) {
       throw new SocketServeError('BAD_REQUEST', `health must be one of ${[...HEALTH].join(', ')}`)
     }
+    const sort = sortOf(c.req.query('sort'))
     const q = c.req.query('q')?.slice(0, 200) || undefined
-    return jsonResponse(JSON.stringify(await sessionPage(server, { cursor, limit, q, health: health as Health | undefined })))
+    const query = { cursor, limit, q, health: health as Health | undefined, sort }
+    return jsonResponse(JSON.stringify(await sessionPage(server, query)))
   })
 
   app.get('/_inspector/sessions/:sid', async (c) => {
@@ -78,18 +99,33 @@ export function inspectorRoutes(app: Hono<any>, ctx: PluginContext, config: Insp
       throw new SocketServeError('BAD_REQUEST', 'expected { to: { sid } | { room } | { all: true }, event, data }')
     }
     const { to, event, data } = body as { to: { sid?: unknown; room?: unknown; all?: unknown }; event: string; data: unknown }
+    // `sessions`: how many sessions the emit was stored for (the room's members, or every live
+    // session, counted as it was sent).
+    let sessions: number
+    let target: string
     if (typeof to.sid === 'string') {
       const socket = await ctx.api.fetchSocket(to.sid)
       if (!socket) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
       await socket.emit(event, data)
+      sessions = 1
+      target = `sid:${to.sid}`
     } else if (isValidRoomName(to.room)) {
-      await ctx.api.to(to.room).emit(event, data)
+      const room = to.room
+      ;[sessions] = await Promise.all([ctx.store.members(room, MAX_COUNTED).then((m) => m.length), ctx.api.to(room).emit(event, data)])
+      target = `room:${room}`
     } else if (to.all === true) {
-      await ctx.api.emit(event, data)
+      ;[sessions] = await Promise.all([ctx.store.liveCount(), ctx.api.emit(event, data)])
+      target = 'all'
     } else {
       throw new SocketServeError('BAD_REQUEST', 'to needs a sid, a valid room name, or all: true')
     }
-    return jsonResponse('{"ok":true}')
+    await audit(c, { action: 'emit', target, event, sessions })
+    return jsonResponse(JSON.stringify({ ok: true, sessions }))
+  })
+
+  app.get('/_inspector/actions', async () => {
+    const actions = (await ctx.store.readRecent(ACTIONS_LIST)).map((line) => JSON.parse(line) as AdminAction)
+    return jsonResponse(JSON.stringify({ actions }))
   })
 
   app.post('/_inspector/disconnect', async (c) => {
@@ -98,8 +134,23 @@ export function inspectorRoutes(app: Hono<any>, ctx: PluginContext, config: Insp
     const sid = isObject(body) ? body.sid : undefined
     if (typeof sid !== 'string') throw new SocketServeError('BAD_REQUEST', 'expected { sid }')
     if (!(await ctx.api.disconnect(sid))) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
-    return jsonResponse('{"ok":true}')
+    await audit(c, { action: 'disconnect', target: `sid:${sid}`, sessions: 1 })
+    return jsonResponse('{"ok":true,"sessions":1}')
   })
+
+  function sortOf(sort: string | undefined): SessionSort | undefined {
+    if (sort !== undefined && !SESSION_SORTS.includes(sort as SessionSort)) {
+      throw new SocketServeError('BAD_REQUEST', `sort must be one of ${SESSION_SORTS.join(', ')}`)
+    }
+    return sort as SessionSort | undefined
+  }
+
+  /** Logs an admin action that took effect: who (the token holder, by client address), what, when. */
+  async function audit(c: Context, what: Omit<AdminAction, 'at' | 'by'>): Promise<void> {
+    const by = (c.env as { clientAddress?: () => string | undefined } | undefined)?.clientAddress?.() ?? 'unknown address'
+    const entry: AdminAction = { at: Date.now(), by, ...what }
+    await ctx.store.pushRecent(ACTIONS_LIST, [JSON.stringify(entry)], MAX_ACTIONS, ACTIONS_KEEP_SECONDS)
+  }
 
   function writable(): void {
     if (config?.readonly) throw new SocketServeError('FORBIDDEN', 'the inspector is read-only')

@@ -87,10 +87,11 @@ async function records(server: SnapshotSource, ids: string[]): Promise<SessionRe
   return found
 }
 
-export async function snapshot(server: SnapshotSource, limit: number) {
+export async function snapshot(server: SnapshotSource, limit: number, sort: SessionSort = 'seen') {
   const { store, opts } = server
   const now = Date.now()
-  const [ids, live] = await Promise.all([store.sessionIds(limit), store.liveCount()])
+  const live = await store.liveCount()
+  const ids = await pageIds(store, sort === 'recent', live, 0, limit)
   const rooms = new Map<string, string[]>()
   const sessions = await describe(server, await records(server, ids), now)
   for (const info of sessions) {
@@ -145,7 +146,15 @@ export interface SessionPageQuery {
   /** text matched against id, user, state and transport (case-insensitive) */
   q?: string
   health?: Health
+  /**
+   * `seen` (default): the live index's order, least recently seen first; `recent`: most recently
+   * seen first (the same index read from its other end, so it costs the same).
+   */
+  sort?: SessionSort
 }
+
+export type SessionSort = 'seen' | 'recent'
+export const SESSION_SORTS: readonly SessionSort[] = ['seen', 'recent']
 
 /** At most this many records are read per page request: a search pays per page, not per session. */
 export const SCAN_BUDGET = 2000
@@ -166,7 +175,7 @@ export async function sessionPage(server: SnapshotSource, query: SessionPageQuer
   let end = false
   while (sessions.length < query.limit && scanned < (filtered ? SCAN_BUDGET : query.limit)) {
     const take = filtered ? Math.min(500, SCAN_BUDGET - scanned) : query.limit - sessions.length
-    const ids = await server.store.sessionIds(take, offset)
+    const ids = await pageIds(server.store, query.sort === 'recent', total, offset, take)
     offset += ids.length
     scanned += ids.length
     const found = await describe(server, await records(server, ids), now)
@@ -193,8 +202,17 @@ export async function sessionPage(server: SnapshotSource, query: SessionPageQuer
   }
 }
 
+/** `take` ids from position `offset` of the live index, read from either end. */
+async function pageIds(store: SnapshotSource['store'], fromEnd: boolean, total: number, offset: number, take: number): Promise<string[]> {
+  if (!fromEnd) return store.sessionIds(take, offset)
+  const start = total - offset - take
+  const count = start < 0 ? take + start : take
+  if (count <= 0) return []
+  return (await store.sessionIds(count, Math.max(0, start))).reverse()
+}
+
 function matches(s: SessionInfo, q: string): boolean {
-  if (s.id.toLowerCase().includes(q) || s.transport.includes(q)) return true
+  if (s.id.toLowerCase().includes(q) || s.transport.includes(q) || s.rooms.some((r) => r.toLowerCase().includes(q))) return true
   try {
     return JSON.stringify(s.user ?? null).toLowerCase().includes(q) || JSON.stringify(s.state).toLowerCase().includes(q)
   } catch {

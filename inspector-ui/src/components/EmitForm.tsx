@@ -20,14 +20,25 @@ export function EmitForm({ to, label }: { to: EmitTarget; label: string }) {
   const [result, setResult] = useState<{ ok: boolean; text: string }>()
   const [busy, setBusy] = useState(false)
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault()
+  // Emitting to everyone asks first: one click must not reach every session.
+  const [confirming, setConfirming] = useState(false)
+  const everyone = 'all' in to
+
+  const submit = async (e?: FormEvent) => {
+    e?.preventDefault()
     if (!event.trim()) return
+    if (everyone && !confirming) {
+      setResult(undefined)
+      setConfirming(true)
+      return
+    }
+    setConfirming(false)
     setBusy(true)
     setResult(undefined)
     try {
-      await wall.send({ type: 'emit', to, event: event.trim(), data: parsePayload(payload) })
-      setResult({ ok: true, text: `Sent “${event.trim()}”` })
+      const sent = await wall.send({ type: 'emit', to, event: event.trim(), data: parsePayload(payload) })
+      const reach = typeof sent.sessions === 'number' ? ` to ${sent.sessions.toLocaleString('en-US')} session${sent.sessions === 1 ? '' : 's'}` : ''
+      setResult({ ok: true, text: `Sent “${event.trim()}”${reach}` })
       nudge()
     } catch (error) {
       setResult({ ok: false, text: (error as Error).message || String(error) })
@@ -61,6 +72,17 @@ export function EmitForm({ to, label }: { to: EmitTarget; label: string }) {
         onChange={(e) => setPayload(e.target.value)}
         data-testid="ssi-emit-data"
       />
+      {confirming ? (
+        <div className="ssi-small" role="alert" data-testid="ssi-emit-confirm">
+          Send “{event.trim()}” to every session?{' '}
+          <button type="button" className="ssi-button ssi-primary" onClick={() => void submit()} data-testid="ssi-emit-confirm-yes">
+            Send to everyone
+          </button>{' '}
+          <button type="button" className="ssi-button" onClick={() => setConfirming(false)} data-testid="ssi-emit-confirm-no">
+            Cancel
+          </button>
+        </div>
+      ) : null}
       {result ? (
         <div className={result.ok ? 'ssi-ok ssi-small' : 'ssi-bad ssi-small'} role="status" data-testid="ssi-emit-result">
           {result.text}

@@ -1,9 +1,10 @@
-import { useMemo } from 'react'
+import { useEffect, useMemo, useState } from 'react'
+import { useInspector } from '../context.js'
 import { TimeChart } from '../components/Chart.js'
 import { DataGrid } from '../components/DataGrid.js'
 import { ackColumns, ackKey, MEASURES } from './AckLatency.js'
 import { formatCount, formatPercentile, latestRate, PERCENTILE_NOTE, rateSeries, summarizeAcks } from '../stats.js'
-import type { ErrorStat, Metrics, Snapshot } from '../types.js'
+import type { AdminAction, ErrorStat, Metrics, Snapshot } from '../types.js'
 import type { InspectorTab } from '../context.js'
 
 const RATE_SERIES = [
@@ -63,6 +64,47 @@ function Errors({ errors, bucketSeconds }: { errors: ErrorStat[]; bucketSeconds:
   )
 }
 
+/** The admin action log (who, what, when, reach), read with each refresh. */
+function AdminActions({ tick }: { tick: unknown }) {
+  const { wall } = useInspector()
+  const [actions, setActions] = useState<AdminAction[]>()
+  useEffect(() => {
+    let live = true
+    wall.send({ type: 'actions' }).then(
+      (r) => live && setActions(r.actions),
+      () => live && setActions((a) => a ?? []),
+    )
+    return () => {
+      live = false
+    }
+  }, [wall, tick])
+  return (
+    <div className="ssi-card" data-testid="ssi-admin-actions">
+      <div className="ssi-card-head">
+        <h3>Admin actions</h3>
+        <span className="ssi-muted ssi-small">last 200, all instances</span>
+      </div>
+      {actions?.length ? (
+        <table className="ssi-table ssi-small">
+          <tbody>
+            {actions.slice(0, 20).map((a, i) => (
+              <tr key={`${a.at}-${i}`} data-testid="ssi-admin-action">
+                <td title={new Date(a.at).toISOString()}>{new Date(a.at).toLocaleTimeString()}</td>
+                <td className="ssi-mono">{a.by}</td>
+                <td>{a.action}{a.event ? ` “${a.event}”` : ''}</td>
+                <td className="ssi-mono">{a.target}</td>
+                <td>{formatCount(a.sessions)} session{a.sessions === 1 ? '' : 's'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p className="ssi-muted ssi-small">{actions ? 'None yet.' : 'Loading…'}</p>
+      )}
+    </div>
+  )
+}
+
 function Count({ label, value, testId, hint }: { label: string; value: number | undefined; testId: string; hint?: string }) {
   return (
     <div className="ssi-card ssi-count">
@@ -97,7 +139,10 @@ export function Overview({
     () => (metrics ? [...metrics.acks].sort((a, b) => b.count - a.count).slice(0, 5) : []),
     [metrics],
   )
-  const disconnected = totals ? totals.sessions - totals.connected : undefined
+  const listed = totals ? (totals.listed ?? totals.sessions) : 0
+  const disconnected = totals ? listed - totals.connected : undefined
+  // The summary reads a bounded sample (the most recently seen sessions); say so when it is one.
+  const sampled = totals !== undefined && listed < totals.sessions
 
   return (
     <div className="ssi-view ssi-overview">
@@ -112,6 +157,11 @@ export function Overview({
         <Count label="Rooms" value={totals?.rooms} testId="ssi-count-rooms" />
         <Count label="Queued" value={totals?.queued} testId="ssi-count-queued" hint="undelivered messages" />
       </div>
+      {sampled ? (
+        <p className="ssi-muted ssi-small" data-testid="ssi-count-sample">
+          Sessions is exact; connected, rooms and queued count the {formatCount(listed)} most recently seen sessions.
+        </p>
+      ) : null}
 
       <div className="ssi-card">
         <div className="ssi-card-head">
@@ -194,6 +244,7 @@ export function Overview({
           <div className="ssi-muted ssi-small">No acks in the last five minutes.</div>
         )}
       </div>
+      <AdminActions tick={snapshot?.time} />
     </div>
   )
 }

@@ -1,9 +1,10 @@
-import { useCallback, useDeferredValue, useMemo } from 'react'
+import { useCallback, useDeferredValue, useState } from 'react'
 import { DataGrid, type GridColumn } from '../components/DataGrid.js'
 import { useInspector } from '../context.js'
-import { filterSessions, userLabel, type FeedItem } from '../feed.js'
+import { userLabel, type FeedItem } from '../feed.js'
 import { formatAgo, formatCount } from '../stats.js'
-import type { SessionInfo, Snapshot } from '../types.js'
+import type { SessionInfo, SessionSort } from '../types.js'
+import { useSessionPages } from '../use-session-pages.js'
 import { SessionDetail } from './SessionDetail.js'
 import { HealthBadge, healthOf } from '../components/HealthBadge.js'
 
@@ -87,28 +88,29 @@ const columns: GridColumn<SessionInfo>[] = [
 const sessionId = (s: SessionInfo) => s.id
 const sessionAttributes = (s: SessionInfo) => ({ 'data-sid': s.id, 'data-connected': String(s.connected), 'data-health': healthOf(s) })
 const sessionClass = (s: SessionInfo) => (s.connected ? undefined : 'ssi-dim')
-const SORT_NEWEST = [{ id: 'connectedAt', desc: true }]
 
 export function Sessions({
-  snapshot,
+  tick,
   search,
   onSearch,
   selected,
   onSelect,
   feed,
 }: {
-  snapshot: Snapshot | undefined
+  /** changes on every refresh: the loaded rows are read again */
+  tick: unknown
   search: string
   onSearch: (value: string) => void
   selected: string | undefined
   onSelect: (id: string | undefined) => void
   feed: FeedItem[]
 }) {
-  const all = snapshot?.sessions
+  const { wall } = useInspector()
   const deferredSearch = useDeferredValue(search)
-  const sessions = useMemo(() => filterSessions(all ?? [], deferredSearch), [all, deferredSearch])
-  const listed = all?.length ?? 0
-  const total = snapshot?.totals.sessions ?? 0
+  const [sort, setSort] = useState<SessionSort>('recent')
+  const pages = useSessionPages(wall, deferredSearch, sort, tick)
+  const { sessions, total } = pages
+  const searching = deferredSearch.trim() !== ''
   const onRowClick = useCallback((s: SessionInfo) => onSelect(s.id === selected ? undefined : s.id), [onSelect, selected])
 
   return (
@@ -124,10 +126,22 @@ export function Sessions({
             onChange={(e) => onSearch(e.target.value)}
             data-testid="ssi-session-search"
           />
+          <select className="ssi-input" aria-label="Order" value={sort} onChange={(e) => setSort(e.target.value as SessionSort)} data-testid="ssi-session-sort">
+            <option value="recent">Last seen, newest first</option>
+            <option value="seen">Last seen, oldest first</option>
+          </select>
           <span className="ssi-muted ssi-small" data-testid="ssi-session-count">
-            {search ? `${formatCount(sessions.length)} of ${formatCount(listed)}` : formatCount(listed)} sessions
-            {total > listed ? ` (first ${formatCount(listed)} of ${formatCount(total)})` : ''}
+            {total === undefined
+              ? 'loading…'
+              : searching
+                ? `${formatCount(sessions.length)} found · searched ${formatCount(Math.min(pages.scanned, total))} of ${formatCount(total)} sessions`
+                : `${formatCount(sessions.length)} of ${formatCount(total)} sessions`}
           </span>
+          {pages.next !== null && total !== undefined ? (
+            <button type="button" className="ssi-button" disabled={pages.loading} onClick={pages.more} data-testid="ssi-session-more">
+              {searching ? 'Search further' : 'Load more'}
+            </button>
+          ) : null}
         </div>
         <DataGrid
           label="Sessions"
@@ -140,8 +154,7 @@ export function Sessions({
           rowTestId="ssi-session-row"
           rowAttributes={sessionAttributes}
           rowClassName={sessionClass}
-          initialSorting={SORT_NEWEST}
-          empty={snapshot ? (search ? 'No session matches.' : 'No sessions.') : 'Loading…'}
+          empty={pages.loading ? 'Loading…' : searching ? 'No session matches.' : 'No sessions.'}
         />
       </div>
       {selected ? (
