@@ -23,8 +23,11 @@
 //   BENCH_IDLE            idle clients for the memory figure and the big room (default 1000)
 //   BENCH_PEERS           comma list of sio-ws,sio-polling,ss-sse,ss-polling (default all)
 //   BENCH_STORES          comma list of memory,redis,redis2 (default all)
-//   BENCH_PARTS           comma list of echo,fanout,idle,cost (default all; cost: test/bench/cost.mjs,
-//                         store commands and POSTs per message, broadcast, idle minute, reconnect)
+//   BENCH_PARTS           comma list of echo,fanout,idle,browser,cost (default all; cost: test/bench/cost.mjs,
+//                         store commands and POSTs per message, broadcast, idle minute, reconnect;
+//                         browser: both clients in Chromium pages, echo and paced fan-out)
+//   BENCH_BROWSER_ECHO, BENCH_BROWSER_FANOUT, BENCH_BROWSER_RECEIVERS   the browser part's counts
+//                         (default 500 round trips, 1000 messages, 4 receiving pages)
 //   BENCH_MAX_MINUTES     stop starting new measurements after this long (default 14)
 //   BENCH_PROFILE=DIR     run socket-serve servers under `node --cpu-prof` (files in DIR); with
 //                         BENCH_PROFILE_ALL=1 the Socket.IO servers too. Summarise with
@@ -56,6 +59,9 @@ const CFG = {
   receivers: num('BENCH_RECEIVERS', 100, 20),
   rate: num('BENCH_RATE', 500, 500),
   idle: num('BENCH_IDLE', 1000, 100),
+  browserEcho: num('BENCH_BROWSER_ECHO', 500, 100),
+  browserFanout: num('BENCH_BROWSER_FANOUT', 1000, 200),
+  browserReceivers: num('BENCH_BROWSER_RECEIVERS', 4, 4),
   smallRoom: 10,
   maxMs: num('BENCH_MAX_MINUTES', 14, 3) * 60_000,
 }
@@ -66,7 +72,7 @@ const PEERS = [
   { id: 'ss-polling', lib: 'socket-serve', transport: 'polling', label: 'socket-serve · polling' },
 ].filter((p) => list('BENCH_PEERS', ['sio-ws', 'sio-polling', 'ss-sse', 'ss-polling']).includes(p.id))
 const STORES = list('BENCH_STORES', ['memory', 'redis', 'redis2'])
-const PARTS = list('BENCH_PARTS', ['echo', 'fanout', 'idle', 'cost'])
+const PARTS = list('BENCH_PARTS', ['echo', 'fanout', 'idle', 'browser', 'cost'])
 const STORE_LABEL = { memory: 'memory', redis: 'Redis', redis2: 'Redis, 2 instances' }
 const PROFILE_DIR = env.BENCH_PROFILE ? resolve(env.BENCH_PROFILE) : undefined
 const JSON_OUT = env.BENCH_JSON ?? join(ROOT, 'test-output', 'bench', 'last-run.json')
@@ -196,7 +202,7 @@ async function startServer(lib, redisUrl, tag) {
   args.push(join(HERE, 'server.mjs'))
   const child = spawn(process.execPath, args, {
     cwd: join(ROOT, 'test'),
-    env: { ...process.env, BENCH_LIB: lib, BENCH_REDIS: redisUrl ?? '' },
+    env: { ...process.env, BENCH_LIB: lib, BENCH_REDIS: redisUrl ?? '', BENCH_PAGE_JS: pageBundle ?? '' },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   })
   children.add(child)
@@ -294,6 +300,7 @@ async function openClient(peer, server, onTick) {
         ? (event, data) => socket.timeout(10_000).emitWithAck(event, data)
         : (event, data) => socket.emitWithAck(event, data, { timeout: 10_000 }),
     emit: (event, data) => socket.emit(event, data),
+    on: (event, fn) => socket.on(event, fn),
     close: () => socket.disconnect(),
   }
 }
@@ -354,6 +361,36 @@ function percentiles(values, ps) {
 // ---------------------------------------------------------------- measurements
 async function measureEcho(client) {
   return measureRoundTrips((i) => client.ack('echo', { i, text: 'hello' }))
+}
+
+/**
+ * The echo through the stream: the client emits 'echo-back' (no ack), the server's handler emits
+ * 'echoed' back to that socket, and the time runs until the client's stream delivers it. This is
+ * what a chat message costs its sender (emit -> handler -> socket.emit -> client), not the ack.
+ */
+async function measureStreamEcho(client) {
+  let waiting
+  client.on('echoed', (msg) => {
+    if (waiting && msg?.i === waiting.i) {
+      const w = waiting
+      waiting = undefined
+      w.resolve()
+    }
+  })
+  return measureRoundTrips(
+    (i) =>
+      new Promise((resolvePromise, reject) => {
+        const timer = setTimeout(() => reject(new Error(`stream echo ${i}: nothing in 10 s`)), 10_000)
+        waiting = {
+          i,
+          resolve: () => {
+            clearTimeout(timer)
+            resolvePromise()
+          },
+        }
+        client.emit('echo-back', { i, text: 'hello' })
+      }),
+  )
 }
 
 /** The same round trips as a bare fetch POST to a node:http echo in the server process: HTTP's own cost. */
@@ -486,6 +523,10 @@ async function measureTraffic(peer, store, redis) {
       out.echo = await measureEcho(c)
       await closeClients([c])
       log(`${peer.id} ${store} echo p50 ${out.echo.p50.toFixed(3)} ms`)
+      const s = await openClient(peer, servers[0])
+      out.streamEcho = await measureStreamEcho(s)
+      await closeClients([s])
+      log(`${peer.id} ${store} echo through the stream p50 ${out.streamEcho.p50.toFixed(3)} ms`)
       if (peer.id === 'ss-sse' && store === 'memory') {
         httpFloor = await measureHttpFloor(servers[0])
         log(`http floor echo p50 ${httpFloor.p50.toFixed(3)} ms`)
@@ -577,6 +618,111 @@ async function measureIdle(peer, store, redis) {
   return out
 }
 
+// ---------------------------------------------------------------- browser
+// The clients in real Chromium pages (playwright-core, /usr/bin/chromium): both libraries bundled by
+// esbuild from page-entry.mjs and served by the bench server itself, so page and library share an
+// origin. One page measures the echo (ack, then through the stream); BENCH_BROWSER_RECEIVERS pages
+// (default 4: Chromium keeps 6 HTTP/1.1 connections per origin, and each SSE stream holds one)
+// receive a paced fan-out from the server.
+let pageBundle
+let browser
+async function preparePages() {
+  const { build } = await import('esbuild')
+  const outfile = join(ROOT, 'test-output', 'bench', 'page.js')
+  await build({ entryPoints: [join(HERE, 'page-entry.mjs')], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', minify: true, outfile, logLevel: 'warning' })
+  pageBundle = outfile
+  const { chromium } = await import('playwright-core')
+  browser = await chromium.launch({
+    executablePath: env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    timeout: 30_000,
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  })
+}
+
+async function measureBrowser(peer, store, redis) {
+  const out = {}
+  await withServers(peer, store, redis, 1, 'browser', async ([server]) => {
+    const context = await browser.newContext()
+    try {
+      const openPage = async () => {
+        const page = await context.newPage()
+        await page.goto(`http://127.0.0.1:${server.port}/bench/page`)
+        await page.evaluate(([lib, transport, url]) => window.bench.connect(lib, transport, url), [peer.lib, peer.transport, server.url])
+        return page
+      }
+      const summary = (times) => {
+        const [p50, p90, p99] = percentiles(times, [50, 90, 99])
+        return { n: times.length, p50, p90, p99 }
+      }
+      const echoPage = await openPage()
+      out.echo = summary(await echoPage.evaluate(([n, w]) => window.bench.echo(n, w), [CFG.browserEcho, CFG.echoWarmup]))
+      out.streamEcho = summary(await echoPage.evaluate(([n, w]) => window.bench.streamEcho(n, w), [CFG.browserEcho, CFG.echoWarmup]))
+      await echoPage.evaluate(() => window.bench.close())
+      await echoPage.close()
+      log(`${peer.id} ${store} browser echo p50 ${out.echo.p50.toFixed(3)} ms, through the stream ${out.streamEcho.p50.toFixed(3)} ms`)
+
+      const pages = []
+      for (let i = 0; i < CFG.browserReceivers; i++) pages.push(await openPage())
+      for (const p of pages) {
+        await p.evaluate(() => window.bench.join('browser'))
+        await p.evaluate(() => window.bench.clockOffset())
+      }
+      const run = async (count) => {
+        for (const p of pages) await p.evaluate((c) => window.bench.startTicks(c), count)
+        await control(server.port, 'POST', `/bench/fanout?room=browser&count=${count}&rate=${CFG.rate}`)
+        const expected = count * pages.length
+        const deadline = Date.now() + 30_000
+        let results
+        for (;;) {
+          results = await Promise.all(pages.map((p) => p.evaluate(() => window.bench.ticks())))
+          const got = results.reduce((n, r) => n + r.latencies.length, 0)
+          if (got >= expected || Date.now() > deadline) break
+          await sleep(100)
+        }
+        const latencies = results.flatMap((r) => r.latencies)
+        const [p50, p99] = percentiles(latencies, [50, 99])
+        return {
+          n: latencies.length,
+          p50,
+          p99,
+          lost: expected - latencies.length,
+          duplicated: results.reduce((n, r) => n + r.duplicated, 0),
+          reordered: results.reduce((n, r) => n + r.reordered, 0),
+        }
+      }
+      await run(CFG.fanoutWarmup)
+      out.paced = await run(CFG.browserFanout)
+      log(`${peer.id} ${store} browser paced fan-out p50 ${out.paced.p50.toFixed(3)} ms lost ${out.paced.lost}`)
+      for (const p of pages) await p.evaluate(() => window.bench.close())
+    } finally {
+      await context.close()
+    }
+  })
+  return out
+}
+
+function printBrowser(results) {
+  const lines = []
+  for (const store of STORES) {
+    const base = results[store]?.['sio-ws']?.browser
+    for (const peer of PEERS) {
+      const r = results[store]?.[peer.id]?.browser
+      if (!r) continue
+      const vs = (a, b) => (a && b && peer.id !== 'sio-ws' ? ` (${(a / b).toFixed(2)}x)` : '')
+      lines.push(
+        `| ${peer.label} | ${STORE_LABEL[store]} | ${f3(r.echo.p50)} / ${f3(r.echo.p99)}${vs(r.echo.p50, base?.echo.p50)} | ${f3(r.streamEcho.p50)} / ${f3(r.streamEcho.p99)}${vs(r.streamEcho.p50, base?.streamEcho.p50)} | ${f3(r.paced?.p50)} / ${f3(r.paced?.p99)}${vs(r.paced?.p50, base?.paced?.p50)} | ${losses(r.paced)} |`,
+      )
+    }
+  }
+  if (!lines.length) return
+  console.log(
+    `\n### In Chromium (${browserVersion}): the clients in real pages\n\nEcho: ${CFG.browserEcho} round trips in one page; paced fan-out: ${CFG.browserFanout} messages at ${CFG.rate}/s from the server to ${CFG.browserReceivers} pages. Ratios against Socket.IO over WebSocket in the same run.\n`,
+  )
+  console.log('| peer | store | echo by ack p50 / p99 ms | echo through the stream p50 / p99 ms | paced fan-out p50 / p99 ms | lost / dup / reord |\n| --- | --- | ---: | ---: | ---: | ---: |')
+  console.log(lines.join('\n') + '\n')
+}
+
 // ---------------------------------------------------------------- report
 const f3 = (ms) => (ms === undefined || Number.isNaN(ms) ? '—' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1))
 const fk = (n) => (n === undefined ? '—' : Math.round(n).toLocaleString('en-US'))
@@ -636,6 +782,10 @@ function printRatios(results) {
       if (echo !== undefined) parts.push(`echo p50 ${fx(echo)} (target ≤ 2x${verdict(echo <= 2)})`)
       if (dps !== undefined) parts.push(`fan-out deliveries/s ${fx(dps)} (target ≥ 1.0x${verdict(dps >= 1)})`)
       if (paced !== undefined) parts.push(`paced fan-out p50 ${fx(paced)} (target ≤ 1.0x${verdict(paced <= 1)})`)
+      const streamEcho = ratio(r.streamEcho?.p50, base.streamEcho?.p50)
+      if (streamEcho !== undefined) parts.push(`echo through the stream p50 ${fx(streamEcho)} (target ≤ 2x${verdict(streamEcho <= 2)})`)
+      const kib = ratio(r.idle?.kibPerClient, base.idle?.kibPerClient)
+      if (kib !== undefined) parts.push(`RSS per idle client ${fx(kib)} of Socket.IO WS (target ≤ 1.0x${verdict(kib <= 1)})`)
       if (r.idle) parts.push(`${r.idle.kibPerClient.toFixed(1)} KiB per idle client (target ≤ 16${verdict(r.idle.kibPerClient <= 16)}; Socket.IO WS ${base.idle ? base.idle.kibPerClient.toFixed(1) : 'n/a'})`)
       if (r.idle?.redisConnsPerClient !== undefined) parts.push(`${r.idle.redisConnsPerClient.toFixed(3)} Redis connections per idle client (target 0${verdict(r.idle.redisConnsPerClient === 0)})`)
       const cmds = r.idle?.commands
@@ -723,6 +873,24 @@ function printFrameBytes(results) {
   if (cpu.length) console.log(`Server CPU µs per delivered fan-out message (user + system of every server process, ÷ deliveries):\n${cpu.join('\n')}\n`)
 }
 
+/** Echo by ack vs echo through the stream, each against Socket.IO over WebSocket on the same store. */
+function printStreamEcho(results) {
+  const lines = []
+  for (const store of STORES) {
+    const base = results[store]?.['sio-ws']
+    for (const peer of PEERS) {
+      const r = results[store]?.[peer.id]
+      if (!r?.streamEcho) continue
+      const vs = (a, b) => (a && b ? ` (${(a / b).toFixed(2)}x Socket.IO WS)` : '')
+      lines.push(
+        `- ${peer.label} (${STORE_LABEL[store]}): ack ${triple(r.echo?.p50, r.echo?.p90, r.echo?.p99)}${vs(r.echo?.p50, base?.echo?.p50)}; ` +
+          `through the stream ${triple(r.streamEcho.p50, r.streamEcho.p90, r.streamEcho.p99)}${vs(r.streamEcho.p50, base?.streamEcho?.p50)}`,
+      )
+    }
+  }
+  if (lines.length) console.log(`Echo p50 / p90 / p99 ms, by ack and through the stream (emit -> handler -> socket.emit back -> the client's stream):\n${lines.join('\n')}\n`)
+}
+
 function printHttpFloor(results) {
   if (!httpFloor) return
   const times = (echo) => (echo ? `${(echo.p50 / httpFloor.p50).toFixed(2)}x` : '—')
@@ -738,6 +906,7 @@ log(`${cpu} x${os.cpus().length}, Node ${process.version}, load ${os.loadavg().m
 const loadBefore = os.loadavg()
 const needRedis = STORES.some((s) => s !== 'memory')
 const redis = needRedis ? await startRedis() : undefined
+if (PARTS.includes('browser')) await preparePages()
 const results = {}
 const skipped = []
 let httpFloor // { p50, p90, p99 } of bare fetch POSTs, measured beside socket-serve's memory echo
@@ -746,10 +915,12 @@ try {
     results[store] = {}
     const wantTraffic = PARTS.includes('fanout') || (PARTS.includes('echo') && store !== 'redis2')
     const wantIdle = PARTS.includes('idle') && store !== 'redis2'
+    const wantBrowser = PARTS.includes('browser') && store !== 'redis2'
     // Scenario by scenario, the four peers back to back.
     for (const [what, want, fn] of [
       ['traffic', wantTraffic, measureTraffic],
       ['idle', wantIdle, measureIdle],
+      ['browser', wantBrowser, measureBrowser],
     ]) {
       if (!want) continue
       for (const peer of PEERS) {
@@ -759,7 +930,7 @@ try {
         }
         try {
           const r = await fn(peer, store, store === 'memory' ? undefined : redis)
-          results[store][peer.id] = { ...results[store][peer.id], ...(what === 'idle' ? { idle: r } : r) }
+          results[store][peer.id] = { ...results[store][peer.id], ...(what === 'traffic' ? r : { [what]: r }) }
         } catch (err) {
           log(`${peer.id} ${store} ${what} FAILED: ${err?.stack ?? err}`)
           skipped.push(`${peer.id}/${store}/${what} (failed: ${err?.message ?? err})`)
@@ -770,6 +941,8 @@ try {
 } finally {
   await redis?.stop()
 }
+const browserVersion = browser?.version()
+await browser?.close()
 
 const minutes = ((Date.now() - STARTED) / 60_000).toFixed(1)
 console.log(`\n## socket-serve vs Socket.IO 4\n`)
@@ -780,9 +953,11 @@ console.log(
 )
 printTable(results)
 printRatios(results)
+printStreamEcho(results)
 printHttpFloor(results)
 printPacedSpread(results)
 printFromClient(results)
+printBrowser(results)
 printFrameBytes(results)
 printCommandDetails(results)
 if (skipped.length) console.log(`Not measured: ${skipped.join(', ')}\n`)

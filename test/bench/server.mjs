@@ -3,20 +3,24 @@
 //
 //   BENCH_LIB=socket-serve|socket.io  BENCH_REDIS=redis://127.0.0.1:PORT (optional)  node --expose-gc server.mjs
 //
-// Prints `LISTENING <port>` once it accepts connections. Events: 'echo' (acks its data), 'join'
+// Prints `LISTENING <port>` once it accepts connections. Events: 'echo' (acks its data), 'echo-back'
+// (emits 'echoed' with its data back to the sender: the echo through the stream), 'join'
 // (joins the room, acks 'ok'). Control routes, loopback only, outside the libraries' paths:
 //   GET  /bench/clock                                   -> {"t": <epoch ms, sub-ms>}
 //   GET  /bench/cpu                                     -> { us }: CPU time this process used so far
 //   GET  /bench/stats                                   -> gc() x3, then process.memoryUsage() and "clients"
 //   POST /bench/fanout?room=R&count=N&rate=MSG_PER_S    -> the server emits 'tick' {n, t} to room R
 //        N times (rate 0: unpaced), then answers {"sent","ms","errors"} once every emit has returned
+//   GET  /bench/page, /bench/page.js                   -> the browser part's page and bundle (BENCH_PAGE_JS)
 //   POST /bench/exit                                    -> exits cleanly (so --cpu-prof writes its file)
+import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import v8 from 'node:v8'
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises'
 
 const LIB = process.env.BENCH_LIB
 const REDIS_URL = process.env.BENCH_REDIS || undefined
+const PAGE_JS = process.env.BENCH_PAGE_JS || undefined // the browser part's bundle (run.mjs writes it)
 const MAX_RUN_MS = Number(process.env.BENCH_SERVER_MAX_MS ?? 20 * 60_000)
 
 /** Wall-clock ms with sub-ms precision, comparable across processes on this machine. */
@@ -62,6 +66,15 @@ async function control(req, res) {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length })
       return res.end(body)
     }
+    if (url.pathname === '/bench/page' && PAGE_JS) {
+      // The browser part: a blank page on this origin with both clients bundled (page-entry.mjs).
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      return res.end('<!doctype html><meta charset="utf-8"><title>bench</title><script src="/bench/page.js"></script>')
+    }
+    if (url.pathname === '/bench/page.js' && PAGE_JS) {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' })
+      return res.end(readFileSync(PAGE_JS))
+    }
     if (url.pathname === '/bench/exit' && req.method === 'POST') {
       reply(200, { ok: true })
       await shutdown()
@@ -104,6 +117,8 @@ async function startSocketServe() {
   const { serve } = await import('socket-serve')
   const io = serve(REDIS_URL ? { redisUrl: REDIS_URL } : {})
   io.onMessage('echo', (_socket, data) => data)
+  // The echo through the stream: back to the sender on its own stream, no ack.
+  io.onMessage('echo-back', (socket, data) => socket.emit('echoed', data))
   io.onMessage('join', async (socket, room) => {
     await socket.join(room)
     return 'ok'
@@ -111,7 +126,7 @@ async function startSocketServe() {
   // A client's burst relayed to a room (the unpaced fan-out from one client): stamped here.
   io.onMessage('relay', (_socket, msg) => io.to(msg.room).emit('tick', { n: msg.n, t: now() }))
   emitTick = (room, n) => io.to(room).emit('tick', { n, t: now() })
-  clientCount = () => io.core.hub.streamCount
+  clientCount = () => io.hub.streamCount
   closeLib = () => io.close()
   const middleware = io.middleware()
   return http.createServer((req, res) => (req.url.startsWith('/bench/') ? control(req, res) : middleware(req, res)))
@@ -132,6 +147,7 @@ async function startSocketIo() {
   }
   io.on('connection', (socket) => {
     socket.on('echo', (data, ack) => ack(data))
+    socket.on('echo-back', (data) => socket.emit('echoed', data))
     socket.on('join', (room, ack) => {
       socket.join(room)
       ack('ok')
