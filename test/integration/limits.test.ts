@@ -174,10 +174,14 @@ describe('rateLimit { messages: 10, interval: 1000 }', () => {
 
   it('the client SDK emitting 60 messages quickly: all run exactly once, in order, every ack resolves', async () => {
     const statuses: number[] = []
+    let deferrals = 0
     const socket = connect(server.url, {
       fetch: async (input, init) => {
         const res = await fetch(input, init)
-        if (String(input).endsWith('/message')) statuses.push(res.status)
+        if (String(input).endsWith('/message')) {
+          statuses.push(res.status)
+          if (res.status === 200 && ((await res.clone().json()) as { deferred?: unknown }).deferred) deferrals++
+        }
         return res
       },
     })
@@ -194,8 +198,9 @@ describe('rateLimit { messages: 10, interval: 1000 }', () => {
     }
     expect(await Promise.all(acks)).toEqual(Array.from({ length: 60 }, (_, i) => i))
     expect(ran.slice(before)).toEqual(Array.from({ length: 60 }, (_, i) => i))
-    // The limit was really in the way (and the client waited it out).
-    expect(statuses).toContain(429)
+    // The limit was really in the way (and the client waited it out): a POST had messages deferred
+    // to the next window, or was refused whole (429), depending on how the emits fell into POSTs.
+    expect(deferrals + statuses.filter((s) => s === 429).length).toBeGreaterThan(0)
     expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([])
   })
 })
