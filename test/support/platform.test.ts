@@ -97,7 +97,8 @@ describe('platform emulator', () => {
     await expect(fetch(`${p.url}/slow?ms=1500`, { method: 'POST' })).rejects.toThrow()
     const inst = p.instances.find((i) => i.routes['/slow'])!
     expect(alive(inst.pid)).toBe(true) // still running the handler
-    await sleep(1800)
+    // It finishes the 1.5 s handler, then goes (bounded wait: a loaded machine stretches it).
+    for (const end = Date.now() + 15_000; alive(inst.pid) && Date.now() < end; ) await sleep(100)
     expect(alive(inst.pid)).toBe(false)
     expect(p.log[0]).toMatchObject({ outcome: 'cut', status: 200 })
   })
