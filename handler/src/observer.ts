@@ -48,8 +48,8 @@ export interface Observer {
   readonly wantsClients?: boolean
   /** this instance's id as the observer names it: streams add it to the cursor they save (wantsCursors) */
   readonly instance?: string
-  /** how many streams are open on this instance: told as they open and close (`heartbeat`: at a heartbeat of them) */
-  streams?(open: number, heartbeat: boolean): void
+  /** how many streams are open on this instance: told as they open and close, and at their heartbeats */
+  streams?(open: number): void
   /** a client message ran; ms = time in the handler when it was acked */
   messageIn(sid: string, event: string, data: unknown, ackMs?: number): void
   /** an emit was stored for delivery */

@@ -66,7 +66,7 @@ export class Hub {
     }
     this.parent?.index(r)
     this.index(r)
-    this.ctx.observer.streams?.((this.parent ?? this).open, false)
+    this.ctx.observer.streams?.((this.parent ?? this).open)
     if (!this.heartbeat) {
       this.heartbeat = setInterval(() => this.beat(), this.ctx.pingInterval)
       ;(this.heartbeat as { unref?: () => void }).unref?.()
@@ -76,7 +76,7 @@ export class Hub {
   remove(r: Receiver): void {
     this.parent?.unindex(r)
     this.unindex(r)
-    this.ctx.observer.streams?.((this.parent ?? this).open, false)
+    this.ctx.observer.streams?.((this.parent ?? this).open)
     if (this.bySession.size === 0 && this.heartbeat) {
       clearInterval(this.heartbeat)
       this.heartbeat = undefined
@@ -221,7 +221,7 @@ export class Hub {
   private beat(): void {
     const sids = [...this.bySession.keys()]
     for (const set of this.bySession.values()) for (const r of set) r.heartbeat()
-    this.ctx.observer.streams?.((this.parent ?? this).open, true)
+    this.ctx.observer.streams?.((this.parent ?? this).open)
     const now = Date.now()
     // Sessions whose streams all closed are forgotten after a heartbeat (bounded by the live ones).
     for (const [sid, at] of this.aliveAt) if (!this.bySession.has(sid) && now - at > this.ctx.pingInterval) this.aliveAt.delete(sid)

@@ -25,10 +25,13 @@ export class Recorder implements Observer {
     return this.beat.id
   }
 
-  /** A heartbeat of this instance's streams (within their lifetime) writes its record when due. */
-  streams(open: number, heartbeat: boolean): void {
+  /**
+   * A stream opening or closing, or their heartbeat, writes this instance's record when due (at
+   * most every BEAT_MS): optional work, within a stream's lifetime.
+   */
+  streams(open: number): void {
     this.beat.streams(open)
-    if (heartbeat && this.beat.due()) void this.beat.write()
+    if (this.beat.due()) void this.beat.write()
   }
 
   messageIn(sid: string, event: string, data: unknown, ackMs?: number): void {
