@@ -56,7 +56,7 @@ export function InstancesCards({ tick }: { tick: unknown }) {
                   <td className="ssi-mono">{i.version}</td>
                   <td className="ssi-right">{formatCount(i.streams)}</td>
                   <td className={`ssi-right${i.status === 'silent' ? ' ssi-warn' : ''}`} title={new Date(i.at).toLocaleString()}>
-                    {formatAgo(i.at, now)} {i.status === 'silent' ? 'silent' : 'ago'}
+                    {heartbeatLabel(formatAgo(i.at, now), i.status)}
                   </td>
                 </tr>
               ))}
@@ -67,6 +67,12 @@ export function InstancesCards({ tick }: { tick: unknown }) {
       <StoreCard health={report?.store} loaded={!!report} now={now} />
     </div>
   )
+}
+
+/** `now`, `12s ago`, `3m silent` */
+function heartbeatLabel(ago: string, status: 'live' | 'silent'): string {
+  if (status === 'silent') return `${ago} silent`
+  return ago === 'now' ? 'now' : `${ago} ago`
 }
 
 function StoreCard({ health, loaded, now }: { health: StoreHealth | null | undefined; loaded: boolean; now: number }) {
