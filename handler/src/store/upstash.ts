@@ -342,7 +342,8 @@ export class UpstashStore implements Store {
       const started = performance.now()
       await this.one(['PING'])
       latencyMs = performance.now() - started
-      const info = await this.one(['INFO', 'memory']).catch(() => null)
+      // Straight to the service, not through exec: a refused INFO is not a failed store call.
+      const info = await this.rest.command(['INFO', 'memory']).catch(() => null)
       if (typeof info === 'string') memory = parseInfoMemory(info)
     } catch {
       // counted by exec
