@@ -35,7 +35,7 @@ export class Hub {
    * follows need not touch again
    */
   private aliveAt = new Map<string, number>()
-  /** streams indexed here (counted as they come and go: the inspector asks on every open) */
+  /** streams indexed here, counted as they come and go (an observer is told on every open and close) */
   private open = 0
 
   /**
