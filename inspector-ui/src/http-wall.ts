@@ -37,6 +37,8 @@ export function routeOf(request: InspectorRequest): { method: 'GET' | 'POST'; ro
       return { method: 'GET', route: `sessions/${encodeURIComponent(request.id)}` }
     case 'metrics':
       return { method: 'GET', route: 'metrics' }
+    case 'instances':
+      return { method: 'GET', route: 'instances' }
     case 'actions':
       return { method: 'GET', route: 'actions' }
     case 'emit':

@@ -69,6 +69,11 @@ export function lazyStore(load: () => Promise<Store>): Store {
     hasFlag: forward('hasFlag'),
     pushRecent: forward('pushRecent'),
     readRecent: forward('readRecent'),
+    // optional: the loaded store may not have it
+    health: async () => {
+      const loaded = await get()
+      return loaded.health ? loaded.health() : undefined
+    },
     subscribe: (key, listener) => later((s) => s.subscribe(key, listener)),
     onSignal: (channel, listener) => {
       const sub = later((s) => ({ ready: Promise.resolve(), unsubscribe: s.onSignal(channel, listener) }))

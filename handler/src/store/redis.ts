@@ -1,9 +1,10 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
+import { parseInfoMemory, RecentErrors } from './recent-errors.js'
 import { claimResult, MEMBER_TTL_FLOOR, memberTtl, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
-import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
 /** Key layout and channels: redis-keys.ts (shared with the Upstash store). */
 
@@ -51,6 +52,8 @@ export class RedisStore implements Store {
   /** channels waiting for the SUBSCRIBE of this tick */
   private pendingSubscribe?: { channels: string[]; done: Promise<void> }
   private closed = false
+  /** failed calls on this instance, for health() */
+  private readonly failures = new RecentErrors()
 
   constructor(client: Client, options: RedisStoreOptions & { owned?: boolean } = {}) {
     this.keys = new RedisKeys(options.keyPrefix ?? options.prefix)
@@ -313,6 +316,22 @@ export class RedisStore implements Store {
     return this.run(() => this.client.lrange(this.key(`recent:${name}`), 0, -1))
   }
 
+  /** A timed PING and INFO memory (on a Cluster: of the node ioredis picks), and this instance's failed calls. */
+  async health(): Promise<StoreHealth> {
+    let latencyMs: number | null = null
+    let memory: StoreHealth['memory']
+    try {
+      await this.ready()
+      const started = performance.now()
+      await this.client.ping()
+      latencyMs = performance.now() - started
+      memory = parseInfoMemory(await this.client.info('memory'))
+    } catch (err) {
+      this.failures.note(err)
+    }
+    return { kind: 'redis', latencyMs, ...(memory ? { memory } : {}), errorCount: this.failures.count, errors: this.failures.list() }
+  }
+
   async signal(channel: string, message: string): Promise<void> {
     await this.run(() => this.client.publish(this.keys.signal(channel), message))
   }
@@ -408,6 +427,7 @@ export class RedisStore implements Store {
       await this.ready()
       return await fn()
     } catch (err) {
+      this.failures.note(err)
       throw unavailable(err)
     }
   }
