@@ -1,12 +1,17 @@
 import { PageModel } from '../relay/page-model.js'
 import type { HookEvent, PageInfo, SocketSummary } from '../relay/protocol.js'
+import { FrameIndex } from './frame-index.js'
 
 /**
  * The panel's state for React: the page model plus the links' status, with one version number
- * bumped (at most once per frame) whenever something changed.
+ * bumped (at most once per animation frame) whenever something changed. Frames live in the model's
+ * ring, outside React state: a batch of events is folded in, and React renders once per frame at
+ * most, whatever the batch held.
  */
 export class PanelStore {
   readonly model = new PageModel()
+  /** the frame list's (filtered) view of model.frames */
+  readonly frames = new FrameIndex(this.model.frames)
   linkUp = false
   contentUp = false
   /** sockets the hook reports right now (inspectedWindow.eval), for endpoints the backlog lost */
@@ -34,6 +39,11 @@ export class PanelStore {
 
   update(fn: (store: this) => void): void {
     fn(this)
+    this.changed()
+  }
+
+  /** Render again next frame (a filter still indexing). */
+  poke(): void {
     this.changed()
   }
 
