@@ -15,7 +15,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { launchChromiumWithExtension } from '../support/browser.js'
-import { listTargets, type CdpSession } from '../support/cdp.js'
+import { attach, listTargets, type CdpSession } from '../support/cdp.js'
 import { say, startChatServer, status } from '../support/chat-page.js'
 import { devtoolsArgs, ensureExtensionBuilt, EXT_ROOT, openPanel, screenshot, sleep, until } from '../support/devtools-panel.js'
 import { outputDir, ROOT } from '../support/paths.js'
@@ -139,9 +139,23 @@ describe('DevTools extension in the real DevTools panel', () => {
     // reconnect, the next message shows up, and nothing is shown twice.
     const worker = (await listTargets(port)).find((t) => t.type === 'service_worker' && t.url.includes(extensionId))
     expect(worker).toBeDefined()
+    // The running instance is marked: a worker Chrome restarts at once (a port reconnecting wakes
+    // it) may keep its target id, so "stopped" is the target gone or the mark gone.
+    const before = await attach(worker!)
+    await before.evaluate('globalThis.__e2eInstance = 1')
+    before.close()
     const closed = await fetch(`http://127.0.0.1:${port}/json/close/${worker!.id}`)
     expect(closed.ok).toBe(true)
-    await until('the worker to stop', async () => !(await listTargets(port)).some((t) => t.id === worker!.id))
+    await until('the worker to stop', async () => {
+      const target = (await listTargets(port)).find((t) => t.id === worker!.id)
+      if (!target) return true
+      const now = await attach(target, 3_000)
+      try {
+        return (await now.evaluate<number | undefined>('globalThis.__e2eInstance')) !== 1
+      } finally {
+        now.close()
+      }
+    })
     await until('the panel to lose its link', async () => (await dataset('[data-testid=relay-status]'))[0]?.link === 'false', 5_000).catch(() => {
       logs.push('the panel reconnected before we looked') // fine: it is quick
     })
