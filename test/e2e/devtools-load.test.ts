@@ -2,7 +2,8 @@
  * The DevTools panel under load (issue 18, item 7): a page reports ~1,000 frames/s for 3 s while
  * its socket-serve panel is open in the real DevTools (test/support/devtools-panel.ts). The panel
  * must count every frame the page reported (or show what was dropped), render only the rows in
- * view, and stay usable: a click on a row during the burst opens its payload.
+ * view, and stay usable: a click on a row during the burst opens its payload, a filter finds the
+ * one matching row among thousands.
  *
  * The frames go through the extension's hook exactly as the client SDK reports a received frame
  * (`hook.emit('frame:in', { socket, time, bytes, id, transport, frame })`, client/src/core/inbound.ts),
@@ -193,6 +194,21 @@ describe('DevTools panel at 1,000 frames/s', () => {
       `rows in the DOM at most ${figures.maxRows}; click -> payload ${clickMs} ms; load ${loadBefore} -> ${load()}`
     console.log(line)
     logs.push(line)
+
+    // The filter over the ring (indexed a bounded step per frame): one 'welcome' among ~3,000 rows.
+    const setFilter = (value: string) =>
+      ev(`(() => {
+        const el = document.querySelector('[data-testid=filter]')
+        Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(el, ${JSON.stringify(value)})
+        el.dispatchEvent(new Event('input', { bubbles: true }))
+      })()`)
+    await setFilter('welcome')
+    const filtered = await until('the filtered list', async () => {
+      const r = await ev<{ total: number; rows: string[] }>(`({ total: Number(document.querySelector('[data-testid=frames]')?.dataset.total), rows: [...document.querySelectorAll('[data-testid=frame-row]')].map((e) => e.dataset.event) })`)
+      return r.total === 1 && r.rows.length === 1 ? r : undefined
+    })
+    expect(filtered.rows).toEqual(['welcome'])
+    await setFilter('')
 
     // Every frame counted; what a bound dropped would be shown, and none is dropped at this size.
     expect(sent).toBe(SENT)
