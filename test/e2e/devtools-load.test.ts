@@ -108,6 +108,10 @@ describe('DevTools panel at 1,000 frames/s', () => {
       requestAnimationFrame(tick)
     })()`)
 
+    // The same figures with no frames coming, for scale: what the machine's load alone costs the panel.
+    await sleep(2000)
+    const idle = await ev<PanelFigures>(`(() => { const p = window.__load, out = { ...p, ms: performance.now() - p.t0 }; Object.assign(p, { frames: 0, t0: performance.now(), longTasks: 0, longest: 0, taskMs: 0, maxGap: 0, maxRows: 0 }); return out })()`)
+
     // In the page: the hook's posts to the content script (one per batch window when batching).
     await page.evaluate(() => {
       const w = window as any
@@ -116,6 +120,13 @@ describe('DevTools panel at 1,000 frames/s', () => {
         if (e.source === window && e.data?.source === 'socket-serve-devtools-hook' && e.data.kind === 'events') w.__hookPosts++
       })
     })
+
+    // DEVTOOLS_PROFILE=1: a CPU profile of the panel during the burst, its top functions printed.
+    const profiling = process.env.DEVTOOLS_PROFILE === '1'
+    if (profiling) {
+      await panel.send('Profiler.enable')
+      await panel.send('Profiler.start')
+    }
 
     // The burst: RATE frames/s, caught up every 10 ms (timers run late under load).
     const loadBefore = load()
@@ -169,6 +180,18 @@ describe('DevTools panel at 1,000 frames/s', () => {
     if (process.env.UPDATE_DOCS_SCREENSHOT === '1') copyFileSync(join(OUT, 'load.png'), join(EXT_ROOT, 'docs', 'panel-load.png'))
 
     const { sent, ms: burstMs } = await burst
+    if (profiling) {
+      const { profile } = await panel.send<{ profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[]; samples: number[] } }>('Profiler.stop')
+      const self = new Map<string, number>()
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+      for (const id of profile.samples) {
+        const f = byId.get(id)!.callFrame
+        const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}:${f.columnNumber}`
+        self.set(key, (self.get(key) ?? 0) + 1)
+      }
+      const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)
+      console.log(`[devtools-load profile] ${profile.samples.length} samples\n${top.map(([k, n]) => `${n}\t${k}`).join('\n')}`)
+    }
     const posts = await page.evaluate(() => (window as any).__hookPosts as number)
     const counted = () =>
       ev<{ received: number; dropped: number }>(`(() => {
@@ -191,7 +214,8 @@ describe('DevTools panel at 1,000 frames/s', () => {
       `panel counted ${shown.received} (+${shown.dropped} dropped), caught up ${drainMs} ms after the burst; ` +
       `panel ${fps.toFixed(1)} fps over ${Math.round(figures.ms)} ms, longest frame gap ${Math.round(figures.maxGap)} ms, ` +
       `long tasks ${figures.supported ? `${figures.longTasks} (longest ${Math.round(figures.longest)} ms, ${Math.round(figures.taskMs)} ms in all)` : 'n/a'}; ` +
-      `rows in the DOM at most ${figures.maxRows}; click -> payload ${clickMs} ms; load ${loadBefore} -> ${load()}`
+      `rows in the DOM at most ${figures.maxRows}; click -> payload ${clickMs} ms; load ${loadBefore} -> ${load()}; ` +
+      `idle before the burst: ${((idle.frames / idle.ms) * 1000).toFixed(1)} fps, longest frame gap ${Math.round(idle.maxGap)} ms, long tasks ${idle.longTasks} (longest ${Math.round(idle.longest)} ms)`
     console.log(line)
     logs.push(line)
 

@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react'
 import type { FrameRow } from '../relay/page-model.js'
 import type { FrameIndex } from './frame-index.js'
+import { clock } from './format.js'
 
 /** Fixed row height (px, panel.css .frame-row): row i is at i * ROW, no measuring. */
 export const ROW = 20
@@ -39,6 +40,7 @@ export function FrameList({ index, version, selected, onSelect }: Props) {
     : Math.min(Math.max(0, total - height), anchor.current ? index.indexOf(anchor.current.position) * ROW + anchor.current.offset : top)
   const from = Math.max(0, Math.floor(viewTop / ROW) - OVERSCAN)
   const to = Math.min(count, Math.ceil((viewTop + height) / ROW) + OVERSCAN)
+  const slots = Math.max(1, to - from)
   const rows: { i: number; f: FrameRow }[] = []
   for (let i = from; i < to; i++) {
     const f = index.row(i)
@@ -80,8 +82,9 @@ export function FrameList({ index, version, selected, onSelect }: Props) {
     >
       <div className="frame-spacer" style={{ height: total }}>
         {rows.map(({ i, f }) => (
+          // Keyed by slot, not by frame: as the window moves, React updates the same few nodes.
           <div
-            key={f.key}
+            key={i % slots}
             style={{ transform: `translateY(${i * ROW}px)` }}
             className={`frame-row clickable ${f.direction}${f.control ? ' control' : ''}${f.key === selected ? ' selected' : ''}`}
             onClick={() => onSelect(f)}
@@ -91,7 +94,7 @@ export function FrameList({ index, version, selected, onSelect }: Props) {
             data-key={f.key}
           >
             <span className={`arrow ${f.direction}`}>{f.direction === 'in' ? '↓' : '↑'}</span>
-            <span className="mono small">{clock(f.time)}</span>
+            <span className="mono small">{clock(f.time, true)}</span>
             <span className="mono ellipsis">
               {f.event}
               {f.ack ? (
@@ -134,12 +137,6 @@ export function FrameHeader({ index }: { index: FrameIndex }) {
       </span>
     </div>
   )
-}
-
-function clock(time: number): string {
-  const d = new Date(time)
-  const base = d.toLocaleTimeString([], { hour12: false, hour: '2-digit', minute: '2-digit', second: '2-digit' })
-  return `${base}.${String(d.getMilliseconds()).padStart(3, '0')}`
 }
 
 /** A visible row's data, cut short (only visible rows pay for it). */

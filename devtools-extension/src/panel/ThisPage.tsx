@@ -3,6 +3,7 @@ import { formatPercentile, PERCENTILE_NOTE } from '@socket-serve/inspector'
 import type { Connection, FrameRow } from '../relay/page-model.js'
 import type { Direction } from './frame-index.js'
 import { FrameHeader, FrameList } from './FrameList.js'
+import { clock } from './format.js'
 import type { PanelStore } from './store.js'
 
 export function ThisPage({ store, version }: { store: PanelStore; version: number }) {
@@ -291,11 +292,6 @@ function useNow(ms: number): number {
   return now
 }
 
-function clock(time: number, millis = false): string {
-  const d = new Date(time)
-  const base = d.toLocaleTimeString([], { hour12: false, hour: '2-digit', minute: '2-digit', second: '2-digit' })
-  return millis ? `${base}.${String(d.getMilliseconds()).padStart(3, '0')}` : base
-}
 
 function ms(v: number): string {
   return v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`
