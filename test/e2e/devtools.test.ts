@@ -11,74 +11,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type ClientSocket } from '@socket-serve/client'
 import type { BrowserContext, Page } from 'playwright-core'
-import { spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { launchChromiumWithExtension } from '../support/browser.js'
 import { attach, listTargets, type CdpSession } from '../support/cdp.js'
 import { say, startChatServer, status } from '../support/chat-page.js'
+import { devtoolsArgs, ensureExtensionBuilt, EXT_ROOT, openPanel, screenshot, sleep, until } from '../support/devtools-panel.js'
 import { outputDir, ROOT } from '../support/paths.js'
 import { freePort } from '../support/ports.js'
 import type { ChildHandle } from '../support/processes.js'
 
-const EXT_ROOT = join(ROOT, 'devtools-extension')
-const EXT_DIST = join(EXT_ROOT, 'dist')
-const PANEL_TITLE = 'socket-serve' // devtools-extension/src/devtools.ts
 const TOKEN = 'devtools-e2e-token'
 const WAIT = 30_000
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-/** Newest mtime under the paths that make the extension (its sources and inspector-ui's). */
-function newestSource(): number {
-  const roots = ['src', 'public', 'manifest.config.ts', 'vite.config.ts', 'panel.html', 'devtools.html', 'package.json']
-    .map((p) => join(EXT_ROOT, p))
-    .concat(join(ROOT, 'inspector-ui', 'src'))
-  let newest = 0
-  const visit = (path: string) => {
-    if (!existsSync(path)) return
-    const info = statSync(path)
-    if (info.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name))
-    else newest = Math.max(newest, info.mtimeMs)
-  }
-  roots.forEach(visit)
-  return newest
-}
-
-/** Builds dist/ when missing or older than its sources (vite + the zip step, ~10 s). */
-function ensureExtensionBuilt(): void {
-  const manifest = join(EXT_DIST, 'manifest.json')
-  if (existsSync(manifest) && statSync(manifest).mtimeMs >= newestSource()) return
-  const vite = join(EXT_ROOT, 'node_modules', 'vite', 'bin', 'vite.js')
-  for (const args of [[vite, 'build', '--logLevel', 'warn'], [join(EXT_ROOT, 'scripts', 'zip.mjs')]]) {
-    // vitest sets NODE_ENV=test, which would give a development React build.
-    const env = { ...process.env, NODE_ENV: 'production' }
-    const r = spawnSync(process.execPath, args, { cwd: EXT_ROOT, env, encoding: 'utf8', timeout: 90_000 })
-    if (r.status !== 0) throw new Error(`extension build failed (${args.join(' ')}):\n${r.stdout}\n${r.stderr}`)
-  }
-}
-
-/** Polls `fn` until it returns something truthy. */
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = WAIT): Promise<T> {
-  const end = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v) return v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-    await sleep(150)
-  }
-}
 
 describe('DevTools extension in the real DevTools panel', () => {
   let server: ChildHandle | undefined
   let context: BrowserContext | undefined
   let bob: ClientSocket | undefined
   let userDataDir = ''
+  let extensionDist = ''
   const sessions: CdpSession[] = []
   const logs: string[] = []
   const OUT = outputDir('devtools')
@@ -88,7 +40,7 @@ describe('DevTools extension in the real DevTools panel', () => {
       if (!existsSync(join(ROOT, built))) throw new Error(`${built} is missing: run \`tsc -b handler client\` first`)
     }
     const started = Date.now()
-    ensureExtensionBuilt()
+    extensionDist = ensureExtensionBuilt()
     logs.push(`extension ready in ${Date.now() - started} ms`)
     server = await startChatServer({ INSPECTOR_TOKEN: TOKEN, MAX_STREAM_MS: '60000' })
   }, 120_000)
@@ -106,9 +58,7 @@ describe('DevTools extension in the real DevTools panel', () => {
     const base = server!.url
     const port = await freePort()
     userDataDir = mkdtempSync(join(tmpdir(), 'ss-devtools-'))
-    const launched = await launchChromiumWithExtension(userDataDir, EXT_DIST, {
-      args: ['--auto-open-devtools-for-tabs', `--remote-debugging-port=${port}`, '--remote-debugging-address=127.0.0.1'],
-    })
+    const launched = await launchChromiumWithExtension(userDataDir, extensionDist, { args: devtoolsArgs(port) })
     context = launched.context
     const { extensionId } = launched
     const page: Page = context.pages()[0] ?? (await context.newPage())
@@ -135,20 +85,8 @@ describe('DevTools extension in the real DevTools panel', () => {
     const received = await page.evaluate(() => (window as any).__chat.received().length as number)
 
     // DevTools opened with the tab; the devtools page adds our panel once it sees the hook.
-    const frontEnd = await until('the DevTools front-end target', async () => (await listTargets(port)).find((t) => t.url.startsWith('devtools://')))
-    const devtools = await attach(frontEnd)
-    sessions.push(devtools)
-    const panelId = `chrome-extension://${extensionId}${PANEL_TITLE}`
-    const legacy = `(await import('./ui/legacy/legacy.js'))`
-    await until('our panel to be registered', () =>
-      devtools.evaluate<boolean>(`(async () => ${legacy}.InspectorView.InspectorView.instance().tabbedPane.tabs.some((t) => t.id === ${JSON.stringify(panelId)}))()`),
-    )
-    // Undocked, the front-end's window is all DevTools: a readable screenshot.
-    await devtools.evaluate(`(async () => ${legacy}.DockController.DockController.instance().setDockSide('undocked'))()`).catch(() => {})
-    await devtools.evaluate(`(async () => { await ${legacy}.InspectorView.InspectorView.instance().showPanel(${JSON.stringify(panelId)}) })()`)
-    const panelTarget = await until('the panel iframe target', async () => (await listTargets(port)).find((t) => t.url === `chrome-extension://${extensionId}/panel.html`))
-    const panel = await attach(panelTarget)
-    sessions.push(panel)
+    const { devtools, panel } = await openPanel(port, extensionId)
+    sessions.push(devtools, panel)
     expect(await panel.evaluate<string>('typeof chrome.devtools')).toBe('object')
 
     const q = (selector: string) => JSON.stringify(selector)
@@ -201,9 +139,23 @@ describe('DevTools extension in the real DevTools panel', () => {
     // reconnect, the next message shows up, and nothing is shown twice.
     const worker = (await listTargets(port)).find((t) => t.type === 'service_worker' && t.url.includes(extensionId))
     expect(worker).toBeDefined()
+    // The running instance is marked: a worker Chrome restarts at once (a port reconnecting wakes
+    // it) may keep its target id, so "stopped" is the target gone or the mark gone.
+    const before = await attach(worker!)
+    await before.evaluate('globalThis.__e2eInstance = 1')
+    before.close()
     const closed = await fetch(`http://127.0.0.1:${port}/json/close/${worker!.id}`)
     expect(closed.ok).toBe(true)
-    await until('the worker to stop', async () => !(await listTargets(port)).some((t) => t.id === worker!.id))
+    await until('the worker to stop', async () => {
+      const target = (await listTargets(port)).find((t) => t.id === worker!.id)
+      if (!target) return true
+      const now = await attach(target, 3_000)
+      try {
+        return (await now.evaluate<number | undefined>('globalThis.__e2eInstance')) !== 1
+      } finally {
+        now.close()
+      }
+    })
     await until('the panel to lose its link', async () => (await dataset('[data-testid=relay-status]'))[0]?.link === 'false', 5_000).catch(() => {
       logs.push('the panel reconnected before we looked') // fine: it is quick
     })
@@ -219,12 +171,7 @@ describe('DevTools extension in the real DevTools panel', () => {
     await setInput('[data-testid=filter]', '')
     expect((await dataset('[data-testid=relay-status]'))[0]).toMatchObject({ link: 'true', content: 'true' })
 
-    const shoot = async (file: string) => {
-      await devtools.send('Emulation.setDeviceMetricsOverride', { width: 1280, height: 800, deviceScaleFactor: 1, mobile: false })
-      await sleep(300)
-      const shot = await devtools.send<{ data: string }>('Page.captureScreenshot', { format: 'png' })
-      writeFileSync(join(OUT, file), Buffer.from(shot.data, 'base64'))
-    }
+    const shoot = async (file: string) => writeFileSync(join(OUT, file), await screenshot(devtools))
     await shoot('this-page.png')
     if (process.env.UPDATE_DOCS_SCREENSHOT === '1') copyFileSync(join(OUT, 'this-page.png'), join(EXT_ROOT, 'docs', 'panel.png'))
 

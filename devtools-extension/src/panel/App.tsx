@@ -6,7 +6,7 @@ import { ThisPage } from './ThisPage.js'
 type View = 'page' | 'server'
 
 export function App({ store, theme }: { store: PanelStore; theme: 'light' | 'dark' }) {
-  useSyncExternalStore(store.subscribe, store.getVersion)
+  const version = useSyncExternalStore(store.subscribe, store.getVersion)
   const [view, setView] = useState<View>('page')
   const connected = store.linkUp && store.contentUp
   return (
@@ -32,7 +32,7 @@ export function App({ store, theme }: { store: PanelStore; theme: 'light' | 'dar
       </nav>
       {/* Both stay mounted: the Server view keeps its feed while you look at frames. */}
       <div className="view" hidden={view !== 'page'}>
-        <ThisPage store={store} />
+        <ThisPage store={store} version={version} />
       </div>
       <div className="view" hidden={view !== 'server'}>
         <ServerView store={store} theme={theme} active={view === 'server'} />

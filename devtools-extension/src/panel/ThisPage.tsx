@@ -1,29 +1,29 @@
-import { useEffect, useMemo, useRef, useState } from 'react'
+import { useEffect, useMemo, useState } from 'react'
 import { formatPercentile, PERCENTILE_NOTE } from '@socket-serve/inspector'
 import type { Connection, FrameRow } from '../relay/page-model.js'
+import type { Direction } from './frame-index.js'
+import { FrameHeader, FrameList } from './FrameList.js'
+import { clock } from './format.js'
 import type { PanelStore } from './store.js'
 
-/** Rows rendered at most: the newest matching ones (the model keeps more, counts keep all). */
-const SHOWN = 500
-
-type Direction = 'all' | 'in' | 'out'
-
-export function ThisPage({ store }: { store: PanelStore }) {
+export function ThisPage({ store, version }: { store: PanelStore; version: number }) {
   const model = store.model
   const [filter, setFilter] = useState('')
   const [direction, setDirection] = useState<Direction>('all')
   const [showControl, setShowControl] = useState(true)
-  const [selected, setSelected] = useState<string>()
+  /** the row whose payload is shown: kept even once the ring has evicted it */
+  const [selectedRow, setSelectedRow] = useState<FrameRow>()
 
-  const needle = filter.trim().toLowerCase()
-  const matching = model.frames.filter(
-    (f) =>
-      (direction === 'all' || f.direction === direction) &&
-      (showControl || !f.control) &&
-      (!needle || f.event.toLowerCase().includes(needle)),
-  )
-  const rows = matching.slice(-SHOWN)
-  const selectedRow = selected ? model.frames.find((f) => f.key === selected) : undefined
+  // The frame list is an index over the model's ring: a changed filter re-scans it a bounded step
+  // per frame, and asks for the next frame until it has caught up.
+  const index = store.frames
+  index.setQuery({ text: filter, direction, control: showControl })
+  const caughtUp = index.step()
+  useEffect(() => {
+    if (caughtUp) return
+    const id = requestAnimationFrame(() => store.poke())
+    return () => cancelAnimationFrame(id)
+  })
 
   const exportJson = () => {
     const blob = new Blob([JSON.stringify(model, null, 2)], { type: 'application/json' })
@@ -73,8 +73,11 @@ export function ThisPage({ store }: { store: PanelStore }) {
         </label>
         <span className="spacer" />
         {model.paused && model.skipped ? <span className="badge warn">{model.skipped} not recorded</span> : null}
+        <span className="muted small" data-testid="frame-total" data-total={model.recorded} title="frames and messages recorded since the panel opened (or Clear); the list keeps the newest 10,000">
+          {model.recorded.toLocaleString('en-US')} frames
+        </span>
         {model.dropped ? (
-          <span className="badge warn" title="lost before the panel saw them (buffers are bounded)" data-testid="dropped">
+          <span className="badge warn" title="lost before the panel saw them (buffers are bounded)" data-testid="dropped" data-dropped={model.dropped}>
             {model.dropped} dropped
           </span>
         ) : null}
@@ -87,7 +90,8 @@ export function ThisPage({ store }: { store: PanelStore }) {
           <Problems store={store} />
         </aside>
         <section className="frames">
-          <FrameTable rows={rows} total={matching.length} selected={selected} onSelect={setSelected} />
+          <FrameHeader index={index} />
+          <FrameList index={index} version={version} selected={selectedRow?.key} onSelect={setSelectedRow} />
           <Payload row={selectedRow} />
         </section>
       </div>
@@ -256,62 +260,6 @@ function Problems({ store }: { store: PanelStore }) {
 
 // ---- frames --------------------------------------------------------------------
 
-function FrameTable({ rows, total, selected, onSelect }: { rows: FrameRow[]; total: number; selected?: string; onSelect(key: string): void }) {
-  const scroller = useRef<HTMLDivElement>(null)
-  const stick = useRef(true)
-  useEffect(() => {
-    const el = scroller.current
-    if (el && stick.current) el.scrollTop = el.scrollHeight
-  })
-  return (
-    <div
-      className="frame-list"
-      ref={scroller}
-      onScroll={(e) => {
-        const el = e.currentTarget
-        stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40
-      }}
-    >
-      <table className="grid frames-grid" data-testid="frames" data-total={total}>
-        <thead>
-          <tr>
-            <th />
-            <th>time</th>
-            <th>event</th>
-            <th>id</th>
-            <th className="num">bytes</th>
-            <th>data</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((f) => (
-            <tr
-              key={f.key}
-              className={`clickable ${f.direction}${f.control ? ' control' : ''}${f.key === selected ? ' selected' : ''}`}
-              onClick={() => onSelect(f.key)}
-              data-testid="frame-row"
-              data-direction={f.direction}
-              data-event={f.event}
-            >
-              <td className={`arrow ${f.direction}`}>{f.direction === 'in' ? '↓' : '↑'}</td>
-              <td className="mono small">{clock(f.time, true)}</td>
-              <td className="mono">
-                {f.event}
-                {f.ack ? <span className="badge" title="ack requested">ack</span> : null}
-              </td>
-              <td className="mono small muted">{f.id ?? ''}</td>
-              <td className="num small">{f.bytes}{f.batch && f.batch > 1 ? <span className="muted">/{f.batch}</span> : null}</td>
-              <td className="mono small ellipsis preview">{preview(f.data)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {total > rows.length ? <p className="muted small center">showing the last {rows.length} of {total}</p> : null}
-      {total === 0 ? <p className="muted small center">No frames{rows.length === 0 ? ' match' : ''}.</p> : null}
-    </div>
-  )
-}
-
 function Payload({ row }: { row?: FrameRow }) {
   const text = useMemo(() => (row ? json(row.data) : ''), [row])
   if (!row) return <div className="payload muted small">Select a frame to see its payload.</div>
@@ -344,11 +292,6 @@ function useNow(ms: number): number {
   return now
 }
 
-function clock(time: number, millis = false): string {
-  const d = new Date(time)
-  const base = d.toLocaleTimeString([], { hour12: false, hour: '2-digit', minute: '2-digit', second: '2-digit' })
-  return millis ? `${base}.${String(d.getMilliseconds()).padStart(3, '0')}` : base
-}
 
 function ms(v: number): string {
   return v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`
@@ -362,16 +305,6 @@ function json(value: unknown): string {
   if (value === undefined) return 'undefined'
   try {
     return JSON.stringify(value, null, 2)
-  } catch {
-    return String(value)
-  }
-}
-
-function preview(value: unknown): string {
-  if (value === undefined) return ''
-  try {
-    const s = JSON.stringify(value)
-    return s.length > 120 ? `${s.slice(0, 120)}…` : s
   } catch {
     return String(value)
   }

@@ -66,6 +66,36 @@ describe('content relay', () => {
     expect(timers).toHaveLength(0)
   })
 
+  it('forwards batches as they came (one port message each), bounded while the worker is away', async () => {
+    const w = worker()
+    const timers: (() => void)[] = []
+    let refuse = true
+    const relay = createContentRelay({
+      page,
+      maxUnsent: 4,
+      setTimer: (fn) => timers.push(fn),
+      connect: () => {
+        // A worker that is starting: the first post fails, so nothing is delivered yet.
+        const port = w.connect()
+        if (refuse) port.disconnect()
+        return port
+      },
+    })
+    relay.push([ev(1), ev(2)], 0)
+    relay.push([ev(3), ev(4), ev(5)], 1)
+    relay.push([ev(6)], 0)
+    expect(relay.connected).toBe(false)
+    refuse = false
+    timers.shift()!()
+    await flush()
+    const got = w.ports.at(-1)!.got.filter((m) => m.kind === 'events')
+    // 6 events over a bound of 4: the 2 oldest dropped (plus the hook's 1), batches kept apart
+    expect(got).toEqual([
+      { kind: 'events', events: [ev(3), ev(4), ev(5)], dropped: 3 },
+      { kind: 'events', events: [ev(6)], dropped: 0 },
+    ])
+  })
+
   it('runs inspector commands through the client for the target and stops feeds on disconnect', async () => {
     const w = worker()
     const stopped: string[] = []

@@ -43,11 +43,13 @@ export interface ContentRelay {
  * open a port) and again after the service worker restarts, re-sending what it could not deliver.
  */
 export function createContentRelay(options: ContentRelayOptions): ContentRelay {
-  const maxUnsent = options.maxUnsent ?? 2000
+  const maxUnsent = options.maxUnsent ?? 10_000
   const retryMs = options.retryMs ?? 100
   const setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms))
   let port: PortLike<BackgroundToContent, ContentToBackground> | undefined
-  let unsent: HookEvent[] = []
+  /** the hook's batches not delivered yet, kept as they came: each is one port message (≤ 1 MB) */
+  let unsent: HookEvent[][] = []
+  let unsentCount = 0
   let dropped = 0
   let dead = false
   let delay = retryMs
@@ -105,15 +107,19 @@ export function createContentRelay(options: ContentRelayOptions): ContentRelay {
 
   const flush = () => {
     if (!port || (!unsent.length && !dropped)) return
-    const events = unsent
-    unsent = []
-    try {
-      port.postMessage({ kind: 'events', events, dropped })
+    if (!unsent.length) unsent.push([]) // a dropped count alone
+    while (unsent.length) {
+      const events = unsent[0]!
+      try {
+        port.postMessage({ kind: 'events', events, dropped })
+      } catch {
+        port = undefined
+        scheduleRetry()
+        return
+      }
+      unsent.shift()
+      unsentCount -= events.length
       dropped = 0
-    } catch {
-      unsent = events.concat(unsent)
-      port = undefined
-      scheduleRetry()
     }
   }
 
@@ -164,10 +170,18 @@ export function createContentRelay(options: ContentRelayOptions): ContentRelay {
   return {
     push(events, droppedByHook) {
       dropped += droppedByHook
-      unsent.push(...events)
-      if (unsent.length > maxUnsent) {
-        dropped += unsent.length - maxUnsent
-        unsent = unsent.slice(-maxUnsent)
+      if (events.length) {
+        unsent.push(events)
+        unsentCount += events.length
+      }
+      // Bounded while the worker is unreachable: the oldest go first, counted.
+      while (unsentCount > maxUnsent) {
+        const oldest = unsent[0]!
+        const cut = Math.min(oldest.length, unsentCount - maxUnsent)
+        dropped += cut
+        unsentCount -= cut
+        if (cut === oldest.length) unsent.shift()
+        else unsent[0] = oldest.slice(cut)
       }
       if (open()) flush()
     },

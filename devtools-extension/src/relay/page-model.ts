@@ -1,5 +1,6 @@
 import { LATENCY_BOUNDS, percentileFromHistogram } from '@socket-serve/inspector'
 import { endpointOf, type HookEvent, type PageInfo } from './protocol.js'
+import { Ring } from './ring.js'
 
 /** One row of the frame list: a frame the server sent, or one message of a batch the page posted. */
 export interface FrameRow {
@@ -115,17 +116,22 @@ export function percentile(sorted: readonly number[], p: number): number {
 /**
  * What the "This page" view shows, folded from the hook's events. Plain data and no Chrome: the
  * panel renders it, the tests feed it. Counts survive the frame list's bound; the list does not.
+ * Frames and the raw log are rings (O(1) per event, nothing copied when full): at 1,000 frames/s
+ * the work per frame is a row and a few counters, whatever the lists hold.
  */
 export class PageModel {
   page: PageInfo | undefined
   readonly connections = new Map<number, Connection>()
-  frames: FrameRow[] = []
+  /** the newest frames (maxFrames), by absolute position: panel/frame-index.ts filters them */
+  readonly frames: Ring<FrameRow>
   readonly counts = new Map<string, EventCount>()
   problems: Problem[] = []
-  /** every hook event, for export */
-  raw: HookEvent[] = []
+  /** the newest hook events (maxRaw), for export */
+  readonly raw: Ring<HookEvent>
   /** lost on the way (hook buffer, worker log bound) */
   dropped = 0
+  /** frame rows recorded since the last reset or clear (the ring keeps only the newest) */
+  recorded = 0
   /** frames and acks not recorded while paused */
   skipped = 0
   paused = false
@@ -133,16 +139,19 @@ export class PageModel {
   private readonly opts: Required<PageModelOptions>
 
   constructor(options: PageModelOptions = {}) {
-    this.opts = { maxFrames: 5000, maxSamples: 2000, maxRaw: 20_000, maxProblems: 500, ...options }
+    this.opts = { maxFrames: 10_000, maxSamples: 2000, maxRaw: 20_000, maxProblems: 500, ...options }
+    this.frames = new Ring(this.opts.maxFrames)
+    this.raw = new Ring(this.opts.maxRaw)
   }
 
   reset(page?: PageInfo): void {
     this.page = page
     this.connections.clear()
-    this.frames = []
+    this.frames.clear()
     this.counts.clear()
     this.problems = []
-    this.raw = []
+    this.raw.clear()
+    this.recorded = 0
     this.dropped = 0
     this.skipped = 0
     this.acks.clear()
@@ -150,10 +159,11 @@ export class PageModel {
 
   /** Clear the lists, keep the connections (their state is still true). */
   clear(): void {
-    this.frames = []
+    this.frames.clear()
     this.counts.clear()
     this.problems = []
-    this.raw = []
+    this.raw.clear()
+    this.recorded = 0
     this.skipped = 0
     this.acks.clear()
     for (const c of this.connections.values()) c.reconnects = 0
@@ -162,9 +172,7 @@ export class PageModel {
   apply(events: readonly HookEvent[], dropped = 0): void {
     this.dropped += dropped
     for (const e of events) this.applyOne(e)
-    const { maxFrames, maxRaw, maxProblems } = this.opts
-    if (this.frames.length > maxFrames) this.frames = this.frames.slice(-maxFrames)
-    if (this.raw.length > maxRaw) this.raw = this.raw.slice(-maxRaw)
+    const { maxProblems } = this.opts
     if (this.problems.length > maxProblems) this.problems = this.problems.slice(-maxProblems)
   }
 
@@ -196,7 +204,7 @@ export class PageModel {
       counts: this.eventCounts(),
       acks: this.ackStats(),
       problems: this.problems,
-      events: this.raw,
+      events: this.raw.toArray(),
     }
   }
 
@@ -228,6 +236,7 @@ export class PageModel {
       const control = typeof frame.c === 'string'
       const event = control ? `[${String(frame.c)}]` : String(frame.e ?? '?')
       const bytes = typeof p.bytes === 'number' ? p.bytes : 0
+      this.recorded++
       this.frames.push({
         key: `${e.seq}`,
         seq: e.seq,
@@ -256,6 +265,7 @@ export class PageModel {
       const bytes = typeof p.bytes === 'number' ? p.bytes : 0
       messages.forEach((m, i) => {
         const event = String(m.event ?? '?')
+        this.recorded++
         this.frames.push({
           key: `${e.seq}.${i}`,
           seq: e.seq,
