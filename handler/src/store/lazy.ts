@@ -69,6 +69,9 @@ export function lazyStore(load: () => Promise<Store>): Store {
     hasFlag: forward('hasFlag'),
     pushRecent: forward('pushRecent'),
     readRecent: forward('readRecent'),
+    appendFeed: forward('appendFeed'),
+    readFeedBefore: forward('readFeedBefore'),
+    readFeedAfter: forward('readFeedAfter'),
     subscribe: (key, listener) => later((s) => s.subscribe(key, listener)),
     onSignal: (channel, listener) => {
       const sub = later((s) => ({ ready: Promise.resolve(), unsubscribe: s.onSignal(channel, listener) }))
