@@ -128,7 +128,7 @@ const detailColumn: GridColumn<FeedItem> = {
 const fullColumns = [timeColumn, typeColumn, sessionColumn, roomColumn, eventColumn, ackColumn, detailColumn]
 const compactColumns = [timeColumn, typeColumn, roomColumn, eventColumn, ackColumn, detailColumn]
 const itemId = (e: FeedItem) => String(e.key)
-const itemAttributes = (e: FeedItem) => ({ 'data-type': e.type, 'data-sid': e.sid, 'data-event': e.event, 'data-room': e.room })
+const itemAttributes = (e: FeedItem) => ({ 'data-type': e.type, 'data-sid': e.sid, 'data-event': e.event, 'data-room': e.room, 'data-row': e.id, 'data-ack': e.ack?.status })
 
 /** Feed events, newest first, virtualised. */
 export function FeedList({
