@@ -118,5 +118,14 @@ describe('inspector live feed', () => {
     await admin.getByTestId('ssi-feed-pause').click()
     await expect.poll(() => chatRow('while paused').count(), { timeout: LONG }).toBeGreaterThan(0)
     await admin.screenshot({ path: join(OUT, 'feed-resumed.png') })
+
+    // Scrolling down to read pauses too: the rows being read stay where they are.
+    await admin.getByTestId('ssi-feed-list').locator('.ssi-grid-body').evaluate((el) => el.scrollTo(0, 200))
+    await admin.getByTestId('ssi-feed-paused').waitFor({ timeout: LONG })
+    const readBefore = await rows().evaluateAll((els) => els.map((e) => `${e.getAttribute('data-row')}@${(e as HTMLElement).style.transform}`))
+    for (let i = 0; i < 5; i++) await client!.emitWithAck('chat', { text: `while reading ${i}` })
+    await expect.poll(async () => Number(await admin.getByTestId('ssi-feed-pending').innerText()), { timeout: LONG }).toBeGreaterThanOrEqual(5)
+    expect(await rows().evaluateAll((els) => els.map((e) => `${e.getAttribute('data-row')}@${(e as HTMLElement).style.transform}`))).toEqual(readBefore)
+    await admin.screenshot({ path: join(OUT, 'feed-scrolled.png') })
   }, 120_000)
 })

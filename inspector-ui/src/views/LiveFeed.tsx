@@ -324,7 +324,13 @@ export function LiveFeed({
           </span>
         )}
       </div>
-      <div className="ssi-grow-box">
+      <div
+        className="ssi-grow-box"
+        // Reading down the list pauses it: new rows would push the ones being read away.
+        onScrollCapture={(e) => {
+          if (!paused && !searching && (e.target as HTMLElement).scrollTop > 40) onPause(true)
+        }}
+      >
         <FeedList
           items={shown}
           testId="ssi-feed-list"
