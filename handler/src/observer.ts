@@ -55,6 +55,15 @@ export interface Observer {
   /** streams record how far they got (saveCursor), for queued counts: costs store writes, so only when asked */
   readonly wantsCursors?: boolean
   /**
+   * new sessions keep their client's address and user agent in their record (SessionRecord.client):
+   * no extra store call, but a few bytes per session, so only when asked
+   */
+  readonly wantsClients?: boolean
+  /** this instance's id as the observer names it: streams add it to the cursor they save (wantsCursors) */
+  readonly instance?: string
+  /** how many streams are open on this instance: told as they open and close, and at their heartbeats */
+  streams?(open: number): void
+  /**
    * a client message ran; ackMs = time in the handler when a registered event was acked (metrics);
    * `result`: its id and how it ended (`ack` when the client asked for an ack), for the feed
    */
@@ -94,6 +103,9 @@ export function combineObservers(list: Observer[]): Observer {
   if (list.length === 1) return list[0]!
   return {
     wantsCursors: list.some((o) => o.wantsCursors),
+    wantsClients: list.some((o) => o.wantsClients),
+    instance: list.find((o) => o.instance !== undefined)?.instance,
+    streams: (...a) => list.forEach((o) => o.streams?.(...a)),
     messageIn: (...a) => list.forEach((o) => o.messageIn(...a)),
     messageOut: (...a) => list.forEach((o) => o.messageOut(...a)),
     delivered: (...a) => list.forEach((o) => o.delivered(...a)),

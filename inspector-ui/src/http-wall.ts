@@ -40,6 +40,8 @@ export function routeOf(request: InspectorRequest): { method: 'GET' | 'POST'; ro
       return { method: 'GET', route: 'metrics' }
     case 'feed':
       return { method: 'GET', route: feedRoute(request) }
+    case 'instances':
+      return { method: 'GET', route: 'instances' }
     case 'actions':
       return { method: 'GET', route: 'actions' }
     case 'emit':

@@ -20,6 +20,12 @@ export interface SessionInfo {
   health?: Health
   streamSeenAt?: number
   unreadBytes?: number
+  /** the instance whose stream last reported for it (an id of the instance list) */
+  instance?: string
+  /** the client's address at connect, as the platform reported it */
+  address?: string
+  /** the client's User-Agent at connect */
+  userAgent?: string
   rooms: string[]
   state?: unknown
   queued: number
@@ -211,6 +217,41 @@ export interface SessionPageQuery {
   sort?: SessionSort
 }
 
+/** One instance of the server, by its last heartbeat (INSPECTOR.md, instance list). */
+export interface InstanceInfo {
+  id: string
+  version: string
+  /** streams open on it at its last heartbeat */
+  streams: number
+  /** its last heartbeat, ms epoch */
+  at: number
+  startedAt: number
+  /** the instance that answered this request */
+  self: boolean
+  /** `silent`: not heard from within a minute (or two heartbeats) */
+  status: 'live' | 'silent'
+}
+
+/** The store's own health, as the instance that answered sees it. */
+export interface StoreHealth {
+  kind: 'memory' | 'redis' | 'upstash'
+  /** one PING's round trip, ms; null: it failed */
+  latencyMs: number | null
+  /** bytes; max null: no limit set */
+  memory?: { used: number; max: number | null; policy?: string }
+  /** failed store calls on that instance since it started */
+  errorCount: number
+  /** the last of them, newest first */
+  errors: { at: number; message: string }[]
+}
+
+/** `GET _inspector/instances`: the instances heard from lately, newest first, and the store's health (null: the store tells none). */
+export interface InstancesReport {
+  time: number
+  instances: InstanceInfo[]
+  store: StoreHealth | null
+}
+
 /** `GET _inspector/actions`: the admin action log, newest first. */
 export interface AdminAction {
   at: number
@@ -232,6 +273,7 @@ export type InspectorRequest =
   | ({ type: 'sessions' } & SessionPageQuery)
   | { type: 'metrics' }
   | ({ type: 'feed' } & FeedQuery)
+  | { type: 'instances' }
   | { type: 'actions' }
   | { type: 'emit'; to: EmitTarget; event: string; data?: unknown }
   | { type: 'disconnect'; sid: string }
@@ -242,6 +284,7 @@ export interface InspectorResponses {
   sessions: SessionPage
   metrics: Metrics
   feed: FeedPage
+  instances: InstancesReport
   actions: { actions: AdminAction[] }
   emit: { ok: true; sessions?: number }
   disconnect: { ok: true; sessions?: number }

@@ -7,7 +7,7 @@
 // stay) and both chat clients run in this process. The 100,000 sessions are written into the store
 // directly (the cheap way: no connect requests). The inspector load is what inspector-ui does per
 // refresh (use-inspector.ts, use-session-pages.ts): the summary snapshot (500 most recently seen),
-// the metrics, one page of sessions, every pollInterval (2 s) stretched to 5x the last refresh,
+// the metrics, one page of sessions, the instance list and store health, every pollInterval (2 s) stretched to 5x the last refresh,
 // with the live feed open. "old UI" repeats it reading the whole snapshot (the UI before paging:
 // `snapshot`, 10,000 listed) for comparison.
 //
@@ -129,7 +129,7 @@ function inspectorLoop(routes) {
   }
 }
 
-const NEW_UI = ['snapshot?limit=500&sort=recent', 'metrics', 'sessions?limit=100&sort=recent']
+const NEW_UI = ['snapshot?limit=500&sort=recent', 'metrics', 'sessions?limit=100&sort=recent', 'instances']
 const OLD_UI = ['snapshot', 'metrics']
 
 async function phase(name, routes) {

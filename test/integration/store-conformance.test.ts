@@ -207,6 +207,15 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     expect((await store.readFeedAfter(all[0]!.id, 3))).toEqual([])
   })
 
+  it("reports its own health, and keeps a session's client (the inspector)", async () => {
+    const health = await store.health!()
+    expect(health.latencyMs).toBeGreaterThanOrEqual(0)
+    expect([health.errorCount, health.errors]).toEqual([0, []])
+    if (health.kind !== 'memory') expect(health.memory?.used).toBeGreaterThan(0) // INFO memory (the Upstash emulator answers it)
+    await store.createSession(record('client-1', { client: { address: '203.0.113.1', userAgent: 'UA/1 (x)' } }), limits)
+    expect((await store.getSession('client-1'))!.client).toEqual({ address: '203.0.113.1', userAgent: 'UA/1 (x)' })
+  })
+
   it('ends a session exactly once, however many callers race', async () => {
     await store.createSession(record('end-1'), limits)
     const results = await Promise.all(Array.from({ length: 8 }, () => store.beginEnd('end-1', 30_000)))

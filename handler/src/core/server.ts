@@ -1,5 +1,5 @@
 import { BROADCAST_ROOM, DisconnectFrameReason, SocketServeError } from '@socket-serve/client/protocol'
-import type { SessionRecord, Store, StoreLimits } from '../store/types.js'
+import type { ClientInfo, SessionRecord, Store, StoreLimits } from '../store/types.js'
 import type { Observer } from '../observer.js'
 import { PendingAcks } from './acks.js'
 import { nextOrigin, trackWrite } from './context.js'
@@ -270,8 +270,11 @@ export class ServerCore<
     this.observer.lifecycle('leave', sid, { room })
   }
 
-  /** Creates a session: auth has run; middleware and onConnect run here. */
-  async connect(request: Request, user: unknown, transport: string): Promise<SessionRecord> {
+  /**
+   * Creates a session: auth has run; middleware and onConnect run here. `client`: its address and
+   * user agent, kept in the record when an observer asks for them (Observer.wantsClients).
+   */
+  async connect(request: Request, user: unknown, transport: string, client?: ClientInfo): Promise<SessionRecord> {
     const now = Date.now()
     const record: SessionRecord = {
       sid: newSessionId(),
@@ -282,6 +285,7 @@ export class ServerCore<
       transport,
       createdAt: now,
       lastSeen: now,
+      ...(client ? { client } : {}),
     }
     const socket = new Socket<L, E, D>(this, record, request)
     this.pendingConnects.add(record.sid)

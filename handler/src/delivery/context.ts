@@ -17,7 +17,7 @@ export interface DeliveryContext {
   revive(sids: string[]): Promise<void>
   /** a sweep, when one is due: heartbeats run it within the streams' lifetime, when keepAlive says it would find work */
   sweepIfDue(): Promise<number> | undefined
-  observer: Pick<Observer, 'delivered' | 'wantsCursors'>
+  observer: Pick<Observer, 'delivered' | 'wantsCursors' | 'instance' | 'streams'>
   limits: StoreLimits
   /** ms between heartbeats */
   pingInterval: number

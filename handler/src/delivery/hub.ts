@@ -35,6 +35,8 @@ export class Hub {
    * follows need not touch again
    */
   private aliveAt = new Map<string, number>()
+  /** streams indexed here, counted as they come and go (an observer is told on every open and close) */
+  private open = 0
 
   /**
    * `parent`: this is one request's hub on a runtime that isolates requests (requestsIsolated());
@@ -64,6 +66,7 @@ export class Hub {
     }
     this.parent?.index(r)
     this.index(r)
+    this.ctx.observer.streams?.((this.parent ?? this).open)
     if (!this.heartbeat) {
       this.heartbeat = setInterval(() => this.beat(), this.ctx.pingInterval)
       ;(this.heartbeat as { unref?: () => void }).unref?.()
@@ -73,6 +76,7 @@ export class Hub {
   remove(r: Receiver): void {
     this.parent?.unindex(r)
     this.unindex(r)
+    this.ctx.observer.streams?.((this.parent ?? this).open)
     if (this.bySession.size === 0 && this.heartbeat) {
       clearInterval(this.heartbeat)
       this.heartbeat = undefined
@@ -84,13 +88,15 @@ export class Hub {
   private index(r: Receiver): void {
     let set = this.bySession.get(r.sid)
     if (!set) this.bySession.set(r.sid, (set = new Set()))
+    const had = set.size
     set.add(r)
+    this.open += set.size - had
     if (!this.touchedAt.has(r.sid)) this.touchedAt.set(r.sid, r.touchedAt)
   }
 
   private unindex(r: Receiver): void {
     const set = this.bySession.get(r.sid)
-    set?.delete(r)
+    if (set?.delete(r)) this.open--
     if (set?.size === 0) {
       this.bySession.delete(r.sid)
       this.touchedAt.delete(r.sid)
@@ -196,9 +202,7 @@ export class Hub {
   }
 
   get streamCount(): number {
-    let n = 0
-    for (const set of this.bySession.values()) n += set.size
-    return n
+    return this.open
   }
 
   close(): void {
@@ -217,6 +221,7 @@ export class Hub {
   private beat(): void {
     const sids = [...this.bySession.keys()]
     for (const set of this.bySession.values()) for (const r of set) r.heartbeat()
+    this.ctx.observer.streams?.((this.parent ?? this).open)
     const now = Date.now()
     // Sessions whose streams all closed are forgotten after a heartbeat (bounded by the live ones).
     for (const [sid, at] of this.aliveAt) if (!this.bySession.has(sid) && now - at > this.ctx.pingInterval) this.aliveAt.delete(sid)

@@ -6,7 +6,7 @@ import type { LogEntry, ReadResult, SessionRecord } from '../store/types.js'
 import type { DirectSink, DirectSource } from './sink.js'
 import { concatBytes } from './bytes.js'
 import { BROADCAST_TAG, DIRECT_TAG, resumePositions, roomCursorTag, roomTag, sessionMark } from './cursor-id.js'
-import { CLOSED, SAVED_AT, UNREAD_BYTES } from './saved-cursor.js'
+import { CLOSED, INSTANCE_MARK, SAVED_AT, UNREAD_BYTES } from './saved-cursor.js'
 
 /** One log this stream reads: its position and whether a store read is under way. */
 interface KeyState {
@@ -572,6 +572,8 @@ export class Receiver implements DirectSource {
     const unread = this.unreadBytes()
     if (unread > 0) cursor.set(UNREAD_BYTES, unread)
     if (this.closed && this.mode === 'sse') cursor.set(CLOSED, 1)
+    // Which instance serves the session's stream: part of the same write, so it costs nothing more.
+    if (this.ctx.observer.instance !== undefined) cursor.set(INSTANCE_MARK + this.ctx.observer.instance, 1)
     this.ctx.logs.saveCursor(this.sid, encodeCursor(cursor), this.ctx.limits).catch(() => {})
   }
 }

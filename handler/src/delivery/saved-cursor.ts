@@ -8,3 +8,5 @@ export const SAVED_AT = '@at'
 export const UNREAD_BYTES = '@unread'
 /** the SSE stream closed (its client went away, or it was replaced) */
 export const CLOSED = '@closed'
+/** prefix of a mark naming the instance whose stream saved it (`@in:<instance id>`), when the observer names one */
+export const INSTANCE_MARK = '@in:'

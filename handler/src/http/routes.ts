@@ -13,7 +13,7 @@ import {
 import { safeEqual, streamToken } from '../ids.js'
 import type { ServerCore } from '../core/server.js'
 import { addressKey, admitConnect } from '../core/limits.js'
-import type { SessionRecord } from '../store/types.js'
+import type { ClientInfo, SessionRecord } from '../store/types.js'
 import { sinkOffered, sourceResponse } from './beside.js'
 import { isObject, readJson } from './body.js'
 import { publishRoute } from './publish.js'
@@ -62,6 +62,14 @@ function routeName(req: Request): string {
   if (ROUTES.has(path)) return path
   const plugin = PLUGIN_PREFIX.exec(path)
   return plugin ? plugin[0] : 'other'
+}
+
+/** Who connected, bounded: an address, and a user agent cut at 256 characters. */
+function clientInfo(address: string | undefined, userAgent: string | undefined): ClientInfo {
+  const info: ClientInfo = {}
+  if (address) info.address = address.slice(0, 100)
+  if (userAgent) info.userAgent = userAgent.slice(0, 256)
+  return info
 }
 
 /** The socket routes, then each plugin's (`pluginRoutes`), then the JSON 404. */
@@ -121,7 +129,9 @@ export function createRoutes(
     if (!isObject(body)) throw new SocketServeError('BAD_REQUEST', 'connect expects a JSON object')
     const transport = chooseTransport(body.transport, opts.transports)
     const user = opts.auth ? await authenticate(opts.auth, c.req.raw, body.auth) : undefined
-    const record = await server.connect(c.req.raw, user, transport)
+    // Only when the inspector asks: the address is looked up lazily, and is a few bytes per session.
+    const client = server.observer.wantsClients ? clientInfo(c.env?.clientAddress?.(), c.req.header('user-agent')) : undefined
+    const record = await server.connect(c.req.raw, user, transport, client)
     const reply: ConnectReply = {
       sid: record.sid,
       token: record.token,

@@ -1,17 +1,37 @@
 import type { Store } from '../store/types.js'
 import { Feed } from './feed.js'
+import { InstanceBeat } from './instances.js'
 import { Metrics } from './metrics.js'
 import type { Failure, MessageResult, Observer } from '../observer.js'
 
 /** The observer used when an inspector is configured: metrics always, feed events while watched. */
 export class Recorder implements Observer {
   readonly wantsCursors = true
+  /** sessions keep their client's address and user agent: the inspector finds them by it */
+  readonly wantsClients = true
   readonly metrics: Metrics
   readonly feed: Feed
+  /** this instance in the instance list */
+  readonly beat: InstanceBeat
 
   constructor(store: Store, maxKeys?: number) {
     this.metrics = new Metrics(store, maxKeys)
     this.feed = new Feed(store)
+    this.beat = new InstanceBeat(store)
+  }
+
+  /** the id sessions' streams record (saved cursors) and the instance list shows */
+  get instance(): string {
+    return this.beat.id
+  }
+
+  /**
+   * A stream opening or closing, or their heartbeat, writes this instance's record when due (at
+   * most every BEAT_MS): optional work, within a stream's lifetime.
+   */
+  streams(open: number): void {
+    this.beat.streams(open)
+    if (this.beat.due()) void this.beat.write()
   }
 
   messageIn(sid: string, event: string, data: unknown, ackMs?: number, result?: { id: number; ack?: MessageResult }): void {
@@ -47,8 +67,10 @@ export class Recorder implements Observer {
   pendingWork(eager: boolean): Promise<unknown> | undefined {
     const metrics = this.metrics.due(eager) ? this.metrics.flush() : undefined
     const feed = this.feed.drain()
-    if (!metrics && !feed) return undefined
-    return Promise.allSettled([metrics, feed])
+    // An instance serving requests but no streams (serverless) is in the list too.
+    const beat = this.beat.due() ? this.beat.write() : undefined
+    if (!metrics && !feed && !beat) return undefined
+    return Promise.allSettled([metrics, feed, beat])
   }
 
   close(): Promise<void> {

@@ -6,6 +6,7 @@ import { isObject, readJson } from '../http/body.js'
 import { jsonResponse } from '../http/http-errors.js'
 import { routePath } from '../http/routes.js'
 import { feedRoutes } from './feed-routes.js'
+import { listInstances } from './instances.js'
 import { Recorder } from './recorder.js'
 import { SESSION_SORTS, sessionDetail, sessionPage, snapshot, type Health, type SessionSort } from './snapshot.js'
 import { TokenThrottle } from './throttle.js'
@@ -86,6 +87,16 @@ export function inspectorRoutes(app: Hono<any>, ctx: PluginContext, config: Insp
   })
 
   app.get('/_inspector/metrics', async () => jsonResponse(JSON.stringify(await recorder.metrics.report())))
+
+  // The instances heard from lately (this one's record written first when due, so it is never missing) and the store's health.
+  app.get('/_inspector/instances', async () => {
+    if (recorder.beat.due()) await recorder.beat.write()
+    const [instances, store] = await Promise.all([
+      listInstances(ctx.store, recorder.instance, ctx.options.pingInterval),
+      ctx.store.health ? ctx.store.health().catch(() => undefined) : undefined,
+    ])
+    return jsonResponse(JSON.stringify({ time: Date.now(), instances, store: store ?? null }))
+  })
 
   feedRoutes(app, ctx, recorder)
 

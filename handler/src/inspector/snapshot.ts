@@ -1,6 +1,6 @@
 import { BROADCAST_ROOM, decodeCursor, DIRECT_KEY, roomKey } from '@socket-serve/client/protocol'
 import { isControlEntry } from '../store/entries.js'
-import { CLOSED, SAVED_AT, UNREAD_BYTES } from '../delivery/saved-cursor.js'
+import { CLOSED, INSTANCE_MARK, SAVED_AT, UNREAD_BYTES } from '../delivery/saved-cursor.js'
 import type { SessionRecord, Store } from '../store/types.js'
 
 /**
@@ -37,6 +37,12 @@ export interface SessionInfo {
   streamSeenAt?: number
   /** bytes its stream held that the client had not taken, at that report */
   unreadBytes?: number
+  /** the instance whose stream (SSE or poll) last reported for it (its id in the instance list) */
+  instance?: string
+  /** the client's address at connect, as the platform reported it */
+  address?: string
+  /** the client's User-Agent at connect */
+  userAgent?: string
   rooms: string[]
   state: Record<string, unknown>
   queued: number
@@ -143,7 +149,10 @@ export interface SessionPageQuery {
   /** where to go on: the `next` of the previous page (an offset into the live index) */
   cursor: number
   limit: number
-  /** text matched against id, user, state and transport (case-insensitive) */
+  /**
+   * text matched against id, user, state, rooms, transport, client address, user agent and
+   * instance (case-insensitive)
+   */
   q?: string
   health?: Health
   /**
@@ -213,6 +222,7 @@ async function pageIds(store: SnapshotSource['store'], fromEnd: boolean, total: 
 
 function matches(s: SessionInfo, q: string): boolean {
   if (s.id.toLowerCase().includes(q) || s.transport.includes(q) || s.rooms.some((r) => r.toLowerCase().includes(q))) return true
+  if (s.address?.toLowerCase().includes(q) || s.userAgent?.toLowerCase().includes(q) || s.instance?.includes(q)) return true
   try {
     return JSON.stringify(s.user ?? null).toLowerCase().includes(q) || JSON.stringify(s.state).toLowerCase().includes(q)
   } catch {
@@ -255,15 +265,20 @@ function sessionInfo(server: SnapshotSource, r: SessionRecord, now: number): Ses
     connected: now - r.lastSeen < pingInterval + pingTimeout,
     health: 'live',
     ...streamReport(r),
+    ...(r.client?.address ? { address: r.client.address } : {}),
+    ...(r.client?.userAgent ? { userAgent: r.client.userAgent } : {}),
     rooms: Object.keys(r.rooms).filter((room) => room !== BROADCAST_ROOM),
     state: r.state,
     queued: 0,
   }
 }
 
-function streamReport(r: SessionRecord): { streamSeenAt?: number; unreadBytes?: number } {
+function streamReport(r: SessionRecord): { streamSeenAt?: number; unreadBytes?: number; instance?: string } {
   if (!r.cursor) return {}
   const saved = decodeCursor(r.cursor)
   const at = saved.get(SAVED_AT)
-  return at === undefined ? {} : { streamSeenAt: at, unreadBytes: saved.get(UNREAD_BYTES) ?? 0 }
+  if (at === undefined) return {}
+  const report: { streamSeenAt?: number; unreadBytes?: number; instance?: string } = { streamSeenAt: at, unreadBytes: saved.get(UNREAD_BYTES) ?? 0 }
+  for (const key of saved.keys()) if (key.startsWith(INSTANCE_MARK)) report.instance = key.slice(INSTANCE_MARK.length)
+  return report
 }

@@ -72,6 +72,11 @@ export function lazyStore(load: () => Promise<Store>): Store {
     appendFeed: forward('appendFeed'),
     readFeedBefore: forward('readFeedBefore'),
     readFeedAfter: forward('readFeedAfter'),
+    // optional: the loaded store may not have it
+    health: async () => {
+      const loaded = await get()
+      return loaded.health ? loaded.health() : undefined
+    },
     subscribe: (key, listener) => later((s) => s.subscribe(key, listener)),
     onSignal: (channel, listener) => {
       const sub = later((s) => ({ ready: Promise.resolve(), unsubscribe: s.onSignal(channel, listener) }))

@@ -2,7 +2,8 @@ import { safeEqual } from '../ids.js'
 import { newEpoch } from './epochs.js'
 import { FeedRing } from './feed-ring.js'
 import { claimMessages, finishMessages, newClaimState, renewLeases, type ClaimState } from './claim-model.js'
-import type { Admission, AppendOrigin, ClaimLimits, ConnectBounds, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import { LiveOrder } from './live-order.js'
+import type { Admission, AppendOrigin, ClaimLimits, ConnectBounds, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
 interface Log {
   entries: LogEntry[]
@@ -25,6 +26,8 @@ export class MemoryStore implements Store {
   private sessions = new Map<string, Session>()
   /** live index: sid -> last seen */
   private live = new Map<string, number>()
+  /** the live index's members in order, for paging by offset in O(log n) (kept with `live`) */
+  private order = new LiveOrder()
   /** sessions being ended: sid -> lease expiry */
   private ending = new Map<string, number>()
   private logs = new Map<string, Log>()
@@ -44,7 +47,7 @@ export class MemoryStore implements Store {
       expiresAt: Date.now() + limits.ttl * 1000,
       claims: newClaimState(),
     })
-    this.live.set(record.sid, record.lastSeen)
+    this.setLive(record.sid, record.lastSeen)
   }
 
   async getSession(sid: string): Promise<SessionRecord | null> {
@@ -105,22 +108,14 @@ export class MemoryStore implements Store {
     return out
   }
 
+  // As on Redis (ZRANGE, ZCARD): a session whose record expired stays in the live index, and is
+  // listed and counted, until the sweep ends it; both cost O(log n) however many sessions are live.
   async sessionIds(limit: number, offset = 0): Promise<string[]> {
-    const out: string[] = []
-    let skip = offset
-    for (const sid of this.live.keys()) {
-      if (out.length >= limit) break
-      if (!this.session(sid)) continue
-      if (skip > 0) skip--
-      else out.push(sid)
-    }
-    return out
+    return this.order.slice(offset, limit)
   }
 
   async liveCount(): Promise<number> {
-    let n = 0
-    for (const sid of this.live.keys()) if (this.session(sid)) n++
-    return n
+    return this.live.size
   }
 
   async beginEnd(sid: string, leaseMs: number, idleBefore?: number): Promise<boolean> {
@@ -128,7 +123,7 @@ export class MemoryStore implements Store {
     const seen = this.live.get(sid)
     if (seen !== undefined) {
       if (idleBefore !== undefined && seen >= idleBefore && this.session(sid)) return false
-      this.live.delete(sid)
+      this.dropLive(sid)
     } else {
       const until = this.ending.get(sid)
       if (until === undefined || until > now) return false
@@ -153,7 +148,7 @@ export class MemoryStore implements Store {
       this.logs.delete(`d:${sid}`)
     }
     this.ending.delete(sid)
-    this.live.delete(sid)
+    this.dropLive(sid)
   }
 
   async revive(sid: string, now: number, limits: StoreLimits): Promise<boolean> {
@@ -162,13 +157,13 @@ export class MemoryStore implements Store {
     delete s.record.ended
     s.record.lastSeen = now
     s.expiresAt = Date.now() + limits.ttl * 1000
-    this.live.set(sid, now)
+    this.setLive(sid, now)
     return true
   }
 
   async deleteSession(sid: string): Promise<void> {
     this.sessions.delete(sid)
-    this.live.delete(sid)
+    this.dropLive(sid)
     this.ending.delete(sid)
     this.logs.delete(`d:${sid}`)
   }
@@ -357,6 +352,12 @@ export class MemoryStore implements Store {
     return this.feed.after(after, limit)
   }
 
+  /** Nothing to reach: latency 0, never a failed call; memory is this process's heap, where the runtime tells it. */
+  async health(): Promise<StoreHealth> {
+    const heap = processHeap()
+    return { kind: 'memory', latencyMs: 0, ...(heap ? { memory: heap } : {}), errorCount: 0, errors: [] }
+  }
+
   async signal(channel: string, message: string): Promise<void> {
     const listeners = this.signals.get(channel)
     if (listeners) for (const fn of listeners) fn(message)
@@ -380,6 +381,16 @@ export class MemoryStore implements Store {
     this.logs.delete(`r:${room}`)
   }
 
+  private setLive(sid: string, seen: number): void {
+    this.live.set(sid, seen)
+    this.order.add(sid)
+  }
+
+  private dropLive(sid: string): void {
+    this.live.delete(sid)
+    this.order.delete(sid)
+  }
+
   private session(sid: string): Session | undefined {
     const s = this.sessions.get(sid)
     if (!s) return undefined
@@ -394,6 +405,17 @@ export class MemoryStore implements Store {
       return undefined
     }
     return s
+  }
+}
+
+/** The heap this process uses (Node, Bun, Deno expose process.memoryUsage), with no maximum. */
+function processHeap(): { used: number; max: null } | undefined {
+  const p = (globalThis as { process?: { memoryUsage?: () => { heapUsed?: number } } }).process
+  try {
+    const used = p?.memoryUsage?.().heapUsed
+    return typeof used === 'number' ? { used, max: null } : undefined
+  } catch {
+    return undefined
   }
 }
 

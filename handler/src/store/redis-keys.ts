@@ -5,7 +5,8 @@
  *                        rlw/rlc (claims, rate limit), s:<key> (state), r:<room> (rooms),
  *                        (r:<room> 'p': a join under way), nr (rooms, for roomsPerSession),
  *                        ended/dc (ended for idleness and kept for recovery; onDisconnect ran),
- *                        ending (an ending began: joins are refused)
+ *                        ending (an ending began: joins are refused), client (address and
+ *                        user agent, JSON, with an inspector), cursor (the last stream's, ditto)
  *   <p>:{<sid>}:k        message claims: id -> 'r<lease end>' | 'd<reply>' | 'f' (claim-model.ts)
  *   <p>:{<sid>}:n / :l   the session's direct log: numbering (hash: n = head seq, e = epoch)
  *                        and stream (ids <seq>-1)
@@ -123,6 +124,7 @@ export function sessionFields(r: SessionRecord): Record<string, string> {
     createdAt: String(r.createdAt),
     lastSeen: String(r.lastSeen),
   }
+  if (r.client) fields.client = JSON.stringify(r.client)
   for (const [k, v] of Object.entries(r.state)) fields[`s:${k}`] = JSON.stringify(v)
   for (const [room, seq] of Object.entries(r.rooms)) fields[`r:${room}`] = String(seq)
   // rooms counted against limits.roomsPerSession (the broadcast room is not one)
@@ -149,6 +151,7 @@ export function recordFromHash(sid: string, h: Record<string, string>): SessionR
     createdAt: Number(h.createdAt),
     lastSeen: Number(h.lastSeen),
     ...(h.cursor ? { cursor: h.cursor } : {}),
+    ...(h.client ? { client: JSON.parse(h.client) as SessionRecord['client'] } : {}),
     ...(h.ended !== undefined ? { ended: h.ended } : {}),
     ...(h.dc ? { disconnected: true } : {}),
   }

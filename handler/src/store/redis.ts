@@ -2,9 +2,10 @@ import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
 import { feedAppend, feedEntries, pipelineErrors } from './feed-commands.js'
+import { parseInfoMemory, RecentErrors } from './recent-errors.js'
 import { claimResult, MEMBER_TTL_FLOOR, memberTtl, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
-import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
 /** Key layout and channels: redis-keys.ts (shared with the Upstash store). */
 
@@ -52,6 +53,8 @@ export class RedisStore implements Store {
   /** channels waiting for the SUBSCRIBE of this tick */
   private pendingSubscribe?: { channels: string[]; done: Promise<void> }
   private closed = false
+  /** failed calls on this instance, for health() */
+  private readonly failures = new RecentErrors()
 
   constructor(client: Client, options: RedisStoreOptions & { owned?: boolean } = {}) {
     this.keys = new RedisKeys(options.keyPrefix ?? options.prefix)
@@ -327,6 +330,22 @@ export class RedisStore implements Store {
     return feedEntries(await this.run(() => this.client.xrange(this.keys.feed(), `(${after}`, '+', 'COUNT', limit)))
   }
 
+  /** A timed PING and INFO memory (on a Cluster: of the node ioredis picks), and this instance's failed calls. */
+  async health(): Promise<StoreHealth> {
+    let latencyMs: number | null = null
+    let memory: StoreHealth['memory']
+    try {
+      await this.ready()
+      const started = performance.now()
+      await this.client.ping()
+      latencyMs = performance.now() - started
+      memory = parseInfoMemory(await this.client.info('memory'))
+    } catch (err) {
+      this.failures.note(err)
+    }
+    return { kind: 'redis', latencyMs, ...(memory ? { memory } : {}), errorCount: this.failures.count, errors: this.failures.list() }
+  }
+
   async signal(channel: string, message: string): Promise<void> {
     await this.run(() => this.client.publish(this.keys.signal(channel), message))
   }
@@ -422,6 +441,7 @@ export class RedisStore implements Store {
       await this.ready()
       return await fn()
     } catch (err) {
+      this.failures.note(err)
       throw unavailable(err)
     }
   }

@@ -23,6 +23,8 @@ export interface SessionRecord {
   lastSeen: number
   /** where the session's last stream got to (encoded cursor), for the inspector's queued counts */
   cursor?: string
+  /** who connected, as the connect request showed it: kept only when an observer asks (the inspector) */
+  client?: ClientInfo
   /**
    * set once the session was ended for being idle (onDisconnect ran): the record, logs and
    * message claims stay for the recovery window, and a request with its token revives it
@@ -30,6 +32,14 @@ export interface SessionRecord {
   ended?: string
   /** onDisconnect already ran for the current ending (an ending interrupted mid-way is resumed without it) */
   disconnected?: boolean
+}
+
+/** The client of a session, as its connect request showed it (Observer.wantsClients). */
+export interface ClientInfo {
+  /** as the platform reports it (or serve({ clientAddress })) */
+  address?: string
+  /** the User-Agent header, at most 256 characters */
+  userAgent?: string
 }
 
 export interface LogEntry {
@@ -236,6 +246,24 @@ export interface MetricsStore {
   pushRecent(name: string, items: string[], max: number, ttlSeconds: number): Promise<void>
   /** the list pushRecent keeps, newest first ([] when none) */
   readRecent(name: string): Promise<string[]>
+  /** how the store itself is doing, for the inspector (optional: a store without it shows none) */
+  health?(): Promise<StoreHealth>
+}
+
+/** The store's own health (MetricsStore.health), as the inspector shows it. */
+export interface StoreHealth {
+  kind: 'memory' | 'redis' | 'upstash'
+  /** one PING's round trip from this instance, ms (memory: 0); null when it failed */
+  latencyMs: number | null
+  /**
+   * bytes: Redis's used_memory and maxmemory (max null: no maxmemory set) and its eviction policy;
+   * the memory store: this process's heap used and its limit where the runtime says
+   */
+  memory?: { used: number; max: number | null; policy?: string }
+  /** store calls from this instance that failed, since it started */
+  errorCount: number
+  /** the last of them, newest first (at most RECENT_STORE_ERRORS) */
+  errors: { at: number; message: string }[]
 }
 
 /** How much feed history the store keeps: the newest maxEntries entries, none older than keepMs. */

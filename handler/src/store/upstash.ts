@@ -1,12 +1,13 @@
 import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
 import { feedAppend, feedEntries } from './feed-commands.js'
+import { parseInfoMemory, RecentErrors } from './recent-errors.js'
 import { claimResult, MEMBER_TTL_FLOOR, memberTtl, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
 import { exactPattern, PatternBus } from './upstash-bus.js'
 import { requestsIsolated } from '../isolation.js'
 import { CommandError, TransportError, UpstashRest, type Arg, type Reply } from './upstash-rest.js'
-import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreLimits, Subscription } from './types.js'
+import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
 /**
  * The Upstash store: the Redis store's semantics (same keys, same Lua scripts) over the Upstash
@@ -84,6 +85,8 @@ export class UpstashStore implements Store {
   private readonly own?: Set<PatternBus>
   private readonly timeoutMs?: number
   private closed = false
+  /** failed calls on this instance, for health() */
+  private readonly failures = new RecentErrors()
 
   constructor(options: UpstashStoreOptions & { owned?: boolean }) {
     if (!options?.url || !options.token) throw new TypeError('upstashStore: url and token are required')
@@ -341,6 +344,26 @@ export class UpstashStore implements Store {
     return feedEntries(await this.one(['XRANGE', this.keys.feed(), `(${after}`, '+', 'COUNT', limit]))
   }
 
+  /**
+   * A timed PING (one REST request), then INFO memory where the service answers it (Upstash's INFO
+   * may leave out used_memory: memory is then absent), and this instance's failed calls.
+   */
+  async health(): Promise<StoreHealth> {
+    let latencyMs: number | null = null
+    let memory: StoreHealth['memory']
+    try {
+      const started = performance.now()
+      await this.one(['PING'])
+      latencyMs = performance.now() - started
+      // Straight to the service, not through exec: a refused INFO is not a failed store call.
+      const info = await this.rest.command(['INFO', 'memory']).catch(() => null)
+      if (typeof info === 'string') memory = parseInfoMemory(info)
+    } catch {
+      // counted by exec
+    }
+    return { kind: 'upstash', latencyMs, ...(memory ? { memory } : {}), errorCount: this.failures.count, errors: this.failures.list() }
+  }
+
   async signal(channel: string, message: string): Promise<void> {
     await this.one(['PUBLISH', this.keys.signal(channel), message])
   }
@@ -409,6 +432,7 @@ export class UpstashStore implements Store {
       if (failed) throw failed
       return replies as Reply[]
     } catch (err) {
+      this.failures.note(err)
       if (err instanceof StoreUnavailableError) throw err
       // The service answered (an HTTP error status): the commands did not run.
       if (err instanceof TransportError) throw new StoreUnavailableError(err.message, { cause: err, uncertain: !/ answered \d/.test(err.message) })

@@ -3,6 +3,7 @@ import { useInspector } from '../context.js'
 import { TimeChart } from '../components/Chart.js'
 import { DataGrid } from '../components/DataGrid.js'
 import { ackColumns, ackKey, MEASURES } from './AckLatency.js'
+import { InstancesCards } from './Instances.js'
 import { formatCount, formatPercentile, latestRate, PERCENTILE_NOTE, rateSeries, summarizeAcks } from '../stats.js'
 import type { AdminAction, ErrorStat, Metrics, Snapshot } from '../types.js'
 import type { InspectorTab } from '../context.js'
@@ -182,6 +183,8 @@ export function Overview({
       </div>
 
       {metrics ? <Errors errors={metrics.errors ?? []} bucketSeconds={metrics.bucketSeconds} /> : null}
+
+      <InstancesCards tick={snapshot?.time} />
 
       <div className="ssi-card" data-testid="ssi-ack-summary">
         <div className="ssi-card-head">

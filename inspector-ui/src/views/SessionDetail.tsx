@@ -145,6 +145,27 @@ export function SessionDetail({ id, onClose, feed }: { id: string; onClose: () =
               </table>
             )}
           </div>
+          <div className="ssi-section" data-testid="ssi-session-client">
+            <h4>Client</h4>
+            <table className="ssi-table ssi-small">
+              <tbody>
+                <tr>
+                  <td className="ssi-muted">address</td>
+                  <td className="ssi-mono" data-testid="ssi-session-address">{detail.address ?? 'not reported'}</td>
+                </tr>
+                <tr>
+                  <td className="ssi-muted">user agent</td>
+                  <td className="ssi-mono ssi-break" data-testid="ssi-session-ua">{detail.userAgent ?? 'not reported'}</td>
+                </tr>
+                <tr>
+                  <td className="ssi-muted">instance</td>
+                  <td className="ssi-mono" data-testid="ssi-session-instance" title="the instance serving its stream (see Instances on the overview)">
+                    {detail.instance ?? 'no stream yet'}
+                  </td>
+                </tr>
+              </tbody>
+            </table>
+          </div>
           <div className="ssi-section">
             <h4>Rooms</h4>
             <div className="ssi-chips" data-testid="ssi-session-rooms">

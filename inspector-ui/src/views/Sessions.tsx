@@ -44,6 +44,13 @@ const columns: GridColumn<SessionInfo>[] = [
     meta: { width: '6.5rem' },
   },
   {
+    id: 'instance',
+    accessorFn: (s) => s.instance ?? '',
+    header: 'Instance',
+    meta: { width: '6.5rem', mono: true },
+    cell: ({ row }) => <span title={row.original.address ? `from ${row.original.address}` : undefined}>{row.original.instance ?? '–'}</span>,
+  },
+  {
     id: 'connectedAt',
     accessorFn: (s) => s.connectedAt ?? 0,
     header: 'Since',
@@ -120,7 +127,7 @@ export function Sessions({
           <input
             className="ssi-input ssi-search"
             type="search"
-            placeholder="Search id, user, transport, room…"
+            placeholder="Search id, user, state, room, address, user agent, instance…"
             aria-label="Search sessions"
             value={search}
             onChange={(e) => onSearch(e.target.value)}
