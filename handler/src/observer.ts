@@ -16,7 +16,20 @@ export interface FeedEvent {
   kind?: Failure['kind']
   code?: string
   route?: string
+  /** message:in: the client's message id (with sid, it names the message) */
+  message?: number
+  /** message:in of a message the client wanted acked: how its handler ended */
+  ack?: MessageResult
   at: number
+}
+
+/** How a client message's handler ended: the ack its client got, and the time in the handler. */
+export interface MessageResult {
+  status: 'ok' | 'error' | 'timeout'
+  /** the error code of an error or timeout */
+  code?: string
+  message?: string
+  ms: number
 }
 
 /**
@@ -50,8 +63,11 @@ export interface Observer {
   readonly instance?: string
   /** how many streams are open on this instance: told as they open and close, and at their heartbeats */
   streams?(open: number): void
-  /** a client message ran; ms = time in the handler when it was acked */
-  messageIn(sid: string, event: string, data: unknown, ackMs?: number): void
+  /**
+   * a client message ran; ackMs = time in the handler when a registered event was acked (metrics);
+   * `result`: its id and how it ended (`ack` when the client asked for an ack), for the feed
+   */
+  messageIn(sid: string, event: string, data: unknown, ackMs?: number, result?: { id: number; ack?: MessageResult }): void
   /** an emit was stored for delivery */
   messageOut(target: { sid?: string; room?: string }, event: string, data: unknown): void
   /** frames written to streams on this instance */

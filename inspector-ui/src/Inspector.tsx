@@ -8,6 +8,7 @@ import { emptyFeedFilter, FEED_LIMIT, type FeedFilter, type FeedItem } from './f
 import { httpWall } from './http-wall.js'
 import { formatCount } from './stats.js'
 import type { FeedEvent, InspectorError } from './types.js'
+import { useFeedBacklog, mergeFeed } from './use-feed-history.js'
 import { useFeed, useInspectorData } from './use-inspector.js'
 import type { InspectorWall } from './wall.js'
 import { AckLatency } from './views/AckLatency.js'
@@ -117,6 +118,9 @@ function InspectorTree(props: InspectorProps) {
     if (REFRESHING.has(e.type)) nudge()
   }, [nudge])
   const feed = useFeed(wall, feedLimit, onFeedEvent)
+  // The server's history before the live feed opened: shown before the live rows, each row once.
+  const backlog = useFeedBacklog(wall)
+  const feedItems = useMemo(() => mergeFeed(backlog.older, feed.items), [backlog.older, feed.items])
 
   const [tab, setTab] = useState<InspectorTab>(props.initialTab ?? 'overview')
   const [session, setSession] = useState<string | undefined>(props.initialSession)
@@ -203,16 +207,18 @@ function InspectorTree(props: InspectorProps) {
             {tab === 'rooms' ? <Rooms snapshot={snapshot} selected={room} onSelect={setRoom} /> : null}
             {tab === 'feed' ? (
               <LiveFeed
-                items={frozen?.items ?? feed.items}
+                items={frozen?.items ?? feedItems}
                 pending={frozen ? Math.max(0, (feed.items.at(-1)?.key ?? frozen.lastKey) - frozen.lastKey) : 0}
                 limit={feedLimit}
                 status={feed.status}
                 filter={filter}
                 onFilter={setFilter}
                 paused={frozen !== undefined}
-                onPause={(p) => setFrozen(p ? { items: feed.items, lastKey: feed.items.at(-1)?.key ?? 0 } : undefined)}
+                onPause={(p) => setFrozen(p ? { items: feedItems, lastKey: feed.items.at(-1)?.key ?? 0 } : undefined)}
+                older={{ more: backlog.more, loading: backlog.loading, load: backlog.loadOlder }}
                 onClear={() => {
                   feed.clear()
+                  backlog.clear()
                   setFrozen((f) => (f ? { items: [], lastKey: feed.items.at(-1)?.key ?? f.lastKey } : undefined))
                 }}
               />

@@ -2,6 +2,7 @@ import { SseParser } from '@socket-serve/client/sse'
 import {
   InspectorError,
   type FeedEvent,
+  type FeedQuery,
   type FeedStatus,
   type InspectorRequest,
   type InspectorResponse,
@@ -37,6 +38,8 @@ export function routeOf(request: InspectorRequest): { method: 'GET' | 'POST'; ro
       return { method: 'GET', route: `sessions/${encodeURIComponent(request.id)}` }
     case 'metrics':
       return { method: 'GET', route: 'metrics' }
+    case 'feed':
+      return { method: 'GET', route: feedRoute(request) }
     case 'instances':
       return { method: 'GET', route: 'instances' }
     case 'actions':
@@ -57,6 +60,17 @@ export function sessionsRoute(query: SessionPageQuery): string {
   }
   const text = params.toString()
   return text ? `sessions?${text}` : 'sessions'
+}
+
+/** `feed?before=&q=&limit=`, only the parameters given. */
+export function feedRoute(query: FeedQuery): string {
+  const params = new URLSearchParams()
+  for (const key of ['before', 'q', 'limit'] as const) {
+    const value = query[key]
+    if (value !== undefined && value !== '') params.set(key, String(value))
+  }
+  const text = params.toString()
+  return text ? `feed?${text}` : 'feed'
 }
 
 /** Reads the error shape `{ error: { code, message } }`, falling back on the status. */
@@ -120,6 +134,8 @@ export function httpWall(options: HttpWallOptions): InspectorWall {
   const listeners = new Set<{ onEvent: (event: FeedEvent) => void; onStatus?: (status: FeedStatus) => void }>()
   let status: FeedStatus = 'closed'
   let stop: (() => void) | undefined
+  /** the last row received: a reconnect resumes after it, so no row is lost or repeated */
+  let lastRow: string | undefined
 
   const setStatus = (next: FeedStatus) => {
     if (next === status) return
@@ -137,7 +153,8 @@ export function httpWall(options: HttpWallOptions): InspectorWall {
       setStatus(status === 'closed' || status === 'connecting' ? 'connecting' : 'reconnecting')
       let openedAt = 0
       try {
-        const response = await doFetch(inspectorUrl(endpoint, 'events'), {
+        const route = lastRow ? `events?after=${encodeURIComponent(lastRow)}` : 'events'
+        const response = await doFetch(inspectorUrl(endpoint, route), {
           headers: { ...auth, accept: 'text/event-stream' },
           cache: 'no-store',
           signal: controller.signal,
@@ -149,6 +166,7 @@ export function httpWall(options: HttpWallOptions): InspectorWall {
           if (message.event !== 'message') return
           const event = parseFeedData(message.data)
           if (!event) return
+          if (event.id) lastRow = event.id
           for (const l of [...listeners]) l.onEvent(event)
         })
         // The parser drops the stream's BOM itself: the decoder must keep it.

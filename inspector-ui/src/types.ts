@@ -160,7 +160,39 @@ export interface FeedEvent {
   kind?: ErrorKind
   code?: string
   route?: string
+  /** message:in: the client's message id (with sid, it names the message) */
+  message?: number
+  /** message:in of a message its client wanted acked: how the handler ended, and its time */
+  ack?: AckResult
+  /** the server's row id (`<entry>.<index>`): unique, ordered; the `before` of a history page */
+  id?: string
   at: number
+}
+
+export interface AckResult {
+  status: 'ok' | 'error' | 'timeout'
+  code?: string
+  message?: string
+  /** time in the handler */
+  ms: number
+}
+
+/** `GET _inspector/feed`: a page of the feed history, newest first. */
+export interface FeedPage {
+  time: number
+  events: FeedEvent[]
+  /** the `before` of the next (older) page; null: the history ends there */
+  next: string | null
+  /** history entries the server read for this page (a search reads a bounded number) */
+  scanned: number
+  /** events the server did not keep (over an instance's budget) among those read */
+  dropped: number
+}
+
+export interface FeedQuery {
+  before?: string
+  q?: string
+  limit?: number
 }
 
 /** `GET _inspector/sessions`: one page; `next` is the cursor of the following one (null: the end). */
@@ -240,6 +272,7 @@ export type InspectorRequest =
   | { type: 'session'; id: string }
   | ({ type: 'sessions' } & SessionPageQuery)
   | { type: 'metrics' }
+  | ({ type: 'feed' } & FeedQuery)
   | { type: 'instances' }
   | { type: 'actions' }
   | { type: 'emit'; to: EmitTarget; event: string; data?: unknown }
@@ -250,6 +283,7 @@ export interface InspectorResponses {
   session: SessionDetail
   sessions: SessionPage
   metrics: Metrics
+  feed: FeedPage
   instances: InstancesReport
   actions: { actions: AdminAction[] }
   emit: { ok: true; sessions?: number }

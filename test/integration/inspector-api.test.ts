@@ -157,7 +157,8 @@ describe('inspector API', () => {
     socket.disconnect()
     await until(() => events.some((e) => e.type === 'disconnect' && e.sid === sid), 'disconnect event')
     expect(events.some((e) => e.type === 'join' && e.room === 'feed-room' && e.sid === sid)).toBe(true)
-    expect(events.some((e) => e.type === 'ack' && e.event === 'echo' && e.sid === sid)).toBe(true)
+    // The ack's result rides on the message's own row (no separate row per client ack).
+    expect(events.some((e) => e.type === 'message:in' && e.event === 'echo' && e.sid === sid && (e as { ack?: { status: string } }).ack?.status === 'ok')).toBe(true)
     controller.abort()
   })
 

@@ -193,6 +193,20 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     expect(await store.readRecent('errors:x')).toEqual(['4', '3', '2'])
   })
 
+  it('keeps the feed history: ordered ids, bounded by count, read newest first before an id and oldest first after one', async () => {
+    expect(await store.readFeedBefore(undefined, 10)).toEqual([])
+    for (let i = 0; i < 250; i++) await store.appendFeed(String(i), { maxEntries: 100, keepMs: 60_000 })
+    const all = await store.readFeedBefore(undefined, 1000)
+    // Redis trims whole blocks (MAXLEN ~): at least the bound is kept, never much more.
+    expect(all.length).toBeGreaterThanOrEqual(100)
+    expect(all.length).toBeLessThanOrEqual(200)
+    expect(all.map((e) => Number(e.data))).toEqual(Array.from({ length: all.length }, (_, i) => 249 - i))
+    const through = all[10]!.id
+    expect((await store.readFeedBefore(through, 3)).map((e) => e.data)).toEqual(['239', '238', '237'])
+    expect((await store.readFeedAfter(through, 3)).map((e) => e.data)).toEqual(['240', '241', '242'])
+    expect((await store.readFeedAfter(all[0]!.id, 3))).toEqual([])
+  })
+
   it("reports its own health, and keeps a session's client (the inspector)", async () => {
     const health = await store.health!()
     expect(health.latencyMs).toBeGreaterThanOrEqual(0)

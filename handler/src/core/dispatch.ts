@@ -47,12 +47,14 @@ export class Dispatcher {
     const context: HandlerContext = { message: `${sid}:${m.id}`, rerun: !!m.rerun, emits: 0, writes: [] }
     const result = handlerContext.run(context, () => this.invoke(socket, m.event, m.data, !!m.ack))
     let outcome: HandlerOutcome
+    let timedOut = false
     try {
       outcome = { id: m.id, ok: true, data: await result }
     } catch (err) {
       outcome = err instanceof StoreUnavailableError ? { id: m.id, storeFailed: true, error: err } : { id: m.id, ok: false, error: ackError(m.event, err) }
       if (!('storeFailed' in outcome)) {
         const known = this.handlers.has(m.event)
+        timedOut = err instanceof AckNotCalled
         this.observer.failure({
           kind: err instanceof AckNotCalled ? 'handler-timeout' : 'handler',
           code: outcome.error.code,
@@ -72,7 +74,15 @@ export class Dispatcher {
     }
     // An event without a handler is not a metric: its name is whatever a client sent.
     const timed = m.ack && this.handlers.has(m.event)
-    if (!('storeFailed' in outcome)) this.observer.messageIn(sid, m.event, m.data, timed ? performance.now() - started : undefined)
+    if (!('storeFailed' in outcome)) {
+      const ms = performance.now() - started
+      const ack = m.ack
+        ? outcome.ok
+          ? { status: 'ok' as const, ms }
+          : { status: timedOut ? ('timeout' as const) : ('error' as const), code: outcome.error.code, message: outcome.error.message, ms }
+        : undefined
+      this.observer.messageIn(sid, m.event, m.data, timed ? ms : undefined, { id: m.id, ack })
+    }
     return outcome
   }
 

@@ -2,7 +2,7 @@ import type { Store } from '../store/types.js'
 import { Feed } from './feed.js'
 import { InstanceBeat } from './instances.js'
 import { Metrics } from './metrics.js'
-import type { Failure, Observer } from '../observer.js'
+import type { Failure, MessageResult, Observer } from '../observer.js'
 
 /** The observer used when an inspector is configured: metrics always, feed events while watched. */
 export class Recorder implements Observer {
@@ -34,11 +34,11 @@ export class Recorder implements Observer {
     if (this.beat.due()) void this.beat.write()
   }
 
-  messageIn(sid: string, event: string, data: unknown, ackMs?: number): void {
+  messageIn(sid: string, event: string, data: unknown, ackMs?: number, result?: { id: number; ack?: MessageResult }): void {
     this.metrics.count('in')
     if (ackMs !== undefined) this.metrics.latency('client', event, ackMs)
-    this.feed.publish({ type: 'message:in', sid, event, data, at: Date.now() })
-    if (ackMs !== undefined) this.feed.publish({ type: 'ack', sid, event, latency: ackMs, direction: 'client', at: Date.now() })
+    // One row per message, published once its handler ended: the ack's result rides on it.
+    this.feed.publish({ type: 'message:in', sid, event, data, message: result?.id, ack: result?.ack, at: Date.now() })
   }
 
   messageOut(target: { sid?: string; room?: string }, event: string, data: unknown): void {

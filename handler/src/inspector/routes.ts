@@ -5,7 +5,7 @@ import type { PluginContext } from '../plugin.js'
 import { isObject, readJson } from '../http/body.js'
 import { jsonResponse } from '../http/http-errors.js'
 import { routePath } from '../http/routes.js'
-import { FEED_CHANNEL } from './feed.js'
+import { feedRoutes } from './feed-routes.js'
 import { listInstances } from './instances.js'
 import { Recorder } from './recorder.js'
 import { SESSION_SORTS, sessionDetail, sessionPage, snapshot, type Health, type SessionSort } from './snapshot.js'
@@ -31,9 +31,6 @@ export interface AdminAction {
   /** how many sessions it reached */
   sessions: number
 }
-
-const encoder = new TextEncoder()
-const HEARTBEAT_MS = 15_000
 
 export interface InspectorOptions {
   /** the bearer token every inspector request must carry */
@@ -101,7 +98,7 @@ export function inspectorRoutes(app: Hono<any>, ctx: PluginContext, config: Insp
     return jsonResponse(JSON.stringify({ time: Date.now(), instances, store: store ?? null }))
   })
 
-  app.get('/_inspector/events', (c) => feedStream(server, recorder, c))
+  feedRoutes(app, ctx, recorder)
 
   app.post('/_inspector/emit', async (c) => {
     writable()
@@ -166,45 +163,4 @@ export function inspectorRoutes(app: Hono<any>, ctx: PluginContext, config: Insp
   function writable(): void {
     if (config?.readonly) throw new SocketServeError('FORBIDDEN', 'the inspector is read-only')
   }
-}
-
-/** The live feed: every instance's events, as SSE, while this response is open. */
-function feedStream(server: { store: PluginContext['store'] }, recorder: Recorder, c: Context): Response {
-  const feed = recorder.feed
-  let cleanup = () => {}
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      const write = (text: string) => {
-        try {
-          controller.enqueue(encoder.encode(text))
-        } catch {
-          cleanup()
-        }
-      }
-      const closeFeed = feed.opened()
-      const off = server.store.onSignal(FEED_CHANNEL, (message) => write(`data: ${message}\n\n`))
-      const beat = setInterval(() => write(':\n\n'), HEARTBEAT_MS)
-      cleanup = () => {
-        clearInterval(beat)
-        off()
-        closeFeed()
-        cleanup = () => {}
-      }
-      c.req.raw.signal.addEventListener('abort', () => {
-        cleanup()
-        try {
-          controller.close()
-        } catch {
-          // already closed
-        }
-      })
-      write(':\n\n')
-    },
-    cancel() {
-      cleanup()
-    },
-  })
-  return new Response(body, {
-    headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' },
-  })
 }

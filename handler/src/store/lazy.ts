@@ -69,6 +69,9 @@ export function lazyStore(load: () => Promise<Store>): Store {
     hasFlag: forward('hasFlag'),
     pushRecent: forward('pushRecent'),
     readRecent: forward('readRecent'),
+    appendFeed: forward('appendFeed'),
+    readFeedBefore: forward('readFeedBefore'),
+    readFeedAfter: forward('readFeedAfter'),
     // optional: the loaded store may not have it
     health: async () => {
       const loaded = await get()

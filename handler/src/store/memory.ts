@@ -1,8 +1,9 @@
 import { safeEqual } from '../ids.js'
 import { newEpoch } from './epochs.js'
-import { LiveOrder } from './live-order.js'
+import { FeedRing } from './feed-ring.js'
 import { claimMessages, finishMessages, newClaimState, renewLeases, type ClaimState } from './claim-model.js'
-import type { Admission, AppendOrigin, ClaimLimits, ConnectBounds, ClaimResult, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
+import { LiveOrder } from './live-order.js'
+import type { Admission, AppendOrigin, ClaimLimits, ConnectBounds, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
 interface Log {
   entries: LogEntry[]
@@ -35,6 +36,7 @@ export class MemoryStore implements Store {
   private signals = new Map<string, Set<(message: string) => void>>()
   private metrics = new Map<string, { counts: Record<string, number>; expiresAt: number }>()
   private flags = new Map<string, number>()
+  private feed = new FeedRing()
   /** connects per client address in the current window */
   private connects = new Map<string, { count: number; resetAt: number }>()
   private recent = new Map<string, { items: string[]; expiresAt: number }>()
@@ -336,6 +338,18 @@ export class MemoryStore implements Store {
   async readRecent(name: string): Promise<string[]> {
     const r = this.recent.get(name)
     return r && r.expiresAt > Date.now() ? [...r.items] : []
+  }
+
+  async appendFeed(data: string, bounds: FeedBounds): Promise<void> {
+    this.feed.append(data, bounds)
+  }
+
+  async readFeedBefore(through: string | undefined, limit: number): Promise<FeedEntry[]> {
+    return this.feed.before(through, limit)
+  }
+
+  async readFeedAfter(after: string, limit: number): Promise<FeedEntry[]> {
+    return this.feed.after(after, limit)
   }
 
   /** Nothing to reach: latency 0, never a failed call; memory is this process's heap, where the runtime tells it. */

@@ -15,6 +15,7 @@
  *   <p>:{live}:ending    sorted set sid -> lease end of an ending in progress
  *   <p>:{live}:a:<addr>  connects from one client address in the current minute (limits.connectsPerMinute)
  *   <p>:m:<bucket>, <p>:flag:<name>   metrics and flags
+ *   <p>:feed             the inspector's feed history (a capped stream: feed-commands.ts)
  * Channels: <p>:n:<log key> carries `<seq>.<epoch>|<exclude>|<data>` for each append;
  *           <p>:sig:<name> carries signals (cross-instance acks).
  */
@@ -51,6 +52,10 @@ export class RedisKeys {
 
   claims(sid: string): string {
     return `${this.prefix}:{${sid}}:k`
+  }
+
+  feed(): string {
+    return `${this.prefix}:feed`
   }
 
   live(): string {

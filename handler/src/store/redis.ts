@@ -1,10 +1,11 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis'
 import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
+import { feedAppend, feedEntries, pipelineErrors } from './feed-commands.js'
 import { parseInfoMemory, RecentErrors } from './recent-errors.js'
 import { claimResult, MEMBER_TTL_FLOOR, memberTtl, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
-import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
+import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
 /** Key layout and channels: redis-keys.ts (shared with the Upstash store). */
 
@@ -314,6 +315,19 @@ export class RedisStore implements Store {
 
   async readRecent(name: string): Promise<string[]> {
     return this.run(() => this.client.lrange(this.key(`recent:${name}`), 0, -1))
+  }
+
+  async appendFeed(data: string, bounds: FeedBounds): Promise<void> {
+    const key = this.keys.feed()
+    await this.run(() => this.client.pipeline(feedAppend(key, data, bounds).map(([name, ...args]) => [String(name).toLowerCase(), ...args])).exec().then(pipelineErrors))
+  }
+
+  async readFeedBefore(through: string | undefined, limit: number): Promise<FeedEntry[]> {
+    return feedEntries(await this.run(() => this.client.xrevrange(this.keys.feed(), through ?? '+', '-', 'COUNT', limit)))
+  }
+
+  async readFeedAfter(after: string, limit: number): Promise<FeedEntry[]> {
+    return feedEntries(await this.run(() => this.client.xrange(this.keys.feed(), `(${after}`, '+', 'COUNT', limit)))
   }
 
   /** A timed PING and INFO memory (on a Cluster: of the node ioredis picks), and this instance's failed calls. */

@@ -266,8 +266,33 @@ export interface StoreHealth {
   errors: { at: number; message: string }[]
 }
 
+/** How much feed history the store keeps: the newest maxEntries entries, none older than keepMs. */
+export interface FeedBounds {
+  maxEntries: number
+  keepMs: number
+}
+
+/** One entry of the feed history: `id` orders entries (store-clock ms, then a sequence: `<ms>-<n>`). */
+export interface FeedEntry {
+  id: string
+  data: string
+}
+
+/**
+ * The inspector's feed history (inspector only): one capped list of entries (each a batch of
+ * feed events, JSON) every instance appends to, trimmed by count and age, read by id.
+ */
+export interface FeedHistory {
+  /** appends one entry under a new id, then trims to `bounds` (approximately: whole blocks at a time) */
+  appendFeed(data: string, bounds: FeedBounds): Promise<void>
+  /** newest first: entries with ids up to `through` (inclusive; none: from the newest), at most limit */
+  readFeedBefore(through: string | undefined, limit: number): Promise<FeedEntry[]>
+  /** oldest first: entries with ids after `after` (exclusive), at most limit */
+  readFeedAfter(after: string, limit: number): Promise<FeedEntry[]>
+}
+
 /** One object may play every role; each consumer names only the roles it uses. */
-export interface Store extends Sessions, Logs, Bus, MetricsStore {
+export interface Store extends Sessions, Logs, Bus, MetricsStore, FeedHistory {
   /** the store was created by serve() and is closed with it */
   readonly ownedByServer?: boolean
   close(): Promise<void>

@@ -1,12 +1,13 @@
 import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
+import { feedAppend, feedEntries } from './feed-commands.js'
 import { parseInfoMemory, RecentErrors } from './recent-errors.js'
 import { claimResult, MEMBER_TTL_FLOOR, memberTtl, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
 import { exactPattern, PatternBus } from './upstash-bus.js'
 import { requestsIsolated } from '../isolation.js'
 import { CommandError, TransportError, UpstashRest, type Arg, type Reply } from './upstash-rest.js'
-import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
+import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
 /**
  * The Upstash store: the Redis store's semantics (same keys, same Lua scripts) over the Upstash
@@ -329,6 +330,18 @@ export class UpstashStore implements Store {
 
   async readRecent(name: string): Promise<string[]> {
     return ((await this.one(['LRANGE', this.keys.key(`recent:${name}`), 0, -1])) as string[] | null) ?? []
+  }
+
+  async appendFeed(data: string, bounds: FeedBounds): Promise<void> {
+    await this.exec(feedAppend(this.keys.feed(), data, bounds))
+  }
+
+  async readFeedBefore(through: string | undefined, limit: number): Promise<FeedEntry[]> {
+    return feedEntries(await this.one(['XREVRANGE', this.keys.feed(), through ?? '+', '-', 'COUNT', limit]))
+  }
+
+  async readFeedAfter(after: string, limit: number): Promise<FeedEntry[]> {
+    return feedEntries(await this.one(['XRANGE', this.keys.feed(), `(${after}`, '+', 'COUNT', limit]))
   }
 
   /**

@@ -1,9 +1,10 @@
-import { useCallback, useMemo, useState } from 'react'
+import { useCallback, useEffect, useMemo, useState } from 'react'
 import { DataGrid, type GridColumn } from '../components/DataGrid.js'
 import { Json } from '../components/Json.js'
 import { useInspector } from '../context.js'
 import { matchesFeedFilter, previewData, type FeedFilter, type FeedItem } from '../feed.js'
 import { formatClock, formatCount, formatMs } from '../stats.js'
+import { useFeedSearch } from '../use-feed-history.js'
 import { FEED_EVENT_TYPES, type FeedEventType, type FeedStatus } from '../types.js'
 
 function SessionLink({ sid }: { sid: string | undefined }) {
@@ -94,6 +95,27 @@ const eventColumn: GridColumn<FeedItem> = {
   meta: { width: 'minmax(5rem, 0.8fr)', mono: true },
   enableSorting: false,
 }
+/** The result of a message's ack, on the message's own row: ok, the error code, or timeout. */
+export function AckCell({ item }: { item: FeedItem }) {
+  const ack = item.ack
+  if (!ack) return <span className="ssi-muted">–</span>
+  const label = ack.status === 'ok' ? 'ok' : ack.status === 'timeout' ? `timeout${ack.code ? ` ${ack.code}` : ''}` : (ack.code ?? 'error')
+  return (
+    <span className={`ssi-ack ssi-ack-${ack.status}`} data-testid="ssi-feed-ack" data-status={ack.status} title={ack.message ?? label}>
+      {label} <span className="ssi-muted">{formatMs(ack.ms)}</span>
+    </span>
+  )
+}
+
+const ackColumn: GridColumn<FeedItem> = {
+  id: 'ack',
+  accessorFn: (e) => e.ack?.status ?? '',
+  header: 'Ack · handler',
+  meta: { width: 'minmax(7rem, 0.9fr)', mono: true },
+  cell: ({ row }) => <AckCell item={row.original} />,
+  enableSorting: false,
+}
+
 const detailColumn: GridColumn<FeedItem> = {
   id: 'detail',
   accessorFn: feedDetail,
@@ -103,10 +125,10 @@ const detailColumn: GridColumn<FeedItem> = {
   enableSorting: false,
 }
 
-const fullColumns = [timeColumn, typeColumn, sessionColumn, roomColumn, eventColumn, detailColumn]
-const compactColumns = [timeColumn, typeColumn, roomColumn, eventColumn, detailColumn]
+const fullColumns = [timeColumn, typeColumn, sessionColumn, roomColumn, eventColumn, ackColumn, detailColumn]
+const compactColumns = [timeColumn, typeColumn, roomColumn, eventColumn, ackColumn, detailColumn]
 const itemId = (e: FeedItem) => String(e.key)
-const itemAttributes = (e: FeedItem) => ({ 'data-type': e.type, 'data-sid': e.sid, 'data-event': e.event, 'data-room': e.room })
+const itemAttributes = (e: FeedItem) => ({ 'data-type': e.type, 'data-sid': e.sid, 'data-event': e.event, 'data-room': e.room, 'data-row': e.id, 'data-ack': e.ack?.status })
 
 /** Feed events, newest first, virtualised. */
 export function FeedList({
@@ -171,6 +193,7 @@ export function LiveFeed({
   paused,
   onPause,
   onClear,
+  older,
 }: {
   items: FeedItem[]
   /** Events received since the pause. */
@@ -182,13 +205,32 @@ export function LiveFeed({
   paused: boolean
   onPause: (paused: boolean) => void
   onClear: () => void
+  /** the server's history before these items: more to load, and how */
+  older?: { more: boolean; loading: boolean; load: () => void }
 }) {
+  const { wall } = useInspector()
   const [selected, setSelected] = useState<FeedItem>()
+  const search = useFeedSearch(wall)
+  const [text, setText] = useState('')
+  // A search runs on the server a moment after typing stops (or at once on Enter).
+  const { run, query } = search
+  useEffect(() => {
+    if (text.trim() === query) return
+    const timer = setTimeout(() => run(text), 400)
+    return () => clearTimeout(timer)
+  }, [text, query, run])
+  const searching = search.query !== ''
+  const source = searching ? search.rows : items
   const shown = useMemo(() => {
     const out: FeedItem[] = []
-    for (let i = items.length - 1; i >= 0; i--) if (matchesFeedFilter(items[i]!, filter)) out.push(items[i]!)
+    // Search rows come newest first already; the live buffer is newest last.
+    if (searching) {
+      for (const e of source) if (matchesFeedFilter(e, filter)) out.push(e)
+    } else {
+      for (let i = source.length - 1; i >= 0; i--) if (matchesFeedFilter(source[i]!, filter)) out.push(source[i]!)
+    }
     return out
-  }, [items, filter])
+  }, [source, searching, filter])
 
   const toggleType = (type: FeedEventType) => {
     const types = new Set(filter.types)
@@ -232,6 +274,18 @@ export function LiveFeed({
           onChange={(e) => onFilter({ ...filter, target: e.target.value })}
           data-testid="ssi-feed-filter-target"
         />
+        <input
+          className="ssi-input"
+          type="search"
+          placeholder="search history (payload, event, session)"
+          aria-label="Search the feed history on the server"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') search.run(text)
+          }}
+          data-testid="ssi-feed-search"
+        />
         <div className="ssi-spacer" />
         <button type="button" className={`ssi-button${paused ? ' ssi-primary' : ''}`} onClick={() => onPause(!paused)} data-testid="ssi-feed-pause" aria-pressed={paused}>
           {paused ? `Resume${pending > 0 ? ` (+${formatCount(pending)})` : ''}` : 'Pause'}
@@ -241,14 +295,46 @@ export function LiveFeed({
         </button>
       </div>
       <div className="ssi-muted ssi-small ssi-feed-meta">
-        <FeedStatusBadge status={status} /> · showing <span data-testid="ssi-feed-shown">{shown.length}</span> of {items.length}{' '}
-        (keeps the last {limit}){paused ? ' · paused' : ''}
+        <FeedStatusBadge status={status} />
+        {searching ? (
+          <span data-testid="ssi-feed-search-meta" data-loading={search.loading}>
+            · {search.loading ? 'searching…' : `${formatCount(search.rows.length)} found`} for “{search.query}” in the server’s history (
+            {formatCount(search.scanned)} entries read)
+            {search.error ? ` · ${search.error}` : ''}
+            {search.more && !search.loading ? (
+              <button type="button" className="ssi-link" onClick={search.further} data-testid="ssi-feed-search-further">
+                search further
+              </button>
+            ) : null}
+          </span>
+        ) : (
+          <span>
+            · showing <span data-testid="ssi-feed-shown">{shown.length}</span> of {items.length} (the last {limit} here; the server keeps 5 minutes)
+            {paused ? (
+              <span data-testid="ssi-feed-paused">
+                {' '}
+                · paused: rows stay put, <span data-testid="ssi-feed-pending">{pending}</span> new
+              </span>
+            ) : null}
+            {older?.more ? (
+              <button type="button" className="ssi-link" onClick={older.load} disabled={older.loading} data-testid="ssi-feed-older">
+                {older.loading ? 'loading…' : 'load older'}
+              </button>
+            ) : null}
+          </span>
+        )}
       </div>
-      <div className="ssi-grow-box">
+      <div
+        className="ssi-grow-box"
+        // Reading down the list pauses it: new rows would push the ones being read away.
+        onScrollCapture={(e) => {
+          if (!paused && !searching && (e.target as HTMLElement).scrollTop > 40) onPause(true)
+        }}
+      >
         <FeedList
           items={shown}
           testId="ssi-feed-list"
-          empty={items.length === 0 ? (status === 'open' ? 'Waiting for events…' : 'Connecting to the live feed…') : 'No event matches the filters.'}
+          empty={searching ? (search.loading ? 'Searching…' : 'Nothing in the history matches.') : items.length === 0 ? (status === 'open' ? 'Waiting for events…' : 'Connecting to the live feed…') : 'No event matches the filters.'}
           selected={selected?.key}
           onSelect={setSelected}
         />
