@@ -155,16 +155,19 @@ export class Hub {
 
   /**
    * Refreshes one session's live-index entry now (one store call), for a request that found it
-   * due: as the keep-alive does, a session found ended meanwhile gets a full touch and is revived.
+   * due: as the keep-alive does, a session found ended meanwhile gets a full touch and is revived,
+   * and a sweep runs when the keep-alive says one would find work (stream requests sweep only then).
    */
   async keepAliveNow(sid: string): Promise<void> {
-    const now = Date.now()
-    const { missing } = await this.ctx.keepAlive([sid])
-    if (missing.length === 0) return this.noteAlive(sid, now)
-    this.forgetSession(sid)
-    const ended = await this.ctx.touch(missing)
-    if (ended.length) await this.ctx.revive(ended).catch((err) => console.error('[socket-serve] revive failed:', err))
-    this.noteAlive(sid, now)
+    // Noted at once: the stream this request opens must not schedule a second refresh meanwhile.
+    this.noteAlive(sid, Date.now())
+    const { missing, sweepDue } = await this.ctx.keepAlive([sid])
+    if (missing.length) {
+      this.forgetSession(sid)
+      const ended = await this.ctx.touch(missing)
+      if (ended.length) await this.ctx.revive(ended).catch((err) => console.error('[socket-serve] revive failed:', err))
+    }
+    if (sweepDue) await this.ctx.sweepIfDue()
   }
 
   /** The session was put in the live index now (by the request that opened its stream). */
@@ -380,10 +383,10 @@ export class Hub {
     // another instance ended meanwhile (a lost touch made it look idle) still has its client here,
     // so it is revived. A sweep runs here too, within the streams' lifetime, but only when the
     // keep-alive says it would find work.
+    // Noted at once (a poll arriving meanwhile need not refresh its session itself).
+    for (const sid of rest) this.aliveAt.set(sid, now)
     const kept = rest.length
       ? this.ctx.keepAlive(rest).then(({ missing, sweepDue }) => {
-          const gone = new Set(missing)
-          for (const sid of rest) if (!gone.has(sid)) this.aliveAt.set(sid, now)
           for (const sid of missing) this.forgetSession(sid)
           if (sweepDue) void this.ctx.sweepIfDue()
           return missing.length ? this.ctx.touch(missing) : []

@@ -25,6 +25,7 @@ import type { Hub } from '../delivery/hub.js'
 import { Receiver, type StreamMode } from '../delivery/receiver.js'
 
 const ROUTES = new Set(['/connect', '/message', '/ack', '/disconnect', '/sse', '/poll', '/_sweep', '/_publish'])
+const STREAM_ROUTES = new Set(['/sse', '/poll'])
 export const MAX_BATCH = 1000
 const PLUGIN_PREFIX = /\/_[a-z][a-z0-9-]*\//
 const OK = '{"ok":true}'
@@ -101,8 +102,10 @@ export function createRoutes(
     await next()
     if (verdict.cors) for (const [k, v] of Object.entries(corsHeaders(verdict.cors, opts.cors))) c.res.headers.set(k, v)
     // Nothing runs after the answer on serverless: a due sweep is part of this request. Only an
-    // accepted request sweeps: a refused one changes nothing.
-    if (c.res.status < 400) {
+    // accepted request sweeps: a refused one changes nothing. A stream (SSE, poll) sweeps only when
+    // the keep-alive of its session says a sweep would find work (Hub.keepAliveNow and the keep-alive
+    // within the stream): idle polls would otherwise cost a sweep every disconnectTimeout / 3.
+    if (c.res.status < 400 && !STREAM_ROUTES.has(routePath(c.req.raw))) {
       const sweeping = server.sweepIfDue()
       if (sweeping) await sweeping
     }
