@@ -138,14 +138,6 @@ export class Hub {
   }
 
   /**
-   * When this instance last refreshed the session in the live index, if it did lately: a poll
-   * arriving here before its next refresh is due need not touch the store (see keepAliveDueSoon).
-   */
-  keptAlive(sid: string): number | undefined {
-    return this.aliveAt.get(sid)
-  }
-
-  /**
    * A stream opening now for a session last seen (live-indexed) at `seen` must refresh it itself:
    * the refresh is due, so this instance's keep-alive cannot be counted on to come first.
    */
@@ -170,8 +162,8 @@ export class Hub {
     if (sweepDue) await this.ctx.sweepIfDue()
   }
 
-  /** The session was put in the live index now (by the request that opened its stream). */
-  noteAlive(sid: string, at: number): void {
+  /** The session was put in the live index now (by a keep-alive or a touch of this instance). */
+  private noteAlive(sid: string, at: number): void {
     this.aliveAt.set(sid, at)
   }
 
