@@ -225,7 +225,8 @@ describe('Redis cost of polling clients (default timers)', () => {
   })
 
   /** n polling clients in `room`; one room broadcast measured once every client is parked again. */
-  async function pollBroadcast(room: string, n: number) {
+  /** `burst` broadcasts in a row: members come back behind the head, and still read nothing. */
+  async function pollBroadcast(room: string, n: number, burst = 1) {
     const got = new Map<ClientSocket, string[]>()
     const joined: ClientSocket[] = []
     for (let i = 0; i < n; i++) {
@@ -241,11 +242,14 @@ describe('Redis cost of polling clients (default timers)', () => {
     await server!.io.to(room).emit('msg', 'warm')
     await until(() => joined.every((c) => got.get(c)!.includes('warm')) && parked(), `warm-up to ${n} pollers`, 20_000)
     await sleep(300)
+    const sent = Array.from({ length: burst }, (_, i) => (i === burst - 1 ? 'measured' : `burst-${i}`))
     const cost = await commandsDuring(async () => {
-      await server!.io.to(room).emit('msg', 'measured')
+      for (const m of sent) await server!.io.to(room).emit('msg', m)
       await until(() => joined.every((c) => got.get(c)!.includes('measured')) && parked(), `delivery to ${n} pollers`, 20_000)
       await sleep(300)
     })
+    // Every member got every message once, in order.
+    for (const c of joined) expect(got.get(c)!.slice(-burst)).toEqual(sent)
     for (const c of joined) expect(got.get(c)!.filter((m) => m === 'measured')).toHaveLength(1)
     return cost
   }
@@ -268,6 +272,14 @@ describe('Redis cost of polling clients (default timers)', () => {
       expect(cost.total).toBeLessThanOrEqual(7 + 6)
     }
     expect(Math.abs(many.total - few.total)).toBeLessThanOrEqual(6)
+    // Ten broadcasts in a row: polls come back while more are appended, a few entries behind the
+    // head, and take them from what the instance was notified of: ten appends, no read.
+    const burst = await pollBroadcast('poll-burst', 100, 10)
+    console.log(`[redis-cost] polling burst: 10 broadcasts to 100 members -> ${JSON.stringify(burst)}`)
+    expect(burst.byCommand.hgetall ?? 0).toBe(0)
+    expect(burst.byCommand.hmget ?? 0).toBe(0)
+    expect(burst.byCommand.xrange ?? 0).toBe(0)
+    expect(burst.byCommand.evalsha).toBeLessThanOrEqual(10 + 1)
   })
 
   it('a poll on an instance that never saw the session costs the same store calls whatever its rooms', async () => {

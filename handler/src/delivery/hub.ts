@@ -24,6 +24,13 @@ interface Watch {
   session?: SessionRecord
   /** bumped whenever `session` stops holding, so a record read begun before teaches nothing */
   sessionChanges: number
+  /**
+   * The latest entries notified, consecutive and in `epoch`, the last one at `last` when it is
+   * known: a poll a few entries behind (it came back while more were appended) takes them from
+   * here instead of reading the log. Bounded by RECENT_ENTRIES and RECENT_BYTES.
+   */
+  recent: LogEntry[]
+  recentBytes: number
 }
 
 /** Where a request stood before it read a session's record: pass it back to rememberSession. */
@@ -34,6 +41,9 @@ export interface SessionStamp {
 
 /** A subscription outlives its last stream this long: a poller comes back within it. */
 const IDLE_UNSUBSCRIBE_MS = 15_000
+/** Entries (and their bytes, about) each watched log keeps for polls that come back behind. */
+const RECENT_ENTRIES = 64
+const RECENT_BYTES = 256 * 1024
 
 /**
  * How long before disconnectTimeout runs out a session's live-index entry is refreshed: room for a
@@ -215,6 +225,8 @@ export class Hub {
         generation: 0,
         live: false,
         sessionChanges: 0,
+        recent: [],
+        recentBytes: 0,
         subscription: this.ctx.bus.subscribe(key, (entry: LogEntry | null) => {
           // null: notifications may have been lost, so the newest seq is unknown again.
           if (entry === null) {
@@ -233,6 +245,7 @@ export class Hub {
           else watch.last = Math.max(watch.last ?? 0, entry.seq)
           // A join, leave or ending: the session's record changed before it was appended.
           if (entry !== null && isControlEntry(entry.data)) forgetRecord(watch)
+          keepRecent(watch, entry)
           for (const each of receivers) each.onEntry(key, entry)
         }),
       }
@@ -272,6 +285,19 @@ export class Hub {
   /** Where a log's notifications stand now: pass it back to noteHead after a read. */
   generation(key: string): number {
     return this.watches.get(key)?.generation ?? -1
+  }
+
+  /**
+   * The entries after `after` up to the head this instance knows, when it holds every one of them
+   * (notified since, in `epoch`): what a read from `after` would find, without the read. Undefined
+   * when it does not hold them all.
+   */
+  recentSince(key: string, after: number, epoch: string): LogEntry[] | undefined {
+    const w = this.watches.get(key)
+    if (!w || w.last === undefined || epoch === '' || w.epoch !== epoch || after >= w.last) return undefined
+    const first = w.recent[0]?.seq
+    if (first === undefined || first > after + 1 || w.recent.at(-1)!.seq !== w.last) return undefined
+    return w.recent.slice(after + 1 - first)
   }
 
   /**
@@ -404,6 +430,21 @@ export class Hub {
 /** The direct log's key: its watch holds the session's record (Watch.session). */
 function directKey(sid: string): string {
   return `d:${sid}`
+}
+
+/** Keeps a notified entry among the log's recent ones, if it follows them (else starts them over). */
+function keepRecent(w: Watch, entry: LogEntry | null): void {
+  const last = w.recent.at(-1)
+  if (entry === null || entry.epoch !== w.epoch || !last || last.epoch !== entry.epoch || entry.seq !== last.seq + 1) {
+    w.recent = []
+    w.recentBytes = 0
+    if (entry === null || entry.epoch !== w.epoch || entry.seq !== w.last) return
+  }
+  w.recent.push(entry)
+  w.recentBytes += entry.data.length
+  while (w.recent.length > RECENT_ENTRIES || (w.recentBytes > RECENT_BYTES && w.recent.length > 1)) {
+    w.recentBytes -= w.recent.shift()!.data.length
+  }
 }
 
 function forgetRecord(w: Watch): void {

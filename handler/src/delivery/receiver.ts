@@ -356,6 +356,7 @@ export class Receiver implements DirectSource {
         k.again = false
         const hub = this.hub
         if (this.atKnownHead(k)) break
+        if (this.fromRecent(k)) continue
         const generation = hub.generation(k.storeKey)
         const res = await this.ctx.logs.read(k.storeKey, k.cursor, READ_BATCH)
         if (!this.applyRead(k, res, generation)) return
@@ -382,6 +383,18 @@ export class Receiver implements DirectSource {
       return true
     }
     return k.epoch !== '' && known.epoch === k.epoch && k.cursor >= known.seq
+  }
+
+  /**
+   * Delivers what a read from the cursor would find from the entries the Hub holds (notified
+   * since its subscription is live), when it holds all of them: a poll that comes back behind a
+   * burst of broadcasts costs no read. False when a read is needed.
+   */
+  private fromRecent(k: KeyState): boolean {
+    const entries = this.hub.recentSince(k.storeKey, k.cursor, k.epoch)
+    if (!entries) return false
+    for (const e of entries) if (!this.closed && this.keys.get(k.storeKey) === k) this.deliver(k, e)
+    return true
   }
 
   /**
@@ -412,7 +425,8 @@ export class Receiver implements DirectSource {
    */
   private async pullAll(keys: KeyState[]): Promise<void> {
     const hub = this.hub
-    const due = keys.filter((k) => !k.pulling && !this.atKnownHead(k))
+    const due = keys.filter((k) => !k.pulling && !this.atKnownHead(k) && !this.fromRecent(k))
+    if (this.closed) return
     if (due.length === 0) return
     if (due.length === 1) return this.pull(due[0]!)
     for (const k of due) {
