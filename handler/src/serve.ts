@@ -101,6 +101,7 @@ export function serve<
     observer,
     limits,
     pingInterval: opts.pingInterval,
+    disconnectTimeout: opts.disconnectTimeout,
     maxStreamDuration: opts.maxStreamDuration,
     isolateRequests: requestsIsolated(),
     streamsPerSession: opts.limits.streamsPerSession,

@@ -3,6 +3,7 @@
 // connections (one shared subscriber per instance). Measured on a real redis-server with
 // CONFIG RESETSTAT / INFO commandstats / CLIENT LIST, around an in-process server.
 import http from 'node:http'
+import { connect as netConnect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, type ClientSocket } from '@socket-serve/client'
 import { redisStore } from 'socket-serve/redis'
@@ -224,7 +225,8 @@ describe('Redis cost of polling clients (default timers)', () => {
   })
 
   /** n polling clients in `room`; one room broadcast measured once every client is parked again. */
-  async function pollBroadcast(room: string, n: number) {
+  /** `burst` broadcasts in a row: members come back behind the head, and still read nothing. */
+  async function pollBroadcast(room: string, n: number, burst = 1) {
     const got = new Map<ClientSocket, string[]>()
     const joined: ClientSocket[] = []
     for (let i = 0; i < n; i++) {
@@ -240,31 +242,44 @@ describe('Redis cost of polling clients (default timers)', () => {
     await server!.io.to(room).emit('msg', 'warm')
     await until(() => joined.every((c) => got.get(c)!.includes('warm')) && parked(), `warm-up to ${n} pollers`, 20_000)
     await sleep(300)
+    const sent = Array.from({ length: burst }, (_, i) => (i === burst - 1 ? 'measured' : `burst-${i}`))
     const cost = await commandsDuring(async () => {
-      await server!.io.to(room).emit('msg', 'measured')
+      for (const m of sent) await server!.io.to(room).emit('msg', m)
       await until(() => joined.every((c) => got.get(c)!.includes('measured')) && parked(), `delivery to ${n} pollers`, 20_000)
       await sleep(300)
     })
+    // Every member got every message once, in order.
+    for (const c of joined) expect(got.get(c)!.slice(-burst)).toEqual(sent)
     for (const c of joined) expect(got.get(c)!.filter((m) => m === 'measured')).toHaveLength(1)
     return cost
   }
 
-  it('a room broadcast costs each polling member one command (its next poll), however large the room', async () => {
+  it('a room broadcast to 10 or 100 polling members on one instance costs the same commands (no read per member)', async () => {
     server = await startServer({ store: redisStore(redis.url, { prefix: 'cost3' }) })
     const few = await pollBroadcast('poll-few', 10)
-    const many = await pollBroadcast('poll-many', 50)
-    console.log(`[redis-cost] polling broadcast: 10 members -> ${JSON.stringify(few)}, 50 members -> ${JSON.stringify(many)}`)
-    // The append (one script), then each member's next poll reads its session (HGETALL) and no log:
-    // the instance's subscriptions tell it the poll is at the head of every log. A poll also
-    // touches its session (one script and a ZADD) when neither its record nor this instance's
-    // heartbeats refreshed it within disconnectTimeout / 4 (slow set-up under load).
-    for (const [cost, n] of [[few, 10], [many, 50]] as const) {
-      const touches = (cost.byCommand.evalsha ?? 0) - 1
-      expect(touches).toBeLessThanOrEqual(n)
-      expect(cost.byCommand.hgetall).toBe(n)
-      expect(cost.byCommand.xrange ?? 0).toBe(0) // no log read
-      expect(cost.total).toBeLessThanOrEqual(6 + n + 8 * touches)
+    const many = await pollBroadcast('poll-many', 100)
+    console.log(`[redis-cost] polling broadcast: 10 members -> ${JSON.stringify(few)}, 100 members -> ${JSON.stringify(many)}`)
+    // The append (one script: HINCRBY, HGET of the epoch, XADD, EXPIRE x2, PUBLISH), then every
+    // member's poll is answered from the notification and its next poll is held without a store
+    // call: the instance knows each session (it watches its direct log) and each log's head. At
+    // most one keep-alive of the instance (a script of 5 commands for all its sessions) may fall in
+    // the window; nothing grows with the members.
+    for (const cost of [few, many]) {
+      expect(cost.byCommand.hgetall ?? 0).toBe(0) // no session read
+      expect(cost.byCommand.hmget ?? 0).toBe(0) // no log read
+      expect(cost.byCommand.xrange ?? 0).toBe(0)
+      expect(cost.byCommand.evalsha).toBeLessThanOrEqual(2)
+      expect(cost.total).toBeLessThanOrEqual(7 + 6)
     }
+    expect(Math.abs(many.total - few.total)).toBeLessThanOrEqual(6)
+    // Ten broadcasts in a row: polls come back while more are appended, a few entries behind the
+    // head, and take them from what the instance was notified of: ten appends, no read.
+    const burst = await pollBroadcast('poll-burst', 100, 10)
+    console.log(`[redis-cost] polling burst: 10 broadcasts to 100 members -> ${JSON.stringify(burst)}`)
+    expect(burst.byCommand.hgetall ?? 0).toBe(0)
+    expect(burst.byCommand.hmget ?? 0).toBe(0)
+    expect(burst.byCommand.xrange ?? 0).toBe(0)
+    expect(burst.byCommand.evalsha).toBeLessThanOrEqual(10 + 1)
   })
 
   it('a poll on an instance that never saw the session costs the same store calls whatever its rooms', async () => {
@@ -309,35 +324,122 @@ describe('Redis cost of polling clients (default timers)', () => {
   })
 })
 
-describe('Redis cost of idle SSE clients (timers on)', () => {
-  let server: TestServer | undefined
+/**
+ * Every command clients send to Redis while `fn` runs (MONITOR), less the commands scripts run
+ * inside (Redis shows those as `[0 lua]`): the calls a store makes, what Upstash bills. Only the
+ * lines naming `prefix` (every key and channel of a server starts with it) count.
+ */
+async function callsDuring(prefix: string[], fn: () => Promise<void>): Promise<Map<string, { command: string; at: number }[]>> {
+  const socket = netConnect({ host: '127.0.0.1', port: redis.port })
+  let text = ''
+  socket.setEncoding('utf8')
+  socket.on('data', (chunk: string) => void (text += chunk))
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve())
+    socket.once('error', reject)
+  })
+  socket.write('MONITOR\r\n')
+  await until(() => text.startsWith('+OK'), 'MONITOR to start', 5000)
+  try {
+    await fn()
+  } finally {
+    socket.destroy()
+  }
+  const out = new Map(prefix.map((p) => [p, [] as { command: string; at: number }[]]))
+  for (const line of text.split('\r\n')) {
+    const m = /^\+([\d.]+) \[\d+ ([^\]]+)\] "([^"]+)"(.*)$/.exec(line)
+    if (!m || m[2] === 'lua') continue
+    for (const p of prefix) if (m[4]!.includes(`"${p}:`)) out.get(p)!.push({ command: m[3]!.toLowerCase(), at: Number(m[1]) * 1000 })
+  }
+  return out
+}
+
+describe('Redis cost of idle clients (timers on)', () => {
+  const servers: TestServer[] = []
   const streams: RawStream[] = []
+  const clients: ClientSocket[] = []
   afterAll(async () => {
     for (const s of streams.splice(0)) s.close()
-    await server?.close()
+    for (const c of clients.splice(0)) c.disconnect()
+    for (const s of servers.splice(0)) await s.close()
   })
 
-  // A short pingInterval so that a few heartbeats fit in seconds; everything else is the default.
+  // The defaults' timing, 25 times faster: heartbeats (and a held poll's length) every 1 s instead
+  // of 25 s, and disconnectTimeout such that the live index is refreshed every 1.6 s (it is kept
+  // 5 s short of disconnectTimeout: 40 s at the defaults' 45 s), so a keep-alive comes once every
+  // 1.6 heartbeats, as at the defaults. Everything else is the default.
   const PING = 1000
+  const SCALED = { pingInterval: PING, disconnectTimeout: 6600 }
+  const DEFAULT_HEARTBEATS_PER_MINUTE = 60_000 / 25_000
 
-  it('heartbeats cost one command per instance per pingInterval, whatever the number of idle streams, and write no cursor', async () => {
-    server = await startServer({ store: redisStore(redis.url, { prefix: 'idle' }), pingInterval: PING })
+  it('an idle SSE client and an idle polling client each cost at most 1.6 store calls a minute at the defaults', async () => {
+    const sseServer = await startServer({ store: redisStore(redis.url, { prefix: 'idle-sse' }), ...SCALED })
+    const pollServer = await startServer({ store: redisStore(redis.url, { prefix: 'idle-poll' }), ...SCALED })
+    servers.push(sseServer, pollServer)
+    let disconnects = 0
+    for (const s of servers) s.io.onDisconnect(() => void disconnects++)
+    const sse = connect(sseServer.url, { transports: ['sse'] })
+    const poll = connect(pollServer.url, { transports: ['polling'] })
+    clients.push(sse, poll)
+    await until(() => sse.connected && poll.connected, 'the two clients to connect', 20_000)
+    await sleep(PING * 2) // the opening requests and the first polls are done
+    const started = Date.now()
+    const calls = await callsDuring(['idle-sse', 'idle-poll'], async () => void (await sleep(PING * 20)))
+    const heartbeats = (Date.now() - started) / PING
+    // The steady rate: calls after the window's first one, over the time from the first to the
+    // last (a window's edges would otherwise add up to one call to however few it holds).
+    const rates = new Map<string, number>()
+    for (const [prefix, list] of calls) {
+      const span = list.length > 1 ? (list.at(-1)!.at - list[0]!.at) / PING : 0
+      rates.set(prefix, span > 0 ? ((list.length - 1) / span) * DEFAULT_HEARTBEATS_PER_MINUTE : Infinity)
+    }
+    const report = Object.fromEntries(
+      [...calls].map(([prefix, list]) => [prefix, { calls: list.length, commands: [...new Set(list.map((c) => c.command))], perMinuteAtDefaults: rates.get(prefix)!.toFixed(2) }]),
+    )
+    console.log(`[redis-cost] one idle client alone on its instance, ${heartbeats.toFixed(1)} heartbeats: ${JSON.stringify(report)}`)
+    for (const [prefix, list] of calls) {
+      // Only keep-alives (one script each): no session read, no log read, no touch, no sweep, no cursor.
+      expect(list.filter((c) => c.command !== 'evalsha')).toEqual([])
+      expect(list.length).toBeGreaterThanOrEqual(10) // it was measured: a keep-alive every 1.6 s
+      expect(list.length).toBeLessThanOrEqual(Math.ceil(heartbeats / 1.6) + 1)
+      expect(rates.get(prefix)).toBeLessThanOrEqual(1.6)
+    }
+    // They were idle, not gone: both are still connected, no session was ended, and a message
+    // still reaches each of them once.
+    expect(disconnects).toBe(0)
+    const got: string[] = []
+    sse.on('msg', (m: string) => got.push(`sse:${m}`))
+    poll.on('msg', (m: string) => got.push(`poll:${m}`))
+    await sseServer.io.emit('msg', 'after')
+    await pollServer.io.emit('msg', 'after')
+    await until(() => got.length === 2, 'a message to each idle client', 10_000)
+    await sleep(200)
+    expect(got.sort()).toEqual(['poll:after', 'sse:after'])
+    expect(sse.connected && poll.connected).toBe(true)
+    for (const c of clients.splice(0)) c.disconnect()
+    for (const s of servers.splice(0)) await s.close()
+  })
+
+  it('keep-alives cost one call per instance per keep-alive interval, whatever the number of idle streams, and write no cursor', async () => {
+    const server = await startServer({ store: redisStore(redis.url, { prefix: 'idle' }), ...SCALED })
+    servers.push(server)
+    const KEEP_ALIVE = 1600
     const measure = async (n: number) => {
-      streams.push(...(await openStreams(server!, await connectMany(server!, n))))
+      streams.push(...(await openStreams(server, await connectMany(server, n))))
       await sleep(PING * 1.5) // the streams' opening touches are done
       const started = Date.now()
-      const cost = await commandsDuring(async () => void (await sleep(PING * 4)))
-      const ticks = (Date.now() - started) / PING
-      return { cost, ticks }
+      const cost = await commandsDuring(async () => void (await sleep(KEEP_ALIVE * 4)))
+      const periods = (Date.now() - started) / KEEP_ALIVE
+      return { cost, periods }
     }
     const one = await measure(1)
     const many = await measure(29) // 30 streams now
     console.log(`[redis-cost] idle: 1 stream -> ${JSON.stringify(one)}, 30 streams -> ${JSON.stringify(many)}`)
-    for (const { cost, ticks } of [one, many]) {
-      // One KEEP_ALIVE script per heartbeat, and nothing else: no sweep while nothing is idle.
+    for (const { cost, periods } of [one, many]) {
+      // One KEEP_ALIVE script per interval, and nothing else: no sweep while nothing is idle.
       // (Inside it: ZMSCORE, ZADD, TIME and two ZRANGEBYSCORE, whatever the number of streams.)
-      expect(cost.byCommand.evalsha ?? 0).toBeLessThanOrEqual(Math.ceil(ticks))
-      expect(cost.total).toBeLessThanOrEqual(6 * Math.ceil(ticks))
+      expect(cost.byCommand.evalsha ?? 0).toBeLessThanOrEqual(Math.ceil(periods))
+      expect(cost.total).toBeLessThanOrEqual(6 * Math.ceil(periods))
       // No write to the session records: no cursor, no lastSeen (the TTL is refreshed once per ttl/4).
       expect(cost.byCommand.hset ?? 0).toBe(0)
     }

@@ -21,6 +21,8 @@ export interface DeliveryContext {
   limits: StoreLimits
   /** ms between heartbeats */
   pingInterval: number
+  /** ms without a stream or request after which a session is disconnected: paces the keep-alive */
+  disconnectTimeout: number
   /** ms a stream may live (0: no limit) */
   maxStreamDuration: number
   /** the runtime forbids I/O shared between requests (Workers): each stream subscribes on its own */

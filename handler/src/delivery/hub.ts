@@ -1,4 +1,5 @@
-import type { LogEntry, Subscription } from '../store/types.js'
+import { isControlEntry } from '../store/entries.js'
+import type { LogEntry, SessionRecord, Subscription } from '../store/types.js'
 import type { DeliveryContext } from './context.js'
 import type { Receiver } from './receiver.js'
 
@@ -13,10 +14,52 @@ interface Watch {
   idle?: ReturnType<typeof setTimeout>
   /** bumped when notifications may have been lost, so reads begun before it teach nothing */
   generation: number
+  /** the store subscription is live: every later append to the log will be notified */
+  live: boolean
+  /**
+   * A direct log's watch only: its session's record as a request here last read it. Every change a
+   * stream depends on (a join, a leave, a final ending) is written to the record and then appended
+   * to this log, so the record holds while no such entry, lost notification or new epoch was seen.
+   */
+  session?: SessionRecord
+  /** bumped whenever `session` stops holding, so a record read begun before teaches nothing */
+  sessionChanges: number
+  /**
+   * The latest entries notified, consecutive and in `epoch`, the last one at `last` when it is
+   * known: a poll a few entries behind (it came back while more were appended) takes them from
+   * here instead of reading the log. Bounded by RECENT_ENTRIES and RECENT_BYTES.
+   */
+  recent: LogEntry[]
+  recentBytes: number
+}
+
+/** Where a request stood before it read a session's record: pass it back to rememberSession. */
+export interface SessionStamp {
+  watch: Watch
+  changes: number
 }
 
 /** A subscription outlives its last stream this long: a poller comes back within it. */
 const IDLE_UNSUBSCRIBE_MS = 15_000
+/** Entries (and their bytes, about) each watched log keeps for polls that come back behind. */
+const RECENT_ENTRIES = 64
+const RECENT_BYTES = 256 * 1024
+
+/**
+ * How long before disconnectTimeout runs out a session's live-index entry is refreshed: room for a
+ * late timer, the store's round trip and clock skew between instances (whose sweeps compare their
+ * own clock with the entry).
+ */
+export const KEEP_ALIVE_MARGIN_MS = 5_000
+
+/**
+ * ms between refreshes of a session's live-index entry while it has a stream here: as seldom as
+ * disconnectTimeout allows (40 s at the defaults, 1.5 store calls a minute), never more often than
+ * heartbeats (a short disconnectTimeout keeps the former one refresh per heartbeat).
+ */
+export function keepAliveInterval(pingInterval: number, disconnectTimeout: number): number {
+  return Math.max(pingInterval, disconnectTimeout - KEEP_ALIVE_MARGIN_MS)
+}
 
 /**
  * The streams open on this instance. One store subscription per log key,
@@ -27,6 +70,10 @@ export class Hub {
   private watches = new Map<string, Watch>()
   private bySession = new Map<string, Set<Receiver>>()
   private heartbeat?: ReturnType<typeof setInterval>
+  /** the next refresh of the live index, armed while streams are open here, and when it fires */
+  private keepAliveTimer?: ReturnType<typeof setTimeout>
+  private keepAliveAt = Infinity
+  private readonly keepAliveEvery: number
   /** when each local session's record and direct log last had their TTL refreshed (a full touch) */
   private touchedAt = new Map<string, number>()
   /**
@@ -46,7 +93,9 @@ export class Hub {
   constructor(
     private readonly ctx: DeliveryContext,
     private readonly parent?: Hub,
-  ) {}
+  ) {
+    this.keepAliveEvery = keepAliveInterval(ctx.pingInterval, ctx.disconnectTimeout)
+  }
 
   /**
    * The hub a new stream joins: this one, or where requests may share no I/O (Workers) a hub of
@@ -71,6 +120,7 @@ export class Hub {
       this.heartbeat = setInterval(() => this.beat(), this.ctx.pingInterval)
       ;(this.heartbeat as { unref?: () => void }).unref?.()
     }
+    this.scheduleKeepAlive(this.keepAliveDue(r.sid))
   }
 
   remove(r: Receiver): void {
@@ -80,8 +130,8 @@ export class Hub {
     if (this.bySession.size === 0 && this.heartbeat) {
       clearInterval(this.heartbeat)
       this.heartbeat = undefined
-      const now = Date.now()
-      for (const [sid, at] of this.aliveAt) if (now - at > this.ctx.pingInterval) this.aliveAt.delete(sid)
+      this.stopKeepAlive()
+      this.forgetStale(Date.now())
     }
   }
 
@@ -104,16 +154,71 @@ export class Hub {
   }
 
   /**
-   * When this instance last refreshed the session in the live index, if it did lately: a poll
-   * arriving here within disconnectTimeout / 4 of it need not touch the store again.
+   * A stream opening now for a session last seen (live-indexed) at `seen` must refresh it itself:
+   * the refresh is due, so this instance's keep-alive cannot be counted on to come first.
    */
-  keptAlive(sid: string): number | undefined {
-    return this.aliveAt.get(sid)
+  keepAliveDueSoon(sid: string, seen: number, now: number): boolean {
+    return now - Math.max(seen, this.aliveAt.get(sid) ?? 0) >= this.keepAliveEvery
   }
 
-  /** The session was put in the live index now (by the request that opened its stream). */
-  noteAlive(sid: string, at: number): void {
+  /**
+   * Refreshes one session's live-index entry now (one store call), for a request that found it
+   * due: as the keep-alive does, a session found ended meanwhile gets a full touch and is revived,
+   * and a sweep runs when the keep-alive says one would find work (stream requests sweep only then).
+   */
+  async keepAliveNow(sid: string): Promise<void> {
+    // Noted at once: the stream this request opens must not schedule a second refresh meanwhile.
+    this.noteAlive(sid, Date.now())
+    const { missing, sweepDue } = await this.ctx.keepAlive([sid])
+    if (missing.length) {
+      this.forgetSession(sid)
+      const ended = await this.ctx.touch(missing)
+      if (ended.length) await this.ctx.revive(ended).catch((err) => console.error('[socket-serve] revive failed:', err))
+    }
+    if (sweepDue) await this.ctx.sweepIfDue()
+  }
+
+  /** The session was put in the live index now (by a keep-alive or a touch of this instance). */
+  private noteAlive(sid: string, at: number): void {
     this.aliveAt.set(sid, at)
+  }
+
+  /** A request here gave the session a full touch (its record's lastSeen, and its transport). */
+  noteTouched(sid: string, at: number, transport?: string): void {
+    this.noteAlive(sid, at)
+    const w = this.watches.get(directKey(sid))
+    if (w?.session) w.session = { ...w.session, lastSeen: at, transport: transport ?? w.session.transport }
+  }
+
+  /**
+   * The session's record as a request here read it, if nothing can have changed what a stream
+   * needs of it since (see Watch.session): a warm poll costs no store read of its session.
+   */
+  knownSession(sid: string): SessionRecord | undefined {
+    const w = this.watches.get(directKey(sid))
+    return w?.live ? w.session : undefined
+  }
+
+  /**
+   * Taken before a request reads a session's record: only while the session's direct log is
+   * watched live (every later join, leave or ending will be seen) can that record be kept.
+   */
+  sessionStamp(sid: string): SessionStamp | undefined {
+    const w = this.watches.get(directKey(sid))
+    return w?.live ? { watch: w, changes: w.sessionChanges } : undefined
+  }
+
+  /** Keeps a record read after `stamp` was taken, unless something changed it meanwhile. */
+  rememberSession(record: SessionRecord, stamp: SessionStamp): void {
+    const w = stamp.watch
+    if (record.ended !== undefined || this.watches.get(directKey(record.sid)) !== w || w.sessionChanges !== stamp.changes) return
+    w.session = record
+  }
+
+  /** The session's record may have changed unseen (found ended, or its log lost): read it again. */
+  forgetSession(sid: string): void {
+    const w = this.watches.get(directKey(sid))
+    if (w) forgetRecord(w)
   }
 
   /** Resolves once the key's store subscription is live, so a read after it misses nothing. */
@@ -124,25 +229,37 @@ export class Hub {
       const watch: Watch = {
         receivers,
         generation: 0,
+        live: false,
+        sessionChanges: 0,
+        recent: [],
+        recentBytes: 0,
         subscription: this.ctx.bus.subscribe(key, (entry: LogEntry | null) => {
           // null: notifications may have been lost, so the newest seq is unknown again.
           if (entry === null) {
             watch.last = undefined
             watch.generation++
+            forgetRecord(watch)
           }
           // A new epoch: the log was lost and started again, reads begun before it teach nothing.
           else if (entry.epoch !== undefined && entry.epoch !== watch.epoch) {
             if (watch.epoch !== undefined) watch.generation++
             watch.epoch = entry.epoch
             watch.last = entry.seq
+            forgetRecord(watch)
           }
           // Any notification proves the subscription is live: every later entry will be notified too.
           else watch.last = Math.max(watch.last ?? 0, entry.seq)
+          // A join, leave or ending: the session's record changed before it was appended.
+          if (entry !== null && isControlEntry(entry.data)) forgetRecord(watch)
+          keepRecent(watch, entry)
           for (const each of receivers) each.onEntry(key, entry)
         }),
       }
       this.watches.set(key, (w = watch))
-      w.subscription.ready.catch(() => this.drop(key, watch))
+      w.subscription.ready.then(
+        () => void (watch.live = true),
+        () => this.drop(key, watch),
+      )
     }
     clearTimeout(w.idle)
     w.idle = undefined
@@ -174,6 +291,19 @@ export class Hub {
   /** Where a log's notifications stand now: pass it back to noteHead after a read. */
   generation(key: string): number {
     return this.watches.get(key)?.generation ?? -1
+  }
+
+  /**
+   * The entries after `after` up to the head this instance knows, when it holds every one of them
+   * (notified since, in `epoch`): what a read from `after` would find, without the read. Undefined
+   * when it does not hold them all.
+   */
+  recentSince(key: string, after: number, epoch: string): LogEntry[] | undefined {
+    const w = this.watches.get(key)
+    if (!w || w.last === undefined || epoch === '' || w.epoch !== epoch || after >= w.last) return undefined
+    const first = w.recent[0]?.seq
+    if (first === undefined || first > after + 1 || w.recent.at(-1)!.seq !== w.last) return undefined
+    return w.recent.slice(after + 1 - first)
   }
 
   /**
@@ -210,41 +340,119 @@ export class Hub {
     for (const [key, w] of [...this.watches]) this.drop(key, w)
     if (this.heartbeat) clearInterval(this.heartbeat)
     this.heartbeat = undefined
+    this.stopKeepAlive()
   }
 
   /**
-   * Heartbeats keep proxies and idle timeouts open, and one store call keeps every local session
-   * in the live index (what the sweep reads): the cost of idle streams is one command per
-   * pingInterval per instance, not per stream. A session's record and direct log get their TTL
-   * refreshed (a full touch) only once a quarter of the TTL has passed.
+   * Heartbeats keep proxies and idle timeouts open; they cost the store nothing (the live index is
+   * kept by keepSessionsAlive, on its own slower schedule).
    */
   private beat(): void {
-    const sids = [...this.bySession.keys()]
     for (const set of this.bySession.values()) for (const r of set) r.heartbeat()
     this.ctx.observer.streams?.((this.parent ?? this).open)
-    const now = Date.now()
-    // Sessions whose streams all closed are forgotten after a heartbeat (bounded by the live ones).
-    for (const [sid, at] of this.aliveAt) if (!this.bySession.has(sid) && now - at > this.ctx.pingInterval) this.aliveAt.delete(sid)
+    this.forgetStale(Date.now())
+  }
+
+  /**
+   * Sessions whose streams all closed are forgotten once their refresh is due (a poll that comes
+   * back later refreshes them itself); bounded by the sessions seen within keepAliveEvery.
+   */
+  private forgetStale(now: number): void {
+    for (const [sid, at] of this.aliveAt) if (!this.bySession.has(sid) && now - at > this.keepAliveEvery) this.aliveAt.delete(sid)
+  }
+
+  /** When the session's live-index entry needs its next refresh, as far as this instance knows. */
+  private keepAliveDue(sid: string): number {
+    return Math.max(this.aliveAt.get(sid) ?? 0, this.touchedAt.get(sid) ?? 0) + this.keepAliveEvery
+  }
+
+  /**
+   * Arms the keep-alive for `due` unless it is armed sooner. Every stream's session is refreshed
+   * when it fires, so after the first one they all share one schedule: a poller's session keeps
+   * its place in it across the moments between two polls (its aliveAt outlives them).
+   */
+  private scheduleKeepAlive(due: number): void {
+    if (this.keepAliveTimer !== undefined && this.keepAliveAt <= due) return
+    clearTimeout(this.keepAliveTimer)
+    this.keepAliveAt = due
+    this.keepAliveTimer = setTimeout(() => this.keepSessionsAlive(), Math.max(0, due - Date.now()))
+    ;(this.keepAliveTimer as { unref?: () => void }).unref?.()
+  }
+
+  private stopKeepAlive(): void {
+    clearTimeout(this.keepAliveTimer)
+    this.keepAliveTimer = undefined
+    this.keepAliveAt = Infinity
+  }
+
+  /**
+   * One store call keeps every local session in the live index (what the sweep reads): the cost
+   * of idle streams is one command per keep-alive interval per instance, not per stream, and runs
+   * within the streams' lifetime. A session's record and direct log get their TTL refreshed (a
+   * full touch) only once a quarter of the TTL has passed.
+   */
+  private keepSessionsAlive(): void {
+    this.keepAliveTimer = undefined
+    this.keepAliveAt = Infinity
+    const sids = [...this.bySession.keys()]
     if (sids.length === 0) return
+    const now = Date.now()
+    this.scheduleKeepAlive(now + this.keepAliveEvery)
     const due = sids.filter((sid) => now - (this.touchedAt.get(sid) ?? 0) > (this.ctx.limits.ttl * 1000) / 4)
     const dueSet = new Set(due)
     const rest = sids.filter((sid) => !dueSet.has(sid))
     for (const sid of due) this.touchedAt.set(sid, now)
-    // Runs within the streams' lifetime. Sessions not in the live index get a full touch, which
-    // says which were ended: a session another instance ended meanwhile (a lost touch made it
-    // look idle) still has its client here, so it is revived. A sweep runs here too, within the
-    // streams' lifetime, but only when the keep-alive says it would find work.
+    // Sessions not in the live index get a full touch, which says which were ended: a session
+    // another instance ended meanwhile (a lost touch made it look idle) still has its client here,
+    // so it is revived. A sweep runs here too, within the streams' lifetime, but only when the
+    // keep-alive says it would find work.
+    // Noted at once (a poll arriving meanwhile need not refresh its session itself).
+    for (const sid of rest) this.aliveAt.set(sid, now)
     const kept = rest.length
       ? this.ctx.keepAlive(rest).then(({ missing, sweepDue }) => {
-          const gone = new Set(missing)
-          for (const sid of rest) if (!gone.has(sid)) this.aliveAt.set(sid, now)
+          for (const sid of missing) this.forgetSession(sid)
           if (sweepDue) void this.ctx.sweepIfDue()
           return missing.length ? this.ctx.touch(missing) : []
         })
       : (void this.ctx.sweepIfDue(), [])
-    Promise.all([due.length ? this.ctx.touch(due) : [], kept])
+    const touched = due.length
+      ? this.ctx.touch(due).then((ended) => {
+          const gone = new Set(ended)
+          for (const sid of due) if (!gone.has(sid)) this.noteTouched(sid, now)
+          return ended
+        })
+      : []
+    Promise.all([touched, kept])
       .then(([a, b]) => [...a, ...b])
-      .then((ended) => (ended.length ? this.ctx.revive(ended) : undefined))
-      .catch((err) => console.error('[socket-serve] heartbeat touch failed:', err))
+      .then((ended) => {
+        for (const sid of ended) this.forgetSession(sid)
+        return ended.length ? this.ctx.revive(ended) : undefined
+      })
+      .catch((err) => console.error('[socket-serve] keep-alive failed:', err))
   }
+}
+
+/** The direct log's key: its watch holds the session's record (Watch.session). */
+function directKey(sid: string): string {
+  return `d:${sid}`
+}
+
+/** Keeps a notified entry among the log's recent ones, if it follows them (else starts them over). */
+function keepRecent(w: Watch, entry: LogEntry | null): void {
+  const last = w.recent.at(-1)
+  if (entry === null || entry.epoch !== w.epoch || !last || last.epoch !== entry.epoch || entry.seq !== last.seq + 1) {
+    w.recent = []
+    w.recentBytes = 0
+    if (entry === null || entry.epoch !== w.epoch || entry.seq !== w.last) return
+  }
+  w.recent.push(entry)
+  w.recentBytes += entry.data.length
+  while (w.recent.length > RECENT_ENTRIES || (w.recentBytes > RECENT_BYTES && w.recent.length > 1)) {
+    w.recentBytes -= w.recent.shift()!.data.length
+  }
+}
+
+function forgetRecord(w: Watch): void {
+  w.session = undefined
+  w.sessionChanges++
 }

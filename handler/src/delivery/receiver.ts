@@ -135,9 +135,11 @@ export class Receiver implements DirectSource {
     signal?: AbortSignal,
     /** store work of the request (the touch) that must be done before the stream opens */
     private readonly before?: Promise<unknown>,
+    /** when the session's record was last touched, if not as the record says (the request touched it) */
+    touchedAt?: number,
   ) {
     this.sid = record.sid
-    this.touchedAt = before ? Date.now() : record.lastSeen
+    this.touchedAt = touchedAt ?? (before ? Date.now() : record.lastSeen)
     this.mark = sessionMark(this.sid)
     const resume = resumePositions(cursor, this.sid)
     this.resume = resume.positions
@@ -353,8 +355,8 @@ export class Receiver implements DirectSource {
       do {
         k.again = false
         const hub = this.hub
-        const known = hub.lastSeq(k.storeKey)
-        if (known !== undefined && k.epoch !== '' && known.epoch === k.epoch && k.cursor >= known.seq) break
+        if (this.atKnownHead(k)) break
+        if (this.fromRecent(k)) continue
         const generation = hub.generation(k.storeKey)
         const res = await this.ctx.logs.read(k.storeKey, k.cursor, READ_BATCH)
         if (!this.applyRead(k, res, generation)) return
@@ -365,6 +367,34 @@ export class Receiver implements DirectSource {
     } finally {
       k.pulling = false
     }
+  }
+
+  /**
+   * The Hub knows the log's head (its subscription has been live since a read or a notification
+   * told it) and `k` is there: nothing to read. A position without an epoch (where the session
+   * joined, or a log that does not exist yet) that is exactly the head takes the head's epoch, as
+   * a read would: a room nothing was said in since the join costs a warm poll no read either.
+   */
+  private atKnownHead(k: KeyState): boolean {
+    const known = this.hub.lastSeq(k.storeKey)
+    if (known === undefined) return false
+    if (k.epoch === '' && k.cursor === known.seq) {
+      k.epoch = known.epoch ?? ''
+      return true
+    }
+    return k.epoch !== '' && known.epoch === k.epoch && k.cursor >= known.seq
+  }
+
+  /**
+   * Delivers what a read from the cursor would find from the entries the Hub holds (notified
+   * since its subscription is live), when it holds all of them: a poll that comes back behind a
+   * burst of broadcasts costs no read. False when a read is needed.
+   */
+  private fromRecent(k: KeyState): boolean {
+    const entries = this.hub.recentSince(k.storeKey, k.cursor, k.epoch)
+    if (!entries) return false
+    for (const e of entries) if (!this.closed && this.keys.get(k.storeKey) === k) this.deliver(k, e)
+    return true
   }
 
   /**
@@ -395,10 +425,8 @@ export class Receiver implements DirectSource {
    */
   private async pullAll(keys: KeyState[]): Promise<void> {
     const hub = this.hub
-    const due = keys.filter((k) => {
-      const known = hub.lastSeq(k.storeKey)
-      return !k.pulling && !(known !== undefined && k.epoch !== '' && known.epoch === k.epoch && k.cursor >= known.seq)
-    })
+    const due = keys.filter((k) => !k.pulling && !this.atKnownHead(k) && !this.fromRecent(k))
+    if (this.closed) return
     if (due.length === 0) return
     if (due.length === 1) return this.pull(due[0]!)
     for (const k of due) {

@@ -25,6 +25,7 @@ import type { Hub } from '../delivery/hub.js'
 import { Receiver, type StreamMode } from '../delivery/receiver.js'
 
 const ROUTES = new Set(['/connect', '/message', '/ack', '/disconnect', '/sse', '/poll', '/_sweep', '/_publish'])
+const STREAM_ROUTES = new Set(['/sse', '/poll'])
 export const MAX_BATCH = 1000
 const PLUGIN_PREFIX = /\/_[a-z][a-z0-9-]*\//
 const OK = '{"ok":true}'
@@ -109,8 +110,10 @@ export function createRoutes(
     await next()
     if (verdict.cors) for (const [k, v] of Object.entries(corsHeaders(verdict.cors, opts.cors))) c.res.headers.set(k, v)
     // Nothing runs after the answer on serverless: a due sweep is part of this request. Only an
-    // accepted request sweeps: a refused one changes nothing.
-    if (c.res.status < 400) {
+    // accepted request sweeps: a refused one changes nothing. A stream (SSE, poll) sweeps only when
+    // the keep-alive of its session says a sweep would find work (Hub.keepAliveNow and the keep-alive
+    // within the stream): idle polls would otherwise cost a sweep every disconnectTimeout / 3.
+    if (c.res.status < 400 && !STREAM_ROUTES.has(routePath(c.req.raw))) {
       const sweeping = server.sweepIfDue()
       if (sweeping) await sweeping
     }
@@ -228,14 +231,28 @@ export function createRoutes(
       const sid = c.req.query('sid')
       const scoped = c.req.query('st')
       if (!sid || !scoped) throw new SocketServeError('UNAUTHORIZED', 'missing session id or token')
-      const record = sid.length <= 64 ? await store.getSession(sid) : null
+      const record = sid.length <= 64 ? await streamSession(sid) : null
       if (!record) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
       if (!safeEqual(await streamToken(record.token), scoped)) throw new SocketServeError('UNAUTHORIZED', 'wrong session token')
       return server.revive(record, true)
     }
     const { sid, token } = credentials(c)
     // A session ended for being idle comes back when its client does, within the recovery window.
-    return server.revive(check(await store.getSession(sid), token), streamRoute)
+    return server.revive(check(await (streamRoute ? streamSession(sid) : store.getSession(sid)), token), streamRoute)
+  }
+
+  /**
+   * A stream's session: as this instance last read it while it watches the session's direct log
+   * (nothing a stream needs of the record can change without an entry there), else from the store,
+   * kept for the session's next poll if the watch was live before the read began.
+   */
+  async function streamSession(sid: string): Promise<SessionRecord | null> {
+    const known = streams.hub.knownSession(sid)
+    if (known) return known
+    const stamp = streams.hub.sessionStamp(sid)
+    const record = await store.getSession(sid)
+    if (record && stamp) streams.hub.rememberSession(record, stamp)
+    return record
   }
 
   /** The session id and token headers every request for a session carries. */
@@ -257,19 +274,27 @@ export function createRoutes(
     const transport: Transport = mode === 'sse' ? 'sse' : 'polling'
     if (!opts.transports.includes(transport)) throw new SocketServeError('BAD_REQUEST', `transport ${transport} is disabled`)
     const record = await session(c, true)
-    // Polls come often: touch only when the session is getting stale (neither its record nor this
-    // instance's heartbeats refreshed it lately), its record's TTL is due, or the transport changed.
-    // The stream waits for the touch before it opens, so it is done within the request.
+    // Polls come often: a full touch only when the record's TTL is due or the transport changed, and
+    // a keep-alive of the session (one call) only when its refresh is due (see Hub.keepAliveDueSoon):
+    // otherwise this instance's keep-alive refreshes it while the stream is open. The stream waits
+    // for either before it opens, so it is done within the request.
     const now = Date.now()
-    const seen = Math.max(record.lastSeen, streams.hub.keptAlive(record.sid) ?? 0)
-    const touched =
-      now - seen > opts.disconnectTimeout / 4 || now - record.lastSeen > (server.limits.ttl * 1000) / 4 || record.transport !== transport
-        ? store.touch([record.sid], now, server.limits, transport)
+    const hub = streams.hub
+    // (A kicked session's stream only reads on to its disconnect frame: nothing to keep alive.)
+    const live = record.ended === undefined
+    const full = now - record.lastSeen > (server.limits.ttl * 1000) / 4 || record.transport !== transport
+    const touched = full
+      ? store.touch([record.sid], now, server.limits, transport).then((ended) => {
+          if (ended.length === 0) hub.noteTouched(record.sid, now, transport)
+          else hub.forgetSession(record.sid)
+        })
+      : live && hub.keepAliveDueSoon(record.sid, record.lastSeen, now)
+        ? hub.keepAliveNow(record.sid)
         : undefined
-    touched?.then((ended) => ended.length === 0 && streams.hub.noteAlive(record.sid, now), () => {})
+    touched?.catch(() => {}) // the stream reports a failure when it awaits it; a client gone first does not
     const cursor = c.req.header(CURSOR_HEADER)
     const wait = c.req.query('wait') !== '0'
-    const receiver = new Receiver(streams.delivery, streams.hub.forRequest(), record, cursor, mode, wait, c.req.raw.signal, touched)
+    const receiver = new Receiver(streams.delivery, hub.forRequest(), record, cursor, mode, wait, c.req.raw.signal, touched, full ? now : record.lastSeen)
     const init = {
       headers: {
         'content-type': 'text/event-stream; charset=utf-8',
