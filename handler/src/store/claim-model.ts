@@ -87,6 +87,8 @@ export function claimMessages(
 ): ClaimOutcome {
   if (answered !== undefined) {
     for (const id of [...st.records.keys()]) if (id <= answered) st.records.delete(id)
+    // Answered without ever being claimed (refused before it ran: 413, 400): the next may follow it.
+    if (answered > st.hwm) st.hwm = answered
   } else if (ids.length > 0 && ids[0]! > st.hwm) st.records.clear()
   let allowed = Infinity
   if (rate) {
@@ -130,16 +132,17 @@ export function claimMessages(
       claims.push({ id, status: 'old' })
       continue
     }
-    // In order: a new message waits until the one before it is claimed.
-    if (status === 'fresh' && answered !== undefined && (early || id !== st.hwm + 1 || !predecessorStarted(id - 1))) {
-      early = true
-      claims.push({ id, status: 'early' })
-      continue
-    }
-    // Messages run in emit order: once one is deferred, every later one is too.
+    // Messages run in emit order: once one is deferred, every later one is too (its predecessor
+    // arrived or not: it could not run in this window anyway).
     if (deferred || allowed <= 0) {
       deferred = true
       claims.push({ id, status: 'deferred' })
+      continue
+    }
+    // In order: a new message waits until the one before it has started.
+    if (status === 'fresh' && answered !== undefined && (early || id !== st.hwm + 1 || !predecessorStarted(id - 1))) {
+      early = true
+      claims.push({ id, status: 'early' })
       continue
     }
     allowed--

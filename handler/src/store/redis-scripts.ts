@@ -129,12 +129,14 @@ if redis.call('HEXISTS', KEYS[1], 'ended') == 0 then
   redis.call('HSET', KEYS[1], 'lastSeen', now)
   redis.call('EXPIRE', KEYS[1], ARGV[3])
 end
-local hwm = tonumber(redis.call('HGET', KEYS[1], 'hwm') or '0')
+local stored = tonumber(redis.call('HGET', KEYS[1], 'hwm') or '0')
+local hwm = stored
 local answered = tonumber(ARGV[7])
 if answered >= 0 then
   for _, f in ipairs(redis.call('HKEYS', KEYS[2])) do
     if tonumber(f) <= answered then redis.call('HDEL', KEYS[2], f) end
   end
+  if answered > hwm then hwm = answered end
 elseif tonumber(ARGV[8]) > hwm then
   redis.call('DEL', KEYS[2])
 end
@@ -177,14 +179,13 @@ for i = 8, #ARGV do
     end
   else
     if c == 'f' then status = 2 elseif tonumber(id) > hwm then status = 1 else status = 6 end
-    if status == 1 and answered >= 0 and (early or tonumber(id) ~= top + 1 or not predecessorStarted(tonumber(id) - 1)) then
-      early = true
-      status = 8
-    end
-    if status ~= 6 and status ~= 8 then
+    if status ~= 6 then
       if deferred or allowed == 0 then
         deferred = true
         status = 7
+      elseif status == 1 and answered >= 0 and (early or tonumber(id) ~= top + 1 or not predecessorStarted(tonumber(id) - 1)) then
+        early = true
+        status = 8
       else
         if limit > 0 then allowed = allowed - 1; count = count + 1 end
         redis.call('HSET', KEYS[2], id, 'r' .. (now + lease) .. ':' .. ARGV[6])
@@ -196,7 +197,7 @@ for i = 8, #ARGV do
   out[#out + 1] = status
   out[#out + 1] = ack
 end
-if top > hwm then redis.call('HSET', KEYS[1], 'hwm', top) end
+if top > stored then redis.call('HSET', KEYS[1], 'hwm', top) end
 if limit > 0 then
   redis.call('HSET', KEYS[1], 'rlw', window, 'rlc', count)
   if deferred then out[2] = (window + 1) * span - now end
