@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import fc from 'fast-check'
 import { memoryStore, type ClaimResult, type Store, type StoreLimits } from 'socket-serve'
 import { redisStore } from 'socket-serve/redis'
-import { claimMessages, finishMessages, newClaimState, renewLeases, type ClaimState, type RateLimit } from '../../handler/src/store/claim-model.js'
+import { claimMessages, finishMessages, newClaimState, renewLeases, startMessages, type ClaimState, type RateLimit } from '../../handler/src/store/claim-model.js'
 import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from '../support/redis.js'
 
 /**
  * Model-based test of per-message claims (issue 13, item 8). claim-model.ts is the
  * reference: fast-check generates what a client and its requests do to one session
- * (claim a new batch, retry it, a stray old duplicate, renew, finish, time passing,
+ * (claim a new batch, retry it, a stray old duplicate, renew, mark started, finish, time passing,
  * a wrong token, a session that does not exist; a client with one POST at a time, or
  * several in flight, overtaking each other) and every claim's reply from a real
  * store must equal the model's. The memory store runs the model itself (this checks
@@ -317,6 +317,29 @@ class Renew extends Cmd {
 }
 
 /**
+ * Handlers' synchronous parts ran and their writes are stored: without an owner, the request
+ * that claimed the last batch marks it started; with one, any request, on any of the recent ids.
+ */
+class Start extends Cmd {
+  ids: number[] = []
+  by = ''
+  constructor(readonly pick: boolean[], readonly owner?: string) {
+    super()
+  }
+  async exec(m: Model, r: System) {
+    this.by = this.owner ?? m.lastOwner
+    this.ids = (this.owner ? recent(m) : m.last).filter((_, i) => this.pick[i])
+    await r.store.startMessages(r.sid, this.ids, this.by)
+    r.clock.check(r.stats)
+    startMessages(m.st, this.ids, this.by)
+    r.trace.push(`start [${this.ids}] as ${this.by}`)
+  }
+  toString() {
+    return `start(${this.owner ?? 'last claimer'}) [${this.ids}] as ${this.by}`
+  }
+}
+
+/**
  * Per id, 0 untouched, 1 done with acks[i], 2 given back. Without an owner: the request that
  * claimed the last batch records how its messages ended; with one: any request, any recent id.
  */
@@ -401,6 +424,7 @@ const commands = fc.commands(
       { weight: 4, arbitrary: fc.tuple(fc.nat(4), owner, rated).map(([f, o, r]) => new ClaimRetry(f, o, r)) },
       { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 3 }), owner).map(([b, n, o]) => new ClaimStray(b, n, o)) },
       { weight: 2, arbitrary: fc.tuple(picks(fc.boolean()), anyOwner).map(([p, o]) => new Renew(p, o)) },
+      { weight: 3, arbitrary: fc.tuple(picks(fc.boolean()), anyOwner).map(([p, o]) => new Start(p, o)) },
       { weight: 4, arbitrary: fc.tuple(picks(fc.constantFrom(0, 1, 1, 2)), picks(ack), anyOwner).map(([h, a, o]) => new Finish(h, a, o)) },
       { weight: 3, arbitrary: fc.constantFrom(PART, PAST).map((ms) => new Advance(ms)) },
       { weight: 1, arbitrary: fc.boolean().map((retry) => new ClaimWrongToken(retry)) },

@@ -198,3 +198,27 @@ describe('emits the server must see, or the app must hear about', () => {
     expect(got).toEqual(['small'])
   })
 })
+
+describe('a slow handler holds back no later emit (issue 13, item 7)', () => {
+  it('with the defaults, a 3 s acked handler does not delay a later emit: its handler starts and its ack arrives first', async () => {
+    const events: string[] = []
+    const s = await server({}, (io) => {
+      io.onMessage('slow', async (_s, n: number) => {
+        events.push(`start slow ${n}`)
+        await sleep(3000)
+        return n
+      })
+      io.onMessage('fast', (_s, n: number) => {
+        events.push(`start fast ${n}`)
+        return n
+      })
+    })
+    const socket = await open(s.url) // the defaults, on both sides
+    const slow = socket.emitWithAck('slow', 1, { timeout: 20_000 }).then((n) => events.push(`ack slow ${n}`))
+    await until(() => events.includes('start slow 1'), 'the slow handler to start')
+    const fast = [2, 3].map((n) => socket.emitWithAck('fast', n, { timeout: 20_000 }).then((m) => events.push(`ack fast ${m}`)))
+    await Promise.all([slow, ...fast])
+    // Before: the later emits waited for the slow POST's answer (start slow, ack slow, start fast...).
+    expect(events).toEqual(['start slow 1', 'start fast 2', 'start fast 3', 'ack fast 2', 'ack fast 3', 'ack slow 1'])
+  })
+})

@@ -206,7 +206,10 @@ describe.each(transports)('multi-instance over $name', ({ transports: only }) =>
     expect(victim).toBeGreaterThanOrEqual(0)
 
     await until(() => answered.length === N, 'the sender to get an ack for every message', 120_000)
-    expect(answered).toEqual(range(N)) // acks come back in emit order
+    // Every message answered exactly once. Acks come back as each POST finishes (DESIGN §3: a slow
+    // handler delays no other; several POSTs are in flight by default), so not in emit order; the
+    // handlers' effects are checked in emit order below.
+    expect([...answered].sort((a, b) => a - b)).toEqual(range(N))
     // The only acceptable ack error: INTERRUPTED, for the messages whose POST was running on the
     // killed instance (their handler ran at most once, and the client is told).
     expect([...ackErrors.values()].filter((code) => code !== 'INTERRUPTED')).toEqual([])
@@ -222,6 +225,7 @@ describe.each(transports)('multi-instance over $name', ({ transports: only }) =>
         `non-200 ${JSON.stringify(posts.filter((e) => e.status !== 200).map((e) => e.status))}; ` +
         `interrupted ${JSON.stringify([...ackErrors.keys()])}; client disconnect events ${disconnects.join(',')}`,
     )
+    acked.sort((a, b) => a - b)
     const ok = new Set(acked)
     const delivered = counts[0]!.got
     counts.forEach((c, i) => {

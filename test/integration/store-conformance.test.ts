@@ -313,19 +313,26 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     expect(await claim(store, 'c1', [7], a)).toEqual(['7:fresh'])
   })
 
-  it('with several POSTs in flight, claims a message only after its predecessor, and forgets what the client says it had answered', async () => {
+  it('with several POSTs in flight, claims a message only after its predecessor started, and forgets what the client says it had answered', async () => {
     await store.createSession(record('pl1'), limits)
     const a = { ...claimLimits, owner: 'a' }
     const b = { ...claimLimits, owner: 'b' }
     // The second POST arrives first: its messages wait for the first's.
     expect(await claim(store, 'pl1', [3, 4], b, undefined, 0)).toEqual(['3:early', '4:early'])
     expect(await claim(store, 'pl1', [1, 2], a, undefined, 0)).toEqual(['1:fresh', '2:fresh'])
+    // Claimed is not enough: 2 must have started (its synchronous writes stored) elsewhere.
+    expect(await claim(store, 'pl1', [3, 4], b, undefined, 0)).toEqual(['3:early', '4:early'])
+    await store.startMessages('pl1', [1, 2], 'b') // not b's: changes nothing
+    expect(await claim(store, 'pl1', [3, 4], b, undefined, 0)).toEqual(['3:early', '4:early'])
+    await store.startMessages('pl1', [1, 2], 'a')
     expect(await claim(store, 'pl1', [3, 4], b, undefined, 0)).toEqual(['3:fresh', '4:fresh'])
+    await store.startMessages('pl1', [3, 4], 'b')
     // A later POST does not drop the records of earlier ones still unanswered...
     expect(await claim(store, 'pl1', [5], b, undefined, 0)).toEqual(['5:fresh'])
     await store.finishMessages('pl1', [{ id: 1, ack: '{"id":1}' }, { id: 2, ack: '' }], [], 'a')
     expect(await claim(store, 'pl1', [1, 2], b, undefined, 0)).toEqual(['1:done={"id":1}', '2:done='])
     // ...until the client says it had them answered.
+    await store.startMessages('pl1', [5], 'b')
     expect(await claim(store, 'pl1', [6], b, undefined, 2)).toEqual(['6:fresh'])
     expect(await claim(store, 'pl1', [1, 2, 3], b, undefined, 2)).toEqual(['1:old', '2:old', '3:running'])
   })

@@ -60,7 +60,8 @@ describe('faults under the platform emulator', () => {
       clients[k % 2]!.socket.emit('say', { room: ROOM, uid, work: 5 })
       if (k === 20 || k === 40) {
         // Lambda style: each open stream is its own instance. Once at least three of the four
-        // clients' streams are open (a poll may be between two requests), kill every one of them.
+        // clients' streams are open in a started function (a poll may be between two requests, a
+        // reopened stream may wait for its cold start), kill every one of them.
         const streams = () => [...platform.holding('/sse'), ...platform.holding('/poll')]
         const waitStart = Date.now()
         const enough = await until(() => streams().length >= 3, 8000)

@@ -142,7 +142,11 @@ export interface Platform {
   readonly log: readonly RequestRecord[]
   /** Instances serving or draining now. */
   live(): InstanceRecord[]
-  /** Live instances with an open request on this route suffix (e.g. '/sse'). */
+  /**
+   * Live instances with an open request on this route suffix (e.g. '/sse') that reached the
+   * function: its process is up. An instance still cold-starting holds the request in the
+   * platform's queue, not in a function (its pid is still 0).
+   */
   holding(routeSuffix: string): InstanceRecord[]
   /** GET {url}/_sweep with the cron secret. */
   cron(): Promise<CronResult>
@@ -154,7 +158,7 @@ export interface Platform {
   cutNext(routeSuffix: string, afterMs: number): void
   /**
    * SIGKILL an instance now, whatever it is doing (its clients see their connections cut).
-   * Resolves false when it was already dead.
+   * Resolves false when it was already dead. Throws for pid 0 (an instance still starting).
    */
   kill9(pid: number): Promise<boolean>
   /** One line of counts, for the test log. */
@@ -491,12 +495,15 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     log,
     stderr,
     live: () => instances.filter((i) => i.state === 'serving' || i.state === 'draining'),
-    holding: (suffix) => instances.filter((i) => i.state !== 'dead' && i.state !== 'fresh' && i.inflight > 0 && Object.keys(i.routes).some((r) => r.endsWith(suffix))),
+    holding: (suffix) =>
+      instances.filter((i) => i.state !== 'dead' && i.state !== 'fresh' && i.pid > 0 && i.inflight > 0 && Object.keys(i.routes).some((r) => r.endsWith(suffix))),
     cron,
     cutNext(suffix, afterMs) {
       cuts.push({ suffix, afterMs })
     },
     async kill9(pid) {
+      // Every instance still starting has pid 0: killing "pid 0" would hit whichever came first.
+      if (!(pid > 0)) throw new Error(`kill9 needs the pid of a started instance, not ${pid}`)
       const inst = instances.find((i) => i.pid === pid)
       if (!inst) throw new Error(`no instance with pid ${pid}`)
       if (inst.state === 'dead') return false

@@ -24,10 +24,22 @@ export type HandlerOutcome =
 export type AnyHandler = (socket: never, data: never, ack: (reply: unknown) => void) => unknown
 
 /**
+ * How long the session's next message waits for a handler that is still running before it may
+ * start anyway (once the writes issued by then are stored): the writes a handler makes in this
+ * time, or before its first await, land before its successor's; a slow handler holds back no
+ * later message longer than this.
+ */
+export const START_GRACE_MS = 100
+
+/**
  * Runs client messages' handlers. They start in emit order, one after another,
  * without waiting for each other's promises (as Socket.IO does); a message is
  * done when its handler settled and every store write it started (awaited or
  * not) settled, so nothing a message caused is still running after the reply.
+ * A batch has started once its handlers' synchronous parts ran and the writes
+ * issued there settled, and then either they finished or START_GRACE_MS passed
+ * and every write issued by then settled: from then on the session's next message
+ * may run elsewhere without overtaking those writes (see claim-model.ts).
  */
 export class Dispatcher {
   constructor(
@@ -37,15 +49,45 @@ export class Dispatcher {
     private readonly schemas: EventSchemas = {},
   ) {}
 
-  /** `rooms`: the session's rooms, for the observer's per-room failure counts */
-  run(socket: unknown, sid: string, messages: RunnableMessage[], rooms: string[] = []): Promise<HandlerOutcome[]> {
-    return Promise.all(messages.map((m) => this.runOne(socket, sid, m, rooms)))
+  /**
+   * `rooms`: the session's rooms, for the observer's per-room failure counts. `onStarted`: called
+   * once the batch has started (see above) while a handler still runs; never when all finished first.
+   */
+  run(socket: unknown, sid: string, messages: RunnableMessage[], rooms: string[] = [], onStarted?: () => void): Promise<HandlerOutcome[]> {
+    const t0 = Date.now()
+    const starts: Promise<unknown>[] = []
+    const contexts: HandlerContext[] = []
+    const outcomes = Promise.all(messages.map((m) => this.runOne(socket, sid, m, rooms, starts, contexts)))
+    if (onStarted) {
+      void Promise.all(starts).then(async () => {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const grace = new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, t0 + START_GRACE_MS - Date.now()))))
+        const finished = await Promise.race([outcomes.then(() => true, () => true), grace])
+        clearTimeout(timer)
+        if (finished) return // recorded as done: that says started too
+        await Promise.allSettled(contexts.flatMap((c) => c.writes.slice()))
+        onStarted()
+      })
+    }
+    return outcomes
   }
 
-  private async runOne(socket: unknown, sid: string, m: RunnableMessage, rooms: string[]): Promise<HandlerOutcome> {
+  private async runOne(socket: unknown, sid: string, m: RunnableMessage, rooms: string[], starts: Promise<unknown>[], contexts: HandlerContext[]): Promise<HandlerOutcome> {
     const started = performance.now()
     const context: HandlerContext = { message: `${sid}:${m.id}`, rerun: !!m.rerun, emits: 0, writes: [] }
-    const result = handlerContext.run(context, () => this.invoke(socket, m.event, m.data, !!m.ack))
+    contexts.push(context)
+    // The writes issued by the time the handler's synchronous part returned (or it never ran).
+    let syncWrites: Promise<unknown>[] | undefined
+    let ran!: () => void
+    starts.push(new Promise<void>((resolve) => (ran = resolve)).then(() => Promise.allSettled(syncWrites!)))
+    const syncDone = () => {
+      if (syncWrites) return
+      syncWrites = context.writes.slice()
+      ran()
+    }
+    const result = handlerContext.run(context, () => this.invoke(socket, m.event, m.data, !!m.ack, syncDone))
+    // A payload that failed validation (sync or async) ran no handler: it has started.
+    result.catch(() => {}).finally(syncDone)
     let outcome: HandlerOutcome
     let timedOut = false
     try {
@@ -87,7 +129,7 @@ export class Dispatcher {
   }
 
   /** Validates the payload before the handler runs, and its ack after, when the event has schemas. */
-  private invoke(socket: unknown, event: string, data: unknown, wantsAck: boolean): Promise<unknown> {
+  private invoke(socket: unknown, event: string, data: unknown, wantsAck: boolean, syncDone: () => void): Promise<unknown> {
     const schema = Object.prototype.hasOwnProperty.call(this.schemas, event) ? schemasOf(this.schemas[event]) : {}
     let input: unknown
     try {
@@ -95,7 +137,13 @@ export class Dispatcher {
     } catch (err) {
       return Promise.reject(err)
     }
-    const run = (value: unknown) => this.call(socket, event, value, wantsAck)
+    const run = (value: unknown) => {
+      try {
+        return this.call(socket, event, value, wantsAck)
+      } finally {
+        syncDone()
+      }
+    }
     const replied = input instanceof Promise ? input.then(run) : run(input)
     const ack = schema.ack
     return ack && wantsAck ? replied.then((reply) => validate(ack, reply, `"${event}" ack`)) : replied

@@ -14,13 +14,13 @@ export interface IncomingMessage {
 }
 
 export interface MessageFlowDeps {
-  sessions: Pick<Sessions, 'getSession' | 'claimMessages' | 'renewLeases' | 'finishMessages'>
+  sessions: Pick<Sessions, 'getSession' | 'claimMessages' | 'renewLeases' | 'startMessages' | 'finishMessages'>
   /** claim limits without the owner (each request is its own owner) */
   limits: Omit<ClaimLimits, 'owner'>
   /** checks the token against the record (throws 404/401), revives an ended session */
   admit(record: SessionRecord | null, token: string): Promise<SessionRecord>
-  /** runs the handlers of claimed messages (see Dispatcher) */
-  run(record: SessionRecord, messages: RunnableMessage[]): Promise<HandlerOutcome[]>
+  /** runs the handlers of claimed messages (see Dispatcher); `onStarted` once each has started */
+  run(record: SessionRecord, messages: RunnableMessage[], onStarted?: () => void): Promise<HandlerOutcome[]>
   /** refreshes the session's liveness (a request from its client) */
   touch(sid: string): Promise<unknown>
 }
@@ -84,7 +84,7 @@ export async function receiveMessages(
       else settled.set(c.id, c)
     }
     // Claimed in emit order, started in emit order.
-    if (runnable.length) runs.push(runHandlers(deps, rec, runnable, owner).then((o) => void outcomes.push(...o)))
+    if (runnable.length) runs.push(runHandlers(deps, rec, runnable, owner, answered !== undefined).then((o) => void outcomes.push(...o)))
     if (waiting.length === 0 || Date.now() > until) {
       for (const c of waiting) settled.set(c.id, c)
       break
@@ -119,20 +119,33 @@ export async function receiveMessages(
   return `{"acks":[${acks.join(',')}]${deferred}}`
 }
 
-/** Runs the claimed messages under a lease renewed while they run, then records how each ended. */
-async function runHandlers(deps: MessageFlowDeps, rec: SessionRecord, runnable: RunnableMessage[], owner: string): Promise<HandlerOutcome[]> {
+/**
+ * Runs the claimed messages under a lease renewed while they run, then records how each ended.
+ * `pipelined`: the client may have the next messages in flight already; they are claimed once
+ * these have started, so a batch still running once it has started (see Dispatcher) is marked
+ * started (one store call; a batch that finishes first is marked done instead).
+ */
+async function runHandlers(deps: MessageFlowDeps, rec: SessionRecord, runnable: RunnableMessage[], owner: string, pipelined: boolean): Promise<HandlerOutcome[]> {
   if (runnable.length === 0) return []
   const ids = runnable.map((m) => m.id)
   // The timer lives only while this request is in flight.
   const renew = setInterval(() => {
     deps.sessions.renewLeases(rec.sid, ids, deps.limits.leaseMs, owner).catch(() => {})
   }, deps.limits.leaseMs / 3)
+  let finished = false
+  let marking: Promise<void> | undefined
+  const onStarted = () => {
+    if (!finished) marking = deps.sessions.startMessages(rec.sid, ids, owner).catch(() => {})
+  }
   let outcomes: HandlerOutcome[]
   try {
-    outcomes = await deps.run(rec, runnable)
+    outcomes = await deps.run(rec, runnable, pipelined ? onStarted : undefined)
   } finally {
+    finished = true
     clearInterval(renew)
   }
+  // Nothing outlives the request: a start mark on its way lands before the answer.
+  await marking
   const done: FinishedMessage[] = []
   const released: number[] = []
   for (const o of outcomes) {

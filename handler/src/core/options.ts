@@ -122,10 +122,10 @@ export interface ServeOptions {
   /** turns on the inspector API under {base}/_inspector/ (see INSPECTOR.md); readonly hides admin actions */
   inspector?: { token: string; readonly?: boolean }
   /**
-   * POSTs a client may keep in flight (default 1). Handlers always start in emit order; with more
-   * than one, a slow handler holds back no later message, but the writes of messages that run
-   * side by side (on several instances) may land out of emit order: a sender's room messages can
-   * overtake each other. Raise it for handlers whose effects are independent (RPC-style).
+   * POSTs a client may keep in flight (default 4, at most 16). Handlers always start in emit order,
+   * and a message starts only once the writes its predecessor's handler issued before its first
+   * await are stored (a sender's room messages stay in order, on any instance); a slow handler
+   * holds back no later message. 1: one POST at a time, emits made meanwhile travel in the next.
    */
   maxInFlight?: number
   /** plugins (see plugin.ts): each may observe traffic and add routes under {base}/_<name>/ */
@@ -182,7 +182,7 @@ export function resolveOptions(o: ServeOptions): ResolvedOptions {
     pingTimeout: o.pingTimeout ?? 20_000,
     disconnectTimeout: o.disconnectTimeout ?? 45_000,
     recoveryWindow: o.recoveryWindow ?? 120_000,
-    maxInFlight: Math.max(1, Math.min(16, Math.floor(o.maxInFlight ?? 1))),
+    maxInFlight: Math.max(1, Math.min(16, Math.floor(o.maxInFlight ?? 4))),
     sweepInterval: o.sweepInterval ?? 0,
     cronSecret: o.cronSecret ?? envVar('CRON_SECRET'),
     publishKey: o.publishKey || undefined,

@@ -313,9 +313,9 @@ export class ServerCore<
   }
 
   /** Runs claimed client messages' handlers (see Dispatcher); the socket is rebuilt from the record. */
-  runMessages(record: SessionRecord, messages: RunnableMessage[]): Promise<HandlerOutcome[]> {
+  runMessages(record: SessionRecord, messages: RunnableMessage[], onStarted?: () => void): Promise<HandlerOutcome[]> {
     const rooms = Object.keys(record.rooms).filter((r) => r !== BROADCAST_ROOM)
-    return this.dispatcher.run(new Socket<L, E, D>(this, record), record.sid, messages, rooms)
+    return this.dispatcher.run(new Socket<L, E, D>(this, record), record.sid, messages, rooms, onStarted)
   }
 
   /**

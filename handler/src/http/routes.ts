@@ -162,7 +162,7 @@ export function createRoutes(
         sessions: store,
         limits: { ...server.limits, leaseMs: LEASE_MS, rate: opts.rate },
         admit: async (record, t) => server.revive(check(record, t)),
-        run: (record, runnable) => server.runMessages(record, runnable),
+        run: (record, runnable, onStarted) => server.runMessages(record, runnable, onStarted),
         touch: (id) => store.touch([id], Date.now(), server.limits),
       },
       sid,

@@ -7,17 +7,23 @@
  * A session's client numbers its messages 1, 2, 3... A client that may have
  * several POSTs in flight says which messages it has had answered (`answered`:
  * every id up to it): their records are dropped, and a new message is claimed
- * only right after its predecessor (handlers start in emit order however the
- * POSTs arrive); until then it is `early`. A client that says nothing has one
- * batch in flight at a time, so a batch starting above the high-water mark
- * means every earlier message was answered.
+ * only right after its predecessor has started (handlers start in emit order
+ * however the POSTs arrive); until then it is `early`. A predecessor has started
+ * once it was claimed in the same call (one request starts them in order), marked
+ * started (its handler's synchronous part ran and the writes it issued there were
+ * stored: `startMessages`), finished, given back, or its lease ran out. So the room
+ * writes a handler makes before its first await land in emit order, whichever
+ * instance runs each message. A client that says nothing has one batch in flight
+ * at a time, so a batch starting above the high-water mark means every earlier
+ * message was answered.
  */
 
 /**
  * `run`: the request `owner` runs the handler and holds a lease until `until` (store clock, ms);
+ * `started`: its synchronous part ran and the writes made there are stored (its successor may start);
  * `done`: finished, with its stored reply; `free`: given back, runs again.
  */
-export type ClaimRecord = { s: 'run'; until: number; owner: string } | { s: 'done'; ack: string } | { s: 'free' }
+export type ClaimRecord = { s: 'run'; until: number; owner: string; started?: true } | { s: 'done'; ack: string } | { s: 'free' }
 
 export interface ClaimState {
   /** highest message id ever claimed */
@@ -36,7 +42,8 @@ export interface ClaimState {
  * - interrupted: its lease ran out unfinished (the instance died mid-way); it ran at most once
  * - old: answered long ago (the client has moved past it); nothing to say
  * - deferred: not admitted by the rate limit; nothing changed for it
- * - early: its predecessor is not claimed yet (it is in a POST still on its way); wait, then claim again
+ * - early: its predecessor is not claimed yet (it is in a POST still on its way) or has not started
+ *   (another request runs its synchronous part); wait, then claim again
  */
 export type MessageStatus = 'fresh' | 'rerun' | 'done' | 'running' | 'interrupted' | 'old' | 'deferred' | 'early'
 
@@ -80,6 +87,8 @@ export function claimMessages(
 ): ClaimOutcome {
   if (answered !== undefined) {
     for (const id of [...st.records.keys()]) if (id <= answered) st.records.delete(id)
+    // Answered without ever being claimed (refused before it ran: 413, 400): the next may follow it.
+    if (answered > st.hwm) st.hwm = answered
   } else if (ids.length > 0 && ids[0]! > st.hwm) st.records.clear()
   let allowed = Infinity
   if (rate) {
@@ -93,6 +102,14 @@ export function claimMessages(
   const claims: MessageClaim[] = []
   let deferred = false
   let early = false
+  /** the last id claimed by this call: its successor follows it on the same request, in order */
+  let claimedHere = -1
+  /** the predecessor of a new message has started (see the top of this file) */
+  const predecessorStarted = (p: number) => {
+    if (p === claimedHere) return true
+    const r = st.records.get(p)
+    return r?.s !== 'run' || r.started === true || r.until <= now
+  }
   for (const id of ids) {
     const r = st.records.get(id)
     let status: MessageStatus
@@ -115,22 +132,24 @@ export function claimMessages(
       claims.push({ id, status: 'old' })
       continue
     }
-    // In order: a new message waits until the one before it is claimed.
-    if (status === 'fresh' && answered !== undefined && (early || id !== st.hwm + 1)) {
-      early = true
-      claims.push({ id, status: 'early' })
-      continue
-    }
-    // Messages run in emit order: once one is deferred, every later one is too.
+    // Messages run in emit order: once one is deferred, every later one is too (its predecessor
+    // arrived or not: it could not run in this window anyway).
     if (deferred || allowed <= 0) {
       deferred = true
       claims.push({ id, status: 'deferred' })
+      continue
+    }
+    // In order: a new message waits until the one before it has started.
+    if (status === 'fresh' && answered !== undefined && (early || id !== st.hwm + 1 || !predecessorStarted(id - 1))) {
+      early = true
+      claims.push({ id, status: 'early' })
       continue
     }
     allowed--
     if (rate) st.count++
     st.records.set(id, { s: 'run', until: now + leaseMs, owner })
     if (id > st.hwm) st.hwm = id
+    claimedHere = id
     claims.push({ id, status })
   }
   const out: ClaimOutcome = { claims }
@@ -138,11 +157,22 @@ export function claimMessages(
   return out
 }
 
-/** Extends the leases `owner` holds on messages still running. */
+/** Extends the leases `owner` holds on messages still running (a started mark stays). */
 export function renewLeases(st: ClaimState, ids: number[], now: number, leaseMs: number, owner: string): void {
   for (const id of ids) {
     const r = st.records.get(id)
-    if (r?.s === 'run' && r.owner === owner) st.records.set(id, { s: 'run', until: now + leaseMs, owner })
+    if (r?.s === 'run' && r.owner === owner) st.records.set(id, { ...r, until: now + leaseMs })
+  }
+}
+
+/**
+ * Marks `owner`'s running messages started: their handlers' synchronous parts ran and the
+ * writes issued there are stored, so the next message of the session may be claimed.
+ */
+export function startMessages(st: ClaimState, ids: number[], owner: string): void {
+  for (const id of ids) {
+    const r = st.records.get(id)
+    if (r?.s === 'run' && r.owner === owner) st.records.set(id, { ...r, started: true })
   }
 }
 

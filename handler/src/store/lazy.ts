@@ -50,6 +50,7 @@ export function lazyStore(load: () => Promise<Store>): Store {
     deleteSession: forward('deleteSession'),
     claimMessages: forward('claimMessages'),
     renewLeases: forward('renewLeases'),
+    startMessages: forward('startMessages'),
     finishMessages: forward('finishMessages'),
     joinRoom: forward('joinRoom'),
     restoreMemberships: forward('restoreMemberships'),

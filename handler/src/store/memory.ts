@@ -1,7 +1,7 @@
 import { safeEqual } from '../ids.js'
 import { newEpoch } from './epochs.js'
 import { FeedRing } from './feed-ring.js'
-import { claimMessages, finishMessages, newClaimState, renewLeases, type ClaimState } from './claim-model.js'
+import { claimMessages, finishMessages, newClaimState, renewLeases, startMessages, type ClaimState } from './claim-model.js'
 import { LiveOrder } from './live-order.js'
 import type { Admission, AppendOrigin, ClaimLimits, ConnectBounds, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
@@ -183,6 +183,11 @@ export class MemoryStore implements Store {
   async renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void> {
     const s = this.session(sid)
     if (s) renewLeases(s.claims, ids, Date.now(), leaseMs, owner)
+  }
+
+  async startMessages(sid: string, ids: number[], owner: string): Promise<void> {
+    const s = this.session(sid)
+    if (s) startMessages(s.claims, ids, owner)
   }
 
   async finishMessages(sid: string, done: FinishedMessage[], released: number[], owner: string): Promise<void> {

@@ -116,8 +116,8 @@ return out
  * Per-message claims: the rule of claim-model.ts, in Lua (the model-based test checks both).
  * KEYS: session, claims. ARGV: token, lease ms, ttl, rate limit (0: none), rate window ms, owner,
  * answered (-1: the client did not say), ids...
- * Claim records (claims hash, field = message id): 'r<lease end>:<owner>' running, 'd<reply>' done
- * ('d!i' interrupted), 'f' given back.
+ * Claim records (claims hash, field = message id): 'r<lease end>:<owner>' running, 's<lease end>:<owner>'
+ * running and started (its successor may be claimed), 'd<reply>' done ('d!i' interrupted), 'f' given back.
  * Returns {0} (gone or wrong token) or {1, retryAfterMs, status1, ack1, status2, ack2, ...} with
  * status 1 fresh, 2 rerun, 3 done (ack = stored reply), 4 running, 5 interrupted, 6 old, 7 deferred, 8 early.
  * The token is checked here, so a request without it changes nothing.
@@ -129,12 +129,14 @@ if redis.call('HEXISTS', KEYS[1], 'ended') == 0 then
   redis.call('HSET', KEYS[1], 'lastSeen', now)
   redis.call('EXPIRE', KEYS[1], ARGV[3])
 end
-local hwm = tonumber(redis.call('HGET', KEYS[1], 'hwm') or '0')
+local stored = tonumber(redis.call('HGET', KEYS[1], 'hwm') or '0')
+local hwm = stored
 local answered = tonumber(ARGV[7])
 if answered >= 0 then
   for _, f in ipairs(redis.call('HKEYS', KEYS[2])) do
     if tonumber(f) <= answered then redis.call('HDEL', KEYS[2], f) end
   end
+  if answered > hwm then hwm = answered end
 elseif tonumber(ARGV[8]) > hwm then
   redis.call('DEL', KEYS[2])
 end
@@ -153,6 +155,14 @@ local out = {1, 0}
 local deferred = false
 local early = false
 local top = hwm
+-- the last id claimed by this call: its successor follows it on the same request, in order
+local here = -1
+local function predecessorStarted(p)
+  if p == here then return true end
+  local r = redis.call('HGET', KEYS[2], p)
+  if not r or string.sub(r, 1, 1) ~= 'r' then return true end
+  return tonumber(string.match(r, '^r(%d+)')) <= now
+end
 for i = 8, #ARGV do
   local id = ARGV[i]
   local r = redis.call('HGET', KEYS[2], id)
@@ -162,32 +172,32 @@ for i = 8, #ARGV do
   if c == 'd' then
     ack = string.sub(r, 2)
     if ack == '!i' then status = 5; ack = '' else status = 3 end
-  elseif c == 'r' then
-    if tonumber(string.match(r, '^r(%d+)')) > now then status = 4 else
+  elseif c == 'r' or c == 's' then
+    if tonumber(string.match(r, '^[rs](%d+)')) > now then status = 4 else
       redis.call('HSET', KEYS[2], id, 'd!i')
       status = 5
     end
   else
     if c == 'f' then status = 2 elseif tonumber(id) > hwm then status = 1 else status = 6 end
-    if status == 1 and answered >= 0 and (early or tonumber(id) ~= top + 1) then
-      early = true
-      status = 8
-    end
-    if status ~= 6 and status ~= 8 then
+    if status ~= 6 then
       if deferred or allowed == 0 then
         deferred = true
         status = 7
+      elseif status == 1 and answered >= 0 and (early or tonumber(id) ~= top + 1 or not predecessorStarted(tonumber(id) - 1)) then
+        early = true
+        status = 8
       else
         if limit > 0 then allowed = allowed - 1; count = count + 1 end
         redis.call('HSET', KEYS[2], id, 'r' .. (now + lease) .. ':' .. ARGV[6])
         if tonumber(id) > top then top = tonumber(id) end
+        here = tonumber(id)
       end
     end
   end
   out[#out + 1] = status
   out[#out + 1] = ack
 end
-if top > hwm then redis.call('HSET', KEYS[1], 'hwm', top) end
+if top > stored then redis.call('HSET', KEYS[1], 'hwm', top) end
 if limit > 0 then
   redis.call('HSET', KEYS[1], 'rlw', window, 'rlc', count)
   if deferred then out[2] = (window + 1) * span - now end
@@ -197,13 +207,27 @@ if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 return out
 `
 
-/** KEYS: claims. ARGV: lease ms, owner, ids... Extends the leases the owner holds. */
+/** KEYS: claims. ARGV: lease ms, owner, ids... Extends the leases the owner holds (started or not). */
 export const RENEW = `
 ${NOW}
 for i = 3, #ARGV do
   local r = redis.call('HGET', KEYS[1], ARGV[i])
-  if r and string.match(r, '^r%d+:(.*)$') == ARGV[2] then
-    redis.call('HSET', KEYS[1], ARGV[i], 'r' .. (now + tonumber(ARGV[1])) .. ':' .. ARGV[2])
+  if r and string.match(r, '^[rs]%d+:(.*)$') == ARGV[2] then
+    redis.call('HSET', KEYS[1], ARGV[i], string.sub(r, 1, 1) .. (now + tonumber(ARGV[1])) .. ':' .. ARGV[2])
+  end
+end
+return 1
+`
+
+/**
+ * KEYS: claims. ARGV: owner, ids... Marks the owner's running messages started ('r' -> 's', lease
+ * kept): their handlers' synchronous parts ran and the writes made there are stored.
+ */
+export const START = `
+for i = 2, #ARGV do
+  local r = redis.call('HGET', KEYS[1], ARGV[i])
+  if r and string.match(r, '^r%d+:(.*)$') == ARGV[1] then
+    redis.call('HSET', KEYS[1], ARGV[i], 's' .. string.sub(r, 2))
   end
 end
 return 1
@@ -218,7 +242,7 @@ export const FINISH = `
 local n = tonumber(ARGV[2])
 local function ours(id)
   local r = redis.call('HGET', KEYS[1], id)
-  return r and (string.match(r, '^r%d+:(.*)$') == ARGV[1] or r == 'd!i')
+  return r and (string.match(r, '^[rs]%d+:(.*)$') == ARGV[1] or r == 'd!i')
 end
 for i = 1, n do
   local id = ARGV[2 * i + 1]

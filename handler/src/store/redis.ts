@@ -4,13 +4,13 @@ import { StoreUnavailableError } from './errors.js'
 import { feedAppend, feedEntries, pipelineErrors } from './feed-commands.js'
 import { parseInfoMemory, RecentErrors } from './recent-errors.js'
 import { claimResult, MEMBER_TTL_FLOOR, memberTtl, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
-import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
+import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, START, TOUCH, UNEND } from './redis-scripts.js'
 import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
 /** Key layout and channels: redis-keys.ts (shared with the Upstash store). */
 
 type Client = Redis | Cluster
-type ScriptName = 'ssAppend' | 'ssRead' | 'ssReadMany' | 'ssKeepAlive' | 'ssClaim' | 'ssRenew' | 'ssFinish' | 'ssBeginEnd' | 'ssIdle' | 'ssRevive' | 'ssFinishEnd' | 'ssUnend' | 'ssMark' | 'ssSetIfLive' | 'ssTouch' | 'ssMembership' | 'ssJoin' | 'ssJoined' | 'ssLeave' | 'ssAdmit'
+type ScriptName = 'ssAppend' | 'ssRead' | 'ssReadMany' | 'ssKeepAlive' | 'ssClaim' | 'ssRenew' | 'ssStart' | 'ssFinish' | 'ssBeginEnd' | 'ssIdle' | 'ssRevive' | 'ssFinishEnd' | 'ssUnend' | 'ssMark' | 'ssSetIfLive' | 'ssTouch' | 'ssMembership' | 'ssJoin' | 'ssJoined' | 'ssLeave' | 'ssAdmit'
 type Scripted = Client & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>
 
 export interface RedisStoreOptions {
@@ -189,6 +189,11 @@ export class RedisStore implements Store {
   async renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void> {
     if (ids.length === 0) return
     await this.run(() => this.client.ssRenew(this.claims(sid), leaseMs, owner, ...ids))
+  }
+
+  async startMessages(sid: string, ids: number[], owner: string): Promise<void> {
+    if (ids.length === 0) return
+    await this.run(() => this.client.ssStart(this.claims(sid), owner, ...ids))
   }
 
   async finishMessages(sid: string, done: FinishedMessage[], released: number[], owner: string): Promise<void> {
@@ -518,6 +523,7 @@ function defineScripts(client: Client): void {
     ['ssKeepAlive', KEEP_ALIVE, 2],
     ['ssClaim', CLAIM, 2],
     ['ssRenew', RENEW, 1],
+    ['ssStart', START, 1],
     ['ssFinish', FINISH, 1],
     ['ssBeginEnd', BEGIN_END, 2],
     ['ssIdle', IDLE, 2],

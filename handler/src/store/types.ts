@@ -166,6 +166,11 @@ export interface Sessions {
   claimMessages(sid: string, token: string, ids: number[], limits: ClaimLimits, answered?: number): Promise<ClaimResult>
   /** extends the leases `owner` holds on messages whose handlers are still running */
   renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void>
+  /**
+   * marks `owner`'s running messages started: their handlers' synchronous parts ran and the writes
+   * issued there are stored, so the session's next message may be claimed (see claim-model.ts)
+   */
+  startMessages(sid: string, ids: number[], owner: string): Promise<void>
   /** records `owner`'s finished messages' replies and gives back those whose handlers failed on the store */
   finishMessages(sid: string, done: FinishedMessage[], released: number[], owner: string): Promise<void>
 

@@ -3,7 +3,7 @@ import { StoreUnavailableError } from './errors.js'
 import { feedAppend, feedEntries } from './feed-commands.js'
 import { parseInfoMemory, RecentErrors } from './recent-errors.js'
 import { claimResult, MEMBER_TTL_FLOOR, memberTtl, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
-import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, TOUCH, UNEND } from './redis-scripts.js'
+import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, START, TOUCH, UNEND } from './redis-scripts.js'
 import { exactPattern, PatternBus } from './upstash-bus.js'
 import { requestsIsolated } from '../isolation.js'
 import { CommandError, TransportError, UpstashRest, type Arg, type Reply } from './upstash-rest.js'
@@ -53,6 +53,7 @@ const SCRIPTS = {
   keepAlive: script(KEEP_ALIVE, 2),
   claim: script(CLAIM, 2),
   renew: script(RENEW, 1),
+  start: script(START, 1),
   finish: script(FINISH, 1),
   beginEnd: script(BEGIN_END, 2),
   idle: script(IDLE, 2),
@@ -208,6 +209,11 @@ export class UpstashStore implements Store {
   async renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void> {
     if (ids.length === 0) return
     await this.one(this.call(SCRIPTS.renew, [this.keys.claims(sid)], [leaseMs, owner, ...ids]))
+  }
+
+  async startMessages(sid: string, ids: number[], owner: string): Promise<void> {
+    if (ids.length === 0) return
+    await this.one(this.call(SCRIPTS.start, [this.keys.claims(sid)], [owner, ...ids]))
   }
 
   async finishMessages(sid: string, done: FinishedMessage[], released: number[], owner: string): Promise<void> {

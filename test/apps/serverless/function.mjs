@@ -45,6 +45,27 @@ io.onMessage('say', async (socket, data) => {
   return { uid: data.uid }
 })
 
+// A chat message as chat apps write it: to the room at once (not awaited), then slower work
+// (saving it), and the ack once both are done. With `data.waitFor` (a uid), the work lasts until
+// that message's handler ran (at most data.work ms): a slow handler whose end the test controls.
+io.onMessage('chat', async (socket, data) => {
+  const sent = io.to(data.room).emit('msg', data)
+  const waited = data.waitFor ? await waitForRun(data.waitFor, data.work) : (await work(data), undefined)
+  await sent
+  await ran(data)
+  return waited ? { uid: data.uid, waited } : { uid: data.uid }
+})
+
+/** 'ran' once the message `uid`'s handler has run, 'timeout' after `ms`. */
+async function waitForRun(uid, ms) {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (await counter().hexists('runs', uid)) return 'ran'
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  return 'timeout'
+}
+
 // Server -> client ack: asks the sender and returns its answer.
 io.onMessage('ask', async (socket, data) => {
   const answer = await socket.emitWithAck('question', data, { timeout: 20_000 })
