@@ -1,3 +1,5 @@
+import type { LogPosition, SessionRecord } from './types.js'
+
 /**
  * A log's epoch: letters made when the log is created (its first append). A log
  * that is lost (Redis restarted without persistence, its key expired or evicted,
@@ -15,4 +17,20 @@ export function newEpoch(): string {
   // 256 % 52 leaves a slight bias towards the first letters; harmless for a tag that must only differ.
   for (const b of bytes) out += LETTERS[b % LETTERS.length]
   return out
+}
+
+/**
+ * Records where a session joined a room: the seq and the epoch it is in (none while the log does
+ * not exist: seq 0 reads any incarnation from its start).
+ */
+export function setJoin(record: SessionRecord, room: string, at: LogPosition): void {
+  record.rooms[room] = at.seq
+  if (at.epoch) (record.roomEpochs ??= {})[room] = at.epoch
+  else delete record.roomEpochs?.[room]
+}
+
+/** Forgets a room of the record (left). */
+export function unsetJoin(record: SessionRecord, room: string): void {
+  delete record.rooms[room]
+  delete record.roomEpochs?.[room]
 }
