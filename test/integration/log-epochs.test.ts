@@ -73,6 +73,10 @@ describe.each(storeCases)('log epochs on the $name store', (storeCase) => {
       io.onConnect(async (socket) => {
         await socket.join('room')
       })
+      io.onMessage('join', async (socket, room: string) => {
+        await socket.join(room)
+        return 'ok'
+      })
     })
     return server
   }
@@ -117,6 +121,40 @@ describe.each(storeCases)('log epochs on the $name store', (storeCase) => {
     })
   })
 
+  describe.each(transports)('over $name', ({ transports: only }) => {
+    // Join positions carry the log's epoch: before, a session that had received nothing from a
+    // room since joining it resumed at its join seq in the new log, and skipped what came before.
+    it('logs lost and grown past where the session joined them while it was away: every new message arrives once, and the gap is told', async () => {
+      const s = await setUp()
+      proxy = await startProxy({ port: s.port })
+      // The room, the broadcast log and a room joined later all have entries before the session joins.
+      await send(s, 'pre', 5)
+      for (let i = 0; i < 5; i++) await s.io.to('later').emit('m', `pre-later${i}`)
+      const socket = connect(`${proxy.url}/api/socket`, { transports: only })
+      clients.push(socket)
+      const got: string[] = []
+      socket.on('m', (m: string) => got.push(m))
+      await until(() => socket.connected, 'connect')
+      // Joined at seq 5 of each: on connect (room, broadcast) and by a message once connected.
+      expect(await socket.emitWithAck('join', 'later')).toBe('ok')
+      proxy.cut(1500) // away before any message of these logs reached it
+      await until(() => !socket.connected, 'the client to notice the drop')
+      await store.lose([...LOST, 'r:later'])
+      // The new logs grow past seq 5 while the client is away.
+      await send(s, 'b', 10)
+      for (let i = 0; i < 10; i++) await s.io.to('later').emit('m', `later${i}`)
+      await until(() => socket.connected, 'the reconnect', 20_000)
+      await until(() => got.length >= 30, 'the messages of the new logs')
+      await sleep(300) // a duplicate would arrive now
+
+      expect(got.filter((m) => m.startsWith('b') && !m.includes("'"))).toEqual(range('b', 10))
+      expect(got.filter((m) => m.startsWith("b'"))).toEqual(range("b'", 10))
+      expect(got.filter((m) => m.startsWith('later'))).toEqual(range('later', 10))
+      expect(got).toHaveLength(30)
+      expect(socket.recovered).toBe(false)
+    })
+  })
+
   it('a standard EventSource resuming into lost logs gets recovered: false and the new logs whole', async () => {
     const s = await setUp()
     proxy = await startProxy({ port: s.port })
@@ -146,5 +184,61 @@ describe.each(storeCases)('log epochs on the $name store', (storeCase) => {
     } finally {
       es.close()
     }
+  })
+})
+
+// Redis rolled back to an older snapshot (an RDB restored, a lagging replica promoted) keeps each
+// log's epoch with a lower head. Before, the appends after it reused seqs the client had already
+// had in that epoch, and the client dropped them as duplicates. The first read that finds a cursor
+// beyond the head now renews the log's epoch: what is appended next arrives, and the gap is told.
+describe.each(transports)('a Redis rolled back to an older snapshot, over $name', ({ transports: only }) => {
+  let own: RedisServer | undefined
+  let server: TestServer | undefined
+  let store: Store | undefined
+  let socket: ClientSocket | undefined
+
+  afterEach(async () => {
+    socket?.disconnect()
+    await server?.close()
+    await store?.close()
+    await own?.destroy()
+    own = server = store = socket = undefined
+  })
+
+  it('the messages appended after the rollback all arrive once, and the gap is told', async () => {
+    own = await startRedis() // its own: a rollback takes the whole server back
+    store = redisStore(own.url, { prefix: `rb${process.pid}` })
+    const s = (server = await startServer({ store }, (io) => {
+      io.onConnect(async (sock) => {
+        await sock.join('room')
+      })
+    }))
+    socket = connect(s.url, { transports: only })
+    const got: string[] = []
+    socket.on('m', (m: string) => got.push(m))
+    let gaps = 0
+    socket.on('gap', () => gaps++)
+    await until(() => socket!.connected, 'connect')
+    const emit = async (prefix: string, from: number, to: number) => {
+      for (let i = from; i < to; i++) await s.io.to('room').emit('m', `${prefix}${i}`)
+    }
+    await emit('a', 0, 5)
+    await until(() => got.length === 5, 'the messages before the snapshot')
+    await redisCommand(own.port, 'SAVE') // the snapshot: the room's log at seq 5
+    await emit('a', 5, 10)
+    await until(() => got.length === 10, 'the messages after the snapshot')
+
+    await own.kill9()
+    await own.start() // loads the snapshot: the room's log is back at seq 5, in the same epoch
+    await until(async () => (await store!.head('r:room').catch(() => -1)) === 5, "the server's connection back, on the snapshot", 20_000)
+    // The stream re-reads once the server's connection is back, and finds its cursor (10) beyond the head.
+    await until(() => gaps > 0 || !socket!.recovered, 'the gap', 20_000)
+    await emit('b', 0, 10) // seq 6..15: 6..10 are seqs the client had
+    await until(() => got.length >= 20, 'the messages after the rollback', 20_000)
+    await sleep(300) // a duplicate would arrive now
+
+    expect(got).toEqual([...range('a', 10), ...range('b', 10)])
+    expect(socket.recovered).toBe(false)
+    expect(socket.connected).toBe(true)
   })
 })

@@ -378,14 +378,16 @@ export class Receiver implements DirectSource {
   /**
    * The cursor is in another incarnation of the log (the log was lost and created
    * again, under a new epoch), or beyond its head (the store lost entries it had numbered:
-   * the read renewed the log's epoch): what the new log holds was never delivered, and
-   * what the old one held after the cursor is lost. Reports the gap and starts this log
-   * over from its beginning (the caller reads again). A log renewed while the cursor was
-   * at or below the head it had then is the same log: the cursor just takes the new epoch.
+   * the read renewed the log's epoch). Entries this stream delivered are gone from the log,
+   * so it reports the gap; the caller reads again. A lost log is read over from its start:
+   * what the new one holds was never delivered. A renewed log goes on from the head it was
+   * renewed at (its entries up to there are the ones delivered), so what is appended next is
+   * delivered under the new epoch and never taken for what was lost. A cursor at or below that
+   * head is in the same log: it just takes the new epoch, no gap.
    */
   private restarted(k: KeyState, res: ReadResult): boolean {
-    const renewedFrom = res.renewed !== undefined && k.epoch === res.renewed.epoch && k.cursor <= res.renewed.seq
-    const same = k.epoch === '' || k.epoch === res.epoch || renewedFrom
+    const renewedFrom = res.renewed !== undefined && k.epoch === res.renewed.epoch
+    const same = k.epoch === '' || k.epoch === res.epoch || (renewedFrom && k.cursor <= res.renewed!.seq)
     if (k.cursor === 0 || (same && k.cursor <= res.head)) {
       // Ids cached for the other logs' frames hold this log's epoch.
       if (k.epoch !== res.epoch) this.restOf = undefined
@@ -393,8 +395,8 @@ export class Receiver implements DirectSource {
       return false
     }
     this.gap(k)
-    k.cursor = 0
-    k.joinedAt = 0
+    k.cursor = renewedFrom ? res.renewed!.seq : 0
+    k.joinedAt = Math.min(k.joinedAt, k.cursor)
     k.epoch = res.epoch
     this.restOf = undefined
     k.again = true
