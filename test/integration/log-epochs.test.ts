@@ -9,7 +9,7 @@ import { memoryStore, type Store } from 'socket-serve'
 import { redisStore } from 'socket-serve/redis'
 import { redisCommand, startRedis, type RedisServer } from '../support/redis.js'
 import { startProxy, type Proxy } from '../support/proxy.js'
-import { rawConnect } from '../support/raw-http.js'
+import { openStream, rawConnect, sessionHeaders } from '../support/raw-http.js'
 import { sleep, startServer, until, type TestServer } from '../support/server.js'
 import { transports } from '../support/transports.js'
 
@@ -153,6 +153,53 @@ describe.each(storeCases)('log epochs on the $name store', (storeCase) => {
       expect(got).toHaveLength(30)
       expect(socket.recovered).toBe(false)
     })
+  })
+
+  // A renewal names the epoch and head it continues, so members whose cursor is at or below that
+  // head carry on in the same log: a member forging a cursor beyond the head renews the log, and
+  // costs the others nothing (no gap, no replay), only itself a gap.
+  it('a cursor forged beyond the head: the other members get every message once and no gap', async () => {
+    const s = await setUp()
+    const honest = connect(s.url, { transports: ['sse'] })
+    clients.push(honest)
+    const got: string[] = []
+    honest.on('m', (m: string) => got.push(m))
+    let gaps = 0
+    honest.on('gap', () => gaps++)
+    await until(() => honest.connected, 'connect')
+    const forger = await rawConnect(s.url)
+    const first = openStream(`${s.url}/sse`, sessionHeaders(forger))
+    try {
+      await until(() => first.frames.some((f) => f.data.c === 'open'), 'the forger open')
+      for (let i = 0; i < 3; i++) await s.io.to('room').emit('m', `m${i}`)
+      await until(() => got.length === 3 && first.messages.length === 3, 'the messages before the forgery')
+    } finally {
+      first.close()
+    }
+    // The room's entry of the id, first in it, moved far beyond the head.
+    const id = first.messages[2]!.id!
+    const forged = id.replace(/^([^.]+\.[^.\d]+)3([A-Za-z]+)/, '$1' + '50$2')
+    expect(forged).not.toBe(id)
+    // Through another instance of the app (this one's streams know the head, and read nothing).
+    // Closing it closes the store they share: it is closed last.
+    const other = await startServer({ store: store.store })
+    try {
+      const poll = await fetch(`${other.url}/poll?wait=0`, { headers: { ...sessionHeaders(forger), 'last-event-id': forged } })
+      expect(poll.status).toBe(200)
+      expect(await poll.text()).toContain('"recovered":false')
+      // The forger's read renewed the room's log: a new epoch.
+      const renewedFrom = /^[^.]+\.[^.\d]+3([A-Za-z]+)/.exec(id)![1]
+      expect((await store.store.position('r:room')).epoch).not.toBe(renewedFrom)
+      for (let i = 3; i < 6; i++) await s.io.to('room').emit('m', `m${i}`)
+      await until(() => got.length >= 6, 'the messages after the forgery')
+      await sleep(300) // a replay would arrive now
+      expect(got).toEqual(range('m', 6))
+      expect(gaps).toBe(0)
+      expect(honest.connected).toBe(true)
+    } finally {
+      for (const c of clients.splice(0)) c.disconnect()
+      await other.close()
+    }
   })
 
   it('a standard EventSource resuming into lost logs gets recovered: false and the new logs whole', async () => {
