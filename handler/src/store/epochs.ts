@@ -6,6 +6,8 @@ import type { LogPosition, SessionRecord } from './types.js'
  * the memory store freed it) and created again starts at seq 1 under another
  * epoch, so a cursor into the old one is never taken for a position in the new.
  * Letters only, so in a cursor entry the epoch ends the seq (PROTOCOL.md).
+ * A log is also renewed under a new epoch when a read finds a cursor beyond its head in its own
+ * epoch (the store was rolled back: Logs.read), and a join position is recorded with its epoch.
  */
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 /** 52^4 ≈ 7.3M: the chance that a log's next incarnation draws the same epoch. */
