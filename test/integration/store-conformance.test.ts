@@ -417,18 +417,26 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     ])
   })
 
-  it('joins and leaves rooms at the head of the room log', async () => {
+  it('joins and leaves rooms at the head of the room log, recording its epoch', async () => {
     await store.createSession(record('m1'), limits)
     await store.createSession(record('m2'), limits)
     await store.append('r:green', '{"e":"before"}', undefined, limits)
-    expect(await store.joinRoom('m1', 'green', limits)).toBe(1)
+    const { epoch } = await store.read('r:green', 0, 1)
+    expect(await store.joinRoom('m1', 'green', limits)).toEqual({ seq: 1, epoch })
     await store.append('r:green', '{"e":"after"}', undefined, limits)
-    expect(await store.joinRoom('m2', 'green', limits)).toBe(2)
+    expect(await store.joinRoom('m2', 'green', limits)).toEqual({ seq: 2, epoch })
+    expect(await store.position('r:green')).toEqual({ seq: 2, epoch })
     expect((await store.members('green', 100)).sort()).toEqual(['m1', 'm2'])
     expect((await store.getSession('m1'))!.rooms).toEqual({ '*': 0, green: 1 })
+    expect((await store.getSession('m1'))!.roomEpochs).toEqual({ green: epoch })
     expect(await store.leaveRoom('m1', 'green', limits)).toBe(2)
     expect(await store.members('green', 100)).toEqual(['m2'])
     expect((await store.getSession('m1'))!.rooms).toEqual({ '*': 0 })
+    expect((await store.getSession('m1'))!.roomEpochs?.green).toBeUndefined()
+    // A log that does not exist yet: position 0, no epoch (any incarnation is read from its start).
+    expect(await store.joinRoom('m1', 'green-new', limits)).toEqual({ seq: 0, epoch: '' })
+    expect(await store.position('r:green-new')).toEqual({ seq: 0, epoch: '' })
+    expect((await store.getSession('m1'))!.roomEpochs?.['green-new']).toBeUndefined()
     // A member whose session is gone without an ending (expired) is dropped from the list.
     await store.deleteSession('m2')
     expect(await store.members('green', 100)).toEqual([])
@@ -439,7 +447,7 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
   it('bounds the rooms of a session atomically: 50 concurrent joins under a bound of 10 land exactly 10; leaving frees a place', async () => {
     await store.createSession(record('rb1'), limits)
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.joinRoom('rb1', `rb-${i}`, limits, 10)))
-    expect(results.filter((r) => typeof r === 'number')).toHaveLength(10)
+    expect(results.filter((r) => typeof r === 'object' && r !== null)).toHaveLength(10)
     expect(results.filter((r) => r === 'full')).toHaveLength(40)
     const rooms = Object.keys((await store.getSession('rb1'))!.rooms).filter((r) => r !== '*')
     expect(rooms).toHaveLength(10)
@@ -447,14 +455,14 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     const refused = results.flatMap((r, i) => (r === 'full' ? [`rb-${i}`] : []))
     for (const room of refused.slice(0, 5)) expect(await store.members(room, 10)).toEqual([])
     // A room already joined is joined again whatever the bound; a new one is not.
-    expect(typeof (await store.joinRoom('rb1', rooms[0]!, limits, 10))).toBe('number')
+    expect(await store.joinRoom('rb1', rooms[0]!, limits, 10)).toEqual({ seq: 0, epoch: '' })
     expect(await store.joinRoom('rb1', 'rb-extra', limits, 10)).toBe('full')
     await store.leaveRoom('rb1', rooms[0]!, limits)
-    expect(typeof (await store.joinRoom('rb1', 'rb-extra', limits, 10))).toBe('number')
+    expect(await store.joinRoom('rb1', 'rb-extra', limits, 10)).toEqual({ seq: 0, epoch: '' })
     expect(await store.joinRoom('rb1', 'rb-extra2', limits, 10)).toBe('full')
     // Rooms a session was created with count too.
     await store.createSession(record('rb2', { rooms: { '*': 0, a: 0, b: 0 } }), limits)
-    expect(await store.joinRoom('rb2', 'c', limits, 3)).toBe(0)
+    expect(await store.joinRoom('rb2', 'c', limits, 3)).toEqual({ seq: 0, epoch: '' })
     expect(await store.joinRoom('rb2', 'd', limits, 3)).toBe('full')
   })
 
@@ -468,7 +476,7 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     await store.finishEnd('je1', 'ping timeout', 60_000)
     expect(await store.joinRoom('je1', 'je-room', limits)).toBeNull()
     expect(await store.revive('je1', Date.now(), limits)).toBe(true)
-    expect(await store.joinRoom('je1', 'je-room', limits)).toBe(0)
+    expect(await store.joinRoom('je1', 'je-room', limits)).toEqual({ seq: 0, epoch: '' })
     // Many joins racing an ending: whatever the interleaving, none is a member afterwards.
     await store.createSession(record('je2'), limits)
     const joins = Array.from({ length: 20 }, (_, i) => store.joinRoom('je2', `je-r${i}`, limits))
@@ -534,6 +542,51 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
       { seq: 2, data: '{"n":"next"}', epoch: after.epoch },
     ])
     sub.unsubscribe()
+  })
+
+  it('renews a log read beyond its head in its own epoch (a rolled-back store), once per head', async () => {
+    for (let i = 1; i <= 3; i++) await store.append('r:renew', `{"n":${i}}`, undefined, limits)
+    const { epoch: first } = await store.read('r:renew', 0, 1)
+    // Beyond the head, but in no epoch or in another one: nothing to renew.
+    expect((await store.read('r:renew', 5, 10)).epoch).toBe(first)
+    expect(await store.read('r:renew', 5, 10, 'Zzzz')).toEqual({ entries: [], first: 1, head: 3, epoch: first })
+    // At or below the head in its own epoch: nothing either.
+    expect((await store.read('r:renew', 3, 10, first)).epoch).toBe(first)
+    // Beyond the head in its own epoch: entries it numbered are lost. A new epoch, saying which it continues.
+    const renewed = await store.read('r:renew', 5, 10, first)
+    expect(renewed.epoch).toMatch(/^[A-Za-z]{4}$/)
+    expect(renewed.epoch).not.toBe(first)
+    expect(renewed).toEqual({ entries: [], first: 1, head: 3, epoch: renewed.epoch, renewed: { seq: 3, epoch: first } })
+    // Not again at this head: no log of the new epoch ever went past it.
+    expect(await store.read('r:renew', 9, 10, renewed.epoch)).toEqual(renewed)
+    expect((await store.readMany([{ key: 'r:renew', after: 5, limit: 10, epoch: first }]))[0]).toEqual(renewed)
+    // Appends go on numbering under the new epoch; the entries stay.
+    const got: (LogEntry | null)[] = []
+    const sub = store.subscribe('r:renew', (e) => got.push(e))
+    await sub.ready
+    expect(await store.append('r:renew', '{"n":4}', undefined, limits)).toBe(4)
+    await until(() => got.some((e) => e?.data === '{"n":4}'), 'notification')
+    expect(got.filter((e) => e?.data === '{"n":4}')).toEqual([{ seq: 4, data: '{"n":4}', epoch: renewed.epoch }])
+    sub.unsubscribe()
+    const all = await store.read('r:renew', 0, 10, renewed.epoch)
+    expect(all.entries.map((e) => e.seq)).toEqual([1, 2, 3, 4])
+    expect(all).toMatchObject({ head: 4, epoch: renewed.epoch, renewed: { seq: 3, epoch: first } })
+    expect(await store.position('r:renew')).toEqual({ seq: 4, epoch: renewed.epoch })
+    // Past a new head, the same rule again, in one readMany with other logs too.
+    await store.append('r:renew-other', '{}', undefined, limits)
+    const [again, other] = await store.readMany([
+      { key: 'r:renew', after: 9, limit: 10, epoch: renewed.epoch },
+      { key: 'r:renew-other', after: 0, limit: 10, epoch: 'Zzzz' },
+    ])
+    expect(again!.epoch).not.toBe(renewed.epoch)
+    expect(again).toMatchObject({ entries: [], head: 4, renewed: { seq: 4, epoch: renewed.epoch } })
+    expect(other!.renewed).toBeUndefined()
+    // A log lost and made again is not a renewal: it continues nothing.
+    await env.lose('r:renew')
+    await store.append('r:renew', '{"n":"new"}', undefined, limits)
+    const remade = await store.read('r:renew', 0, 10)
+    expect(remade.renewed).toBeUndefined()
+    expect(remade.entries).toEqual([{ seq: 1, data: '{"n":"new"}' }])
   })
 
   it('notifies subscribers of appends, from any store instance, until they unsubscribe', async () => {

@@ -1,5 +1,6 @@
 import { BROADCAST_ROOM, DisconnectFrameReason, SocketServeError } from '@socket-serve/client/protocol'
-import type { ClientInfo, SessionRecord, Store, StoreLimits } from '../store/types.js'
+import type { ClientInfo, LogPosition, SessionRecord, Store, StoreLimits } from '../store/types.js'
+import { setJoin } from '../store/epochs.js'
 import type { Observer } from '../observer.js'
 import { PendingAcks } from './acks.js'
 import { nextOrigin, trackWrite } from './context.js'
@@ -239,28 +240,28 @@ export class ServerCore<
    * `known`: the rooms the caller's record lists (a connect's middleware joins before the store has
    * it). `announce`: a presence join for a room the session was not in yet.
    */
-  async join(sid: string, room: string, known?: Record<string, number>, user?: unknown, announce = true): Promise<number> {
-    let seq: number | null | 'full'
+  async join(sid: string, room: string, known?: Record<string, number>, user?: unknown, announce = true): Promise<LogPosition> {
+    let at: LogPosition | null | 'full'
     const maxRooms = storeBound(this.opts.limits.roomsPerSession)
     const pending = this.pendingConnects.has(sid)
     if (pending) {
       // Joined by middleware before the record exists: createSession writes the room list.
-      if (maxRooms > 0 && known && !(room in known) && roomCount(known) >= maxRooms) seq = 'full'
+      if (maxRooms > 0 && known && !(room in known) && roomCount(known) >= maxRooms) at = 'full'
       else {
         await this.store.restoreMemberships(sid, [room], this.limits)
-        seq = await this.store.head(`r:${room}`)
+        at = await this.store.position(`r:${room}`)
       }
     } else {
-      seq = await trackWrite(this.store.joinRoom(sid, room, this.limits, maxRooms))
-      if (seq === null) throw new SocketServeError('SESSION_NOT_FOUND', 'the session has ended: it cannot join rooms')
+      at = await trackWrite(this.store.joinRoom(sid, room, this.limits, maxRooms))
+      if (at === null) throw new SocketServeError('SESSION_NOT_FOUND', 'the session has ended: it cannot join rooms')
     }
-    if (seq === 'full') throw new SocketServeError('LIMIT_EXCEEDED', `a session may be in at most ${maxRooms} rooms (limits.roomsPerSession)`)
-    // Tells the session's open stream (on whichever instance) to start reading the room at seq.
-    await trackWrite(this.append(`d:${sid}`, joinEntry(room, seq)))
+    if (at === 'full') throw new SocketServeError('LIMIT_EXCEEDED', `a session may be in at most ${maxRooms} rooms (limits.roomsPerSession)`)
+    // Tells the session's open stream (on whichever instance) to start reading the room there.
+    await trackWrite(this.append(`d:${sid}`, joinEntry(room, at)))
     // A member joined by connect middleware is announced once its session exists (connect()).
     if (announce && !pending) await this.announce(PRESENCE_JOIN, sid, user, [room])
     this.observer.lifecycle('join', sid, { room })
-    return seq
+    return at
   }
 
   async leave(sid: string, room: string, user?: unknown, announce = true): Promise<void> {
@@ -281,12 +282,13 @@ export class ServerCore<
       token: newToken(),
       user,
       state: {},
-      rooms: { [BROADCAST_ROOM]: await this.store.head(`r:${BROADCAST_ROOM}`) },
+      rooms: {},
       transport,
       createdAt: now,
       lastSeen: now,
       ...(client ? { client } : {}),
     }
+    setJoin(record, BROADCAST_ROOM, await this.store.position(`r:${BROADCAST_ROOM}`))
     const socket = new Socket<L, E, D>(this, record, request)
     this.pendingConnects.add(record.sid)
     try {

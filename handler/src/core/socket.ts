@@ -1,5 +1,6 @@
 import { BROADCAST_ROOM, CLIENT_EVENTS, isValidEventName, isValidRoomName, isValidStateKey, SocketServeError } from '@socket-serve/client/protocol'
 import type { SessionRecord } from '../store/types.js'
+import { setJoin, unsetJoin } from '../store/epochs.js'
 import type { ServerCore } from './server.js'
 import type { DefaultEventsMap, DefaultSocketData, EventAck, EventData, EventNames, EventsMap, PayloadArgs } from './typed-events.js'
 
@@ -102,14 +103,14 @@ export class Socket<
   async join(room: string | string[]): Promise<void> {
     for (const r of Array.isArray(room) ? room : [room]) {
       checkRoom(r)
-      this.record.rooms[r] = await this.server.join(this.id, r, this.record.rooms, this.user, !(r in this.record.rooms))
+      setJoin(this.record, r, await this.server.join(this.id, r, this.record.rooms, this.user, !(r in this.record.rooms)))
     }
   }
 
   async leave(room: string): Promise<void> {
     checkRoom(room)
     await this.server.leave(this.id, room, this.user, room in this.record.rooms)
-    delete this.record.rooms[room]
+    unsetJoin(this.record, room)
   }
 
   /** Ends the session: onDisconnect runs once, the client is told and does not reconnect. */

@@ -2,7 +2,7 @@ import { BROADCAST_ROOM, DIRECT_KEY, encodeCursor, roomKey } from '@socket-serve
 import { isControlEntry, parseControlEntry } from '../store/entries.js'
 import type { DeliveryContext } from './context.js'
 import type { Hub } from './hub.js'
-import type { LogEntry, ReadResult, SessionRecord } from '../store/types.js'
+import type { LogEntry, LogPosition, ReadResult, SessionRecord } from '../store/types.js'
 import type { DirectSink, DirectSource } from './sink.js'
 import { concatBytes } from './bytes.js'
 import { BROADCAST_TAG, DIRECT_TAG, resumePositions, roomCursorTag, roomTag, sessionMark } from './cursor-id.js'
@@ -19,8 +19,9 @@ interface KeyState {
   joinedAt: number
   cursor: number
   /**
-   * the epoch `cursor` is in; '' until known (a join position, a cursor without one): the
-   * first read adopts the log's. Once read, '' means the log does not exist (cursor 0).
+   * the epoch `cursor` is in (a join position's is recorded with it); '' until known (a join
+   * position or a cursor from before epochs): the first read adopts the log's. Once read, ''
+   * means the log does not exist (cursor 0).
    */
   epoch: string
   pulling: boolean
@@ -297,7 +298,7 @@ export class Receiver implements DirectSource {
    * by their long ones, and a short tag two rooms share gives no position.
    */
   private addInitialKeys(): KeyState[] {
-    const keys = [this.addKey(`d:${this.sid}`, DIRECT_KEY, 0, DIRECT_TAG, DIRECT_TAG)]
+    const keys = [this.addKey(`d:${this.sid}`, DIRECT_KEY, { seq: 0, epoch: '' }, DIRECT_TAG, DIRECT_TAG)]
     const rooms = Object.entries(this.record.rooms)
     const shortTags = new Map<string, number>()
     for (const [room] of rooms) {
@@ -306,29 +307,36 @@ export class Receiver implements DirectSource {
       shortTags.set(tag, (shortTags.get(tag) ?? 0) + 1)
     }
     const ambiguous = (tag: string) => (shortTags.get(tag) ?? 0) > 1
-    for (const [room, joinedAt] of rooms) {
+    for (const [room, seq] of rooms) {
+      const joined = { seq, epoch: this.record.roomEpochs?.[room] ?? '' }
       if (room === BROADCAST_ROOM) {
-        keys.push(this.addKey(`r:${room}`, roomKey(room), joinedAt, BROADCAST_TAG, BROADCAST_TAG))
+        keys.push(this.addKey(`r:${room}`, roomKey(room), joined, BROADCAST_TAG, BROADCAST_TAG))
       } else {
         const short = roomTag(this.sid, room)
         const tag = ambiguous(short) ? roomTag(this.sid, room, true) : short
-        keys.push(this.addKey(`r:${room}`, roomKey(room), joinedAt, tag, roomCursorTag(this.resume, this.sid, room, ambiguous)))
+        keys.push(this.addKey(`r:${room}`, roomKey(room), joined, tag, roomCursorTag(this.resume, this.sid, room, ambiguous)))
       }
     }
     return keys
   }
 
-  /** `cursorTag`: the tag under which the client's cursor holds this log's position, if it does. */
-  private addKey(storeKey: string, clientKey: string, joinedAt: number, tag: string, cursorTag: string | undefined): KeyState {
+  /**
+   * `joined`: where the session joined this log. `cursorTag`: the tag under which the client's
+   * cursor holds this log's position, if it does. The cursor is taken when it is at or past the
+   * join position, or in another epoch than the join's (the log started again since the join, and
+   * the client has read the new one: its seqs say nothing about the old join position).
+   */
+  private addKey(storeKey: string, clientKey: string, joined: LogPosition, tag: string, cursorTag: string | undefined): KeyState {
     const known = cursorTag === undefined ? undefined : this.resume.get(cursorTag)
-    const resumed = known !== undefined && known >= joinedAt
+    const knownEpoch = cursorTag === undefined ? '' : (this.resumeEpochs.get(cursorTag) ?? '')
+    const resumed = known !== undefined && (known >= joined.seq || (knownEpoch !== '' && joined.epoch !== '' && knownEpoch !== joined.epoch))
     const k: KeyState = {
       storeKey,
       clientKey,
       tag,
-      joinedAt,
-      cursor: resumed ? known : joinedAt,
-      epoch: resumed ? (this.resumeEpochs.get(cursorTag!) ?? '') : '',
+      joinedAt: joined.seq,
+      cursor: resumed ? known : joined.seq,
+      epoch: resumed ? knownEpoch : joined.epoch,
       pulling: false,
       again: false,
       watching: Promise.resolve(),
@@ -358,7 +366,7 @@ export class Receiver implements DirectSource {
         if (this.atKnownHead(k)) break
         if (this.fromRecent(k)) continue
         const generation = hub.generation(k.storeKey)
-        const res = await this.ctx.logs.read(k.storeKey, k.cursor, READ_BATCH)
+        const res = await this.ctx.logs.read(k.storeKey, k.cursor, READ_BATCH, k.epoch)
         if (!this.applyRead(k, res, generation)) return
       } while (k.again && !this.closed)
     } catch (err) {
@@ -399,19 +407,26 @@ export class Receiver implements DirectSource {
 
   /**
    * The cursor is in another incarnation of the log (the log was lost and created
-   * again, under a new epoch), or beyond its head: what the new log holds was never
-   * delivered, and what the old one held after the cursor is lost. Reports the gap and
-   * starts this log over from its beginning (the caller reads again).
+   * again, under a new epoch), or beyond its head (the store lost entries it had numbered:
+   * the read renewed the log's epoch). Entries this stream delivered are gone from the log,
+   * so it reports the gap; the caller reads again. A lost log is read over from its start:
+   * what the new one holds was never delivered. A renewed log goes on from the head it was
+   * renewed at (its entries up to there are the ones delivered), so what is appended next is
+   * delivered under the new epoch and never taken for what was lost. A cursor at or below that
+   * head is in the same log: it just takes the new epoch, no gap.
    */
-  private restarted(k: KeyState, res: { head: number; epoch: string }): boolean {
-    const other = k.epoch !== '' && res.epoch !== k.epoch
-    if (k.cursor === 0 || (!other && k.cursor <= res.head)) {
+  private restarted(k: KeyState, res: ReadResult): boolean {
+    const renewedFrom = res.renewed !== undefined && k.epoch === res.renewed.epoch
+    const same = k.epoch === '' || k.epoch === res.epoch || (renewedFrom && k.cursor <= res.renewed!.seq)
+    if (k.cursor === 0 || (same && k.cursor <= res.head)) {
+      // Ids cached for the other logs' frames hold this log's epoch.
+      if (k.epoch !== res.epoch) this.restOf = undefined
       k.epoch = res.epoch
       return false
     }
     this.gap(k)
-    k.cursor = 0
-    k.joinedAt = 0
+    k.cursor = renewedFrom ? res.renewed!.seq : 0
+    k.joinedAt = Math.min(k.joinedAt, k.cursor)
     k.epoch = res.epoch
     this.restOf = undefined
     k.again = true
@@ -436,7 +451,7 @@ export class Receiver implements DirectSource {
     const generations = due.map((k) => hub.generation(k.storeKey))
     let results: ReadResult[]
     try {
-      results = await this.ctx.logs.readMany(due.map((k) => ({ key: k.storeKey, after: k.cursor, limit: READ_BATCH })))
+      results = await this.ctx.logs.readMany(due.map((k) => ({ key: k.storeKey, after: k.cursor, limit: READ_BATCH, epoch: k.epoch })))
     } catch (err) {
       for (const k of due) k.pulling = false
       if (!this.closed) console.error('[socket-serve] stream read failed:', err)
@@ -523,7 +538,7 @@ export class Receiver implements DirectSource {
       const short = roomTag(this.sid, c.room)
       const taken = (tag: string) => [...this.keys.values()].some((other) => other.tag === tag)
       const tag = taken(short) ? roomTag(this.sid, c.room, true) : short
-      const k = this.addKey(`r:${c.room}`, roomKey(c.room), c.seq, tag, roomCursorTag(this.resume, this.sid, c.room, taken))
+      const k = this.addKey(`r:${c.room}`, roomKey(c.room), c, tag, roomCursorTag(this.resume, this.sid, c.room, taken))
       k.watching.then(
         () => this.pull(k),
         () => this.end(),

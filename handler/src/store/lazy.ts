@@ -62,6 +62,7 @@ export function lazyStore(load: () => Promise<Store>): Store {
     read: forward('read'),
     readMany: forward('readMany'),
     head: forward('head'),
+    position: forward('position'),
     signal: forward('signal'),
     saveCursor: forward('saveCursor'),
     addMetrics: forward('addMetrics'),

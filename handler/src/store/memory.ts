@@ -1,14 +1,16 @@
 import { safeEqual } from '../ids.js'
-import { newEpoch } from './epochs.js'
+import { newEpoch, setJoin, unsetJoin } from './epochs.js'
 import { FeedRing } from './feed-ring.js'
 import { claimMessages, finishMessages, newClaimState, renewLeases, startMessages, type ClaimState } from './claim-model.js'
 import { LiveOrder } from './live-order.js'
-import type { Admission, AppendOrigin, ClaimLimits, ConnectBounds, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
+import type { Admission, AppendOrigin, ClaimLimits, ConnectBounds, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogPosition, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
 interface Log {
   entries: LogEntry[]
   head: number
   epoch: string
+  /** the epoch it had before a renewal, and its head then (Logs.read) */
+  renewed?: LogPosition
 }
 
 interface Session {
@@ -195,16 +197,18 @@ export class MemoryStore implements Store {
     if (s) finishMessages(s.claims, done, released, owner)
   }
 
-  async joinRoom(sid: string, room: string, _limits?: StoreLimits, maxRooms = 0): Promise<number | null | 'full'> {
+  async joinRoom(sid: string, room: string, _limits?: StoreLimits, maxRooms = 0): Promise<LogPosition | null | 'full'> {
     const s = this.session(sid)
     if (!s || s.record.ended !== undefined || !this.live.has(sid)) return null
     if (maxRooms > 0 && !(room in s.record.rooms) && roomCount(s.record.rooms) >= maxRooms) return 'full'
     let members = this.rooms.get(room)
     if (!members) this.rooms.set(room, (members = new Set()))
     members.add(sid)
-    const head = this.logs.get(`r:${room}`)?.head ?? 0
-    s.record.rooms[room] = head
-    return head
+    // No await between the bound's check and the record: joins of one session are atomic here.
+    const log = this.logs.get(`r:${room}`)
+    const at = log ? { seq: log.head, epoch: log.epoch } : { seq: 0, epoch: '' }
+    setJoin(s.record, room, at)
+    return at
   }
 
   async admitConnect(address: string | undefined, bounds: ConnectBounds): Promise<Admission> {
@@ -243,7 +247,7 @@ export class MemoryStore implements Store {
     members?.delete(sid)
     if (members && members.size === 0) this.emptied(room)
     const s = this.session(sid)
-    if (s) delete s.record.rooms[room]
+    if (s) unsetJoin(s.record, room)
     return this.logs.get(`r:${room}`)?.head ?? 0
   }
 
@@ -283,22 +287,34 @@ export class MemoryStore implements Store {
     return entry.seq
   }
 
-  async read(key: string, after: number, limit: number): Promise<ReadResult> {
+  async read(key: string, after: number, limit: number, epoch?: string): Promise<ReadResult> {
     const log = this.logs.get(key)
     if (!log) return { entries: [], first: 1, head: 0, epoch: '' }
+    // A cursor beyond the head in the log's own epoch: renew the log (the rule of Logs.read, as READ_ONE).
+    if (epoch === log.epoch && after > log.head && log.renewed?.seq !== log.head) {
+      log.renewed = { seq: log.head, epoch: log.epoch }
+      log.epoch = newEpoch()
+    }
     const entries = log.entries
     const first = entries.length ? entries[0]!.seq : log.head + 1
     // Entries are contiguous, so the position of `after + 1` is arithmetic.
     const start = Math.max(0, after + 1 - first)
-    return { entries: entries.slice(start, start + limit), first, head: log.head, epoch: log.epoch }
+    const res: ReadResult = { entries: entries.slice(start, start + limit), first, head: log.head, epoch: log.epoch }
+    if (log.renewed) res.renewed = { ...log.renewed }
+    return res
   }
 
   async readMany(reads: LogRead[]): Promise<ReadResult[]> {
-    return Promise.all(reads.map((r) => this.read(r.key, r.after, r.limit)))
+    return Promise.all(reads.map((r) => this.read(r.key, r.after, r.limit, r.epoch)))
   }
 
   async head(key: string): Promise<number> {
     return this.logs.get(key)?.head ?? 0
+  }
+
+  async position(key: string): Promise<LogPosition> {
+    const log = this.logs.get(key)
+    return log ? { seq: log.head, epoch: log.epoch } : { seq: 0, epoch: '' }
   }
 
   subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription {

@@ -2,14 +2,15 @@
  * Key and channel names shared by the Redis stores (ioredis over TCP, Upstash over REST),
  * so both can share one database. Every multi-key script stays inside one hash tag:
  *   <p>:{<sid>}:s        session hash: token, user, transport, createdAt, lastSeen, hwm and
- *                        rlw/rlc (claims, rate limit), s:<key> (state), r:<room> (rooms),
+ *                        rlw/rlc (claims, rate limit), s:<key> (state), r:<room> (rooms: where
+ *                        the session joined, `<seq>.<epoch>`, or `<seq>` when the log did not exist),
  *                        (r:<room> 'p': a join under way), nr (rooms, for roomsPerSession),
  *                        ended/dc (ended for idleness and kept for recovery; onDisconnect ran),
  *                        ending (an ending began: joins are refused), client (address and
  *                        user agent, JSON, with an inspector), cursor (the last stream's, ditto)
  *   <p>:{<sid>}:k        message claims: id -> 'r<lease end>' | 'd<reply>' | 'f' (claim-model.ts)
- *   <p>:{<sid>}:n / :l   the session's direct log: numbering (hash: n = head seq, e = epoch)
- *                        and stream (ids <seq>-1)
+ *   <p>:{<sid>}:n / :l   the session's direct log: numbering (hash: n = head seq, e = epoch; after
+ *                        a renewal re/rh = the epoch and head it continues) and stream (ids <seq>-1)
  *   <p>:{r:<room>}:n / :l / :m   a room's log, and its members (set)
  *   <p>:{live}           sorted set sid -> last seen (sweep index)
  *   <p>:{live}:ending    sorted set sid -> lease end of an ending in progress
@@ -20,7 +21,8 @@
  *           <p>:sig:<name> carries signals (cross-instance acks).
  */
 import type { MessageClaim, MessageStatus } from './claim-model.js'
-import type { ClaimResult, LogEntry, ReadResult, SessionRecord, StoreLimits } from './types.js'
+import { newEpoch } from './epochs.js'
+import type { ClaimResult, LogEntry, LogPosition, LogRead, ReadResult, SessionRecord, StoreLimits } from './types.js'
 /**
  * `keyPrefix` keeps apps that share one Redis apart: every key and channel starts `<p>:`. It may
  * not contain `:` (so no app's keys start with another's prefix: `a` and `a:b` would overlap),
@@ -126,7 +128,7 @@ export function sessionFields(r: SessionRecord): Record<string, string> {
   }
   if (r.client) fields.client = JSON.stringify(r.client)
   for (const [k, v] of Object.entries(r.state)) fields[`s:${k}`] = JSON.stringify(v)
-  for (const [room, seq] of Object.entries(r.rooms)) fields[`r:${room}`] = String(seq)
+  for (const [room, seq] of Object.entries(r.rooms)) fields[`r:${room}`] = joinField({ seq, epoch: r.roomEpochs?.[room] ?? '' })
   // rooms counted against limits.roomsPerSession (the broadcast room is not one)
   fields.nr = String(Object.keys(r.rooms).filter((room) => room !== '*').length)
   return fields
@@ -137,9 +139,14 @@ export function recordFromHash(sid: string, h: Record<string, string>): SessionR
   if (!h.token) return null
   const state: Record<string, unknown> = {}
   const rooms: Record<string, number> = {}
+  let roomEpochs: Record<string, string> | undefined
   for (const [f, v] of Object.entries(h)) {
     if (f.startsWith('s:')) state[f.slice(2)] = JSON.parse(v)
-    else if (f.startsWith('r:') && v !== 'p') rooms[f.slice(2)] = Number(v)
+    else if (f.startsWith('r:') && v !== 'p') {
+      const dot = v.indexOf('.')
+      rooms[f.slice(2)] = Number(dot === -1 ? v : v.slice(0, dot))
+      if (dot !== -1) (roomEpochs ??= {})[f.slice(2)] = v.slice(dot + 1)
+    }
   }
   return {
     sid,
@@ -147,6 +154,7 @@ export function recordFromHash(sid: string, h: Record<string, string>): SessionR
     user: h.user ? JSON.parse(h.user) : undefined,
     state,
     rooms,
+    ...(roomEpochs ? { roomEpochs } : {}),
     transport: h.transport ?? '',
     createdAt: Number(h.createdAt),
     lastSeen: Number(h.lastSeen),
@@ -155,6 +163,23 @@ export function recordFromHash(sid: string, h: Record<string, string>): SessionR
     ...(h.ended !== undefined ? { ended: h.ended } : {}),
     ...(h.dc ? { disconnected: true } : {}),
   }
+}
+
+/** A join position as the session hash keeps it (field `r:<room>`): `<seq>.<epoch>`, or `<seq>` without an epoch. */
+export function joinField(at: LogPosition): string {
+  return at.epoch ? `${at.seq}.${at.epoch}` : String(at.seq)
+}
+
+/** A READ_MANY log's arguments: after, count, the epoch `after` is in, a new epoch should the log be renewed. */
+export function readArgs(r: LogRead): (string | number)[] {
+  const epoch = r.epoch ?? ''
+  return [r.after, r.limit, epoch, epoch && newEpoch()]
+}
+
+/** The MEMBERSHIP script's reply, `{head, epoch}`. */
+export function positionResult(reply: unknown): LogPosition {
+  const [seq, epoch] = reply as [number, string]
+  return { seq: Number(seq), epoch: epoch ?? '' }
 }
 
 /** The CLAIM script's reply, `{0}` or `{1, retryAfterMs, status, ack, ...}`, as a ClaimResult. */
@@ -169,9 +194,12 @@ export function claimResult(ids: number[], res: (number | string)[]): ClaimResul
   return retryAfterMs > 0 ? { authorized: true, claims, retryAfterMs } : { authorized: true, claims }
 }
 
-/** The READ script's reply, `{head, first, entries, epoch}` (stream entries with fields d, x, o), as a ReadResult. */
+/**
+ * The READ script's reply, `{head, first, entries, epoch[, renewed epoch, renewed head]}` (stream
+ * entries with fields d, x, o), as a ReadResult.
+ */
 export function readResult(reply: unknown): ReadResult {
-  const [head, first, raw, epoch] = reply as [number, number, [string, string[]][], string | undefined]
+  const [head, first, raw, epoch, renewedEpoch, renewedHead] = reply as [number, number, [string, string[]][], string | undefined, string | undefined, number | undefined]
   const entries: LogEntry[] = (raw ?? []).map(([id, fields]) => {
     const entry: LogEntry = { seq: parseInt(id, 10), data: '' }
     for (let i = 0; i < fields.length; i += 2) {
@@ -181,5 +209,7 @@ export function readResult(reply: unknown): ReadResult {
     }
     return entry
   })
-  return { entries, first: Number(first), head: Number(head), epoch: epoch ?? '' }
+  const res: ReadResult = { entries, first: Number(first), head: Number(head), epoch: epoch ?? '' }
+  if (renewedEpoch) res.renewed = { seq: Number(renewedHead), epoch: renewedEpoch }
+  return res
 }

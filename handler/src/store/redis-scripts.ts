@@ -44,40 +44,55 @@ return seq
 `
 
 /**
- * One log's read, shared by READ and READ_MANY: numbering hash `seq` (n = head, e = epoch), stream
- * `log`. A log whose numbering is gone reads as empty with no epoch (its entries, if any are left,
- * belong to a lost incarnation).
+ * One log's read, shared by READ and READ_MANY: numbering hash `seq` (n = head, e = epoch, and
+ * after a renewal re/rh = the epoch and head it continues), stream `log`. A log whose numbering is
+ * gone reads as empty with no epoch (its entries, if any are left, belong to a lost incarnation).
+ * `epoch`: the one `after` is in ('' unknown). A cursor beyond the head in the log's own epoch
+ * means the log lost entries it had numbered, keeping its epoch (Redis rolled back to an older
+ * snapshot, a lagging replica promoted): the log is renewed under `fresh`, so the seqs it numbers
+ * again are never taken for the lost ones, unless it was renewed at this very head already (no
+ * log of that epoch ever went past it: that cursor was not given out by this log).
  */
 const READ_ONE = `
-local function readOne(seq, log, after, count)
-  local h = redis.call('HMGET', seq, 'n', 'e')
+local function readOne(seq, log, after, count, epoch, fresh)
+  local h = redis.call('HMGET', seq, 'n', 'e', 're', 'rh')
   if not h[1] then return { 0, 1, {}, '' } end
   local head = tonumber(h[1])
+  local e = h[2] or ''
+  if epoch ~= '' and epoch == e and tonumber(after) > head and fresh ~= '' and h[4] ~= h[1] then
+    redis.call('HSET', seq, 'e', fresh, 're', e, 'rh', head)
+    h[3] = e
+    h[4] = h[1]
+    e = fresh
+  end
   local entries = redis.call('XRANGE', log, '(' .. after .. '-1', '+', 'COUNT', count)
   local first = head + 1
   local oldest = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
   if oldest[1] then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
-  return { head, first, entries, h[2] or '' }
+  if h[3] then return { head, first, entries, e, h[3], tonumber(h[4]) } end
+  return { head, first, entries, e }
 end`
 
 /**
- * KEYS: numbering, log. ARGV: after, count. Returns { head, first, entries, epoch }.
+ * KEYS: numbering, log. ARGV: after, count, the epoch `after` is in ('' unknown), a new epoch (a
+ * renewal's, '' for none). Returns { head, first, entries, epoch[, renewed epoch, renewed head] }.
  * Without its numbering the log does not exist, whatever entries a stream key may still hold.
  */
 export const READ = `${READ_ONE}
-return readOne(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+return readOne(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 `
 
 /**
  * READ for many logs in one call (a stream's direct log and its rooms' logs). Only where every
  * key may be named in one script: a single Redis or Upstash, never a Redis Cluster.
- * KEYS: numbering1, log1, numbering2, log2, ... ARGV: after1, count1, after2, count2, ...
- * Returns { {head, first, entries, epoch}, ... }.
+ * KEYS: numbering1, log1, numbering2, log2, ... ARGV: after1, count1, epoch1, new epoch1, after2, ...
+ * Returns { {head, first, entries, epoch[, renewed epoch, renewed head]}, ... }.
  */
 export const READ_MANY = `${READ_ONE}
 local out = {}
 for i = 1, #KEYS / 2 do
-  out[i] = readOne(KEYS[2 * i - 1], KEYS[2 * i], ARGV[2 * i - 1], ARGV[2 * i])
+  local a = 4 * i - 3
+  out[i] = readOne(KEYS[2 * i - 1], KEYS[2 * i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3])
 end
 return out
 `
@@ -343,7 +358,7 @@ return 1
 
 /**
  * KEYS: members, numbering. ARGV: sid, 1 to join / 0 to leave, member-set ttl (seconds; joins only).
- * Returns the room log's head seq. A member set expires unless joins (or member reads) keep it:
+ * Returns the room log's head seq and epoch ('' while the log does not exist). A member set expires unless joins (or member reads) keep it:
  * members whose session vanished without an ending are not kept forever.
  */
 export const MEMBERSHIP = `
@@ -353,7 +368,8 @@ if ARGV[2] == '1' then
 else
   redis.call('SREM', KEYS[1], ARGV[1])
 end
-return tonumber(redis.call('HGET', KEYS[2], 'n') or '0')
+local h = redis.call('HMGET', KEYS[2], 'n', 'e')
+return { tonumber(h[1] or '0'), h[2] or '' }
 `
 
 /**
@@ -374,7 +390,8 @@ return 1
 `
 
 /**
- * A join's last step: KEYS: session. ARGV: 'r:<room>', head seq. Records where the session joined,
+ * A join's last step: KEYS: session. ARGV: 'r:<room>', where: `<head seq>` or `<head seq>.<epoch>`
+ * (redis-keys.ts joinField). Records where the session joined,
  * only while it is neither ended nor ending (an ending that began meanwhile wins): 1, else 0.
  */
 export const JOINED = `

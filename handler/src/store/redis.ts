@@ -3,9 +3,9 @@ import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
 import { feedAppend, feedEntries, pipelineErrors } from './feed-commands.js'
 import { parseInfoMemory, RecentErrors } from './recent-errors.js'
-import { claimResult, MEMBER_TTL_FLOOR, memberTtl, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
+import { claimResult, joinField, MEMBER_TTL_FLOOR, memberTtl, parseNotification, positionResult, readArgs, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, START, TOUCH, UNEND } from './redis-scripts.js'
-import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
+import type { Admission, AppendOrigin, LogPosition, ConnectBounds, ClaimLimits, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
 /** Key layout and channels: redis-keys.ts (shared with the Upstash store). */
 
@@ -204,13 +204,13 @@ export class RedisStore implements Store {
     await this.run(() => this.client.ssFinish(this.claims(sid), ...args))
   }
 
-  async joinRoom(sid: string, room: string, limits: StoreLimits, maxRooms = 0): Promise<number | null | 'full'> {
-    // Reserve in the record (bound and liveness checked atomically), join the set, then record the head.
+  async joinRoom(sid: string, room: string, limits: StoreLimits, maxRooms = 0): Promise<LogPosition | null | 'full'> {
+    // Reserve in the record (bound and liveness checked atomically), join the set, then record the head and epoch.
     const reserved = Number(await this.run(() => this.client.ssJoin(this.session(sid), `r:${room}`, maxRooms, limits.ttl)))
     if (reserved === -2) return 'full'
     if (reserved !== 1) return null
-    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'n'), sid, 1, memberTtl(limits))))
-    if ((await this.run(() => this.client.ssJoined(this.session(sid), `r:${room}`, head))) === 1) return head
+    const at = positionResult(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'n'), sid, 1, memberTtl(limits))))
+    if ((await this.run(() => this.client.ssJoined(this.session(sid), `r:${room}`, joinField(at)))) === 1) return at
     // The session began ending meanwhile: a join after the end is refused and undone.
     await this.run(() => Promise.all([this.client.srem(this.roomMembers(room), sid), this.client.ssLeave(this.session(sid), `r:${room}`)]))
     return null
@@ -233,9 +233,9 @@ export class RedisStore implements Store {
   }
 
   async leaveRoom(sid: string, room: string): Promise<number> {
-    const head = Number(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'n'), sid, 0, 0)))
+    const at = positionResult(await this.run(() => this.client.ssMembership(this.roomMembers(room), this.logKey(`r:${room}`, 'n'), sid, 0, 0)))
     await this.run(() => this.client.ssLeave(this.session(sid), `r:${room}`))
-    return head
+    return at.seq
   }
 
   async members(room: string, limit: number): Promise<string[]> {
@@ -266,20 +266,25 @@ export class RedisStore implements Store {
     )
   }
 
-  async read(key: string, after: number, limit: number): Promise<ReadResult> {
-    return readResult(await this.run(() => this.client.ssRead(this.logKey(key, 'n'), this.logKey(key, 'l'), after, limit)))
+  async read(key: string, after: number, limit: number, epoch?: string): Promise<ReadResult> {
+    return readResult(await this.run(() => this.client.ssRead(this.logKey(key, 'n'), this.logKey(key, 'l'), ...readArgs({ key, after, limit, epoch }))))
   }
 
   async readMany(reads: LogRead[]): Promise<ReadResult[]> {
     // A Cluster cannot name keys of several slots in one script: one READ per log there.
-    if (reads.length <= 1 || this.client instanceof Cluster) return Promise.all(reads.map((r) => this.read(r.key, r.after, r.limit)))
+    if (reads.length <= 1 || this.client instanceof Cluster) return Promise.all(reads.map((r) => this.read(r.key, r.after, r.limit, r.epoch)))
     const keys = reads.flatMap((r) => [this.logKey(r.key, 'n'), this.logKey(r.key, 'l')])
-    const reply = (await this.run(() => this.client.ssReadMany(keys.length, ...keys, ...reads.flatMap((r) => [r.after, r.limit])))) as unknown[]
+    const reply = (await this.run(() => this.client.ssReadMany(keys.length, ...keys, ...reads.flatMap(readArgs)))) as unknown[]
     return reply.map(readResult)
   }
 
   async head(key: string): Promise<number> {
     return Number((await this.run(() => this.client.hget(this.logKey(key, 'n'), 'n'))) ?? 0)
+  }
+
+  async position(key: string): Promise<LogPosition> {
+    const [seq, epoch] = await this.run(() => this.client.hmget(this.logKey(key, 'n'), 'n', 'e'))
+    return { seq: Number(seq ?? 0), epoch: seq ? (epoch ?? '') : '' }
   }
 
   subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription {

@@ -18,6 +18,12 @@ export interface SessionRecord {
   state: Record<string, unknown>
   /** room -> head seq of the room's log when the session joined ('*' included) */
   rooms: Record<string, number>
+  /**
+   * room -> the epoch of the room's log at that join position (absent: the log did not exist, or
+   * a record from before epochs). A log lost and created again since is not read from the old
+   * position: its new entries before that seq would be skipped (see store/epochs.ts).
+   */
+  roomEpochs?: Record<string, string>
   transport: string
   createdAt: number
   lastSeen: number
@@ -60,6 +66,12 @@ export interface AppendOrigin {
   check: boolean
 }
 
+/** A place in a log: a seq and the epoch it is in ('' with seq 0: the log does not exist). */
+export interface LogPosition {
+  seq: number
+  epoch: string
+}
+
 export interface ReadResult {
   entries: LogEntry[]
   /** seq of the oldest entry the log still keeps (head + 1 when empty) */
@@ -68,6 +80,12 @@ export interface ReadResult {
   head: number
   /** the log's epoch: '' while the log does not exist */
   epoch: string
+  /**
+   * Set when the log was renewed (a read found a cursor beyond its head in its own epoch: the
+   * store was rolled back) and nothing has lost it since: the epoch it had, and its head then.
+   * Positions in that epoch up to that head are the same entries in this one; any other is not.
+   */
+  renewed?: LogPosition
 }
 
 export interface KeepAliveResult {
@@ -75,11 +93,15 @@ export interface KeepAliveResult {
   sweepDue: boolean
 }
 
-/** One log of a readMany: entries of `key` after `after`, at most `limit`. */
+/**
+ * One log of a readMany: entries of `key` after `after`, at most `limit`. `epoch`: the epoch
+ * `after` is in, when the reader knows it (see Logs.read).
+ */
 export interface LogRead {
   key: string
   after: number
   limit: number
+  epoch?: string
 }
 
 export type { ClaimOutcome, MessageClaim, MessageStatus, RateLimit } from './claim-model.js'
@@ -178,9 +200,10 @@ export interface Sessions {
    * Adds sid to the room if the session is live (neither ended nor being ended) and, unless it is
    * already a member, in fewer than `maxRooms` rooms (0: no bound; the broadcast room is not
    * counted). Atomic per session: concurrent joins never overshoot, and none lands after the end.
-   * Returns the room log's head seq at the moment of joining, null (ended) or 'full'.
+   * Returns the room log's head and epoch at the moment of joining (recorded with the session's
+   * rooms, `roomEpochs` included), null (ended) or 'full'.
    */
-  joinRoom(sid: string, room: string, limits: StoreLimits, maxRooms?: number): Promise<number | null | 'full'>
+  joinRoom(sid: string, room: string, limits: StoreLimits, maxRooms?: number): Promise<LogPosition | null | 'full'>
   /** removes sid from the room; returns the room log's head seq at the moment of leaving */
   leaveRoom(sid: string, room: string, limits: StoreLimits): Promise<number>
   /** adds the session back to the member sets of these rooms (revival, connect middleware) */
@@ -217,10 +240,20 @@ export interface Logs {
    * returned instead of appending again.
    */
   append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number>
-  read(key: string, after: number, limit: number): Promise<ReadResult>
+  /**
+   * Entries after `after`, at most `limit`. `epoch`: the epoch `after` is in, if known. When it is
+   * the log's own epoch and `after` is beyond the head, the log lost entries it had numbered while
+   * keeping its epoch (the store was rolled back: an older snapshot, a lagging replica promoted):
+   * the log is renewed, atomically, under a new epoch (`renewed` says which it continues, up to
+   * where), so the seqs numbered again from here are never taken for the lost ones. Not twice
+   * at one head: a cursor beyond a head just renewed was never given out by that log.
+   */
+  read(key: string, after: number, limit: number, epoch?: string): Promise<ReadResult>
   /** read() of several logs, in one store call where the store allows it (a stream's logs, on open) */
   readMany(reads: LogRead[]): Promise<ReadResult[]>
   head(key: string): Promise<number>
+  /** the log's head seq and epoch, read together (where a session joins a log) */
+  position(key: string): Promise<LogPosition>
   /** records how far the session's stream got (an encoded cursor), for the inspector */
   saveCursor(sid: string, cursor: string, limits: StoreLimits): Promise<void>
 }

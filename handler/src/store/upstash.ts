@@ -2,12 +2,12 @@ import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
 import { feedAppend, feedEntries } from './feed-commands.js'
 import { parseInfoMemory, RecentErrors } from './recent-errors.js'
-import { claimResult, MEMBER_TTL_FLOOR, memberTtl, parseNotification, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
+import { claimResult, joinField, MEMBER_TTL_FLOOR, memberTtl, parseNotification, positionResult, readArgs, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, START, TOUCH, UNEND } from './redis-scripts.js'
 import { exactPattern, PatternBus } from './upstash-bus.js'
 import { requestsIsolated } from '../isolation.js'
 import { CommandError, TransportError, UpstashRest, type Arg, type Reply } from './upstash-rest.js'
-import type { Admission, AppendOrigin, ConnectBounds, ClaimLimits, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
+import type { Admission, AppendOrigin, LogPosition, ConnectBounds, ClaimLimits, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
 /**
  * The Upstash store: the Redis store's semantics (same keys, same Lua scripts) over the Upstash
@@ -224,15 +224,15 @@ export class UpstashStore implements Store {
     await this.one(this.call(SCRIPTS.finish, [this.keys.claims(sid)], args))
   }
 
-  async joinRoom(sid: string, room: string, limits: StoreLimits, maxRooms = 0): Promise<number | null | 'full'> {
+  async joinRoom(sid: string, room: string, limits: StoreLimits, maxRooms = 0): Promise<LogPosition | null | 'full'> {
     // As in the Redis store: reserve in the record, join the set, then record the head.
     const session = this.keys.session(sid)
     const members = this.keys.roomMembers(room)
     const reserved = Number(await this.one(this.call(SCRIPTS.join, [session], [`r:${room}`, maxRooms, limits.ttl])))
     if (reserved === -2) return 'full'
     if (reserved !== 1) return null
-    const head = Number(await this.one(this.call(SCRIPTS.membership, [members, this.keys.logKey(`r:${room}`, 'n')], [sid, 1, memberTtl(limits)])))
-    if ((await this.one(this.call(SCRIPTS.joined, [session], [`r:${room}`, head]))) === 1) return head
+    const at = positionResult(await this.one(this.call(SCRIPTS.membership, [members, this.keys.logKey(`r:${room}`, 'n')], [sid, 1, memberTtl(limits)])))
+    if ((await this.one(this.call(SCRIPTS.joined, [session], [`r:${room}`, joinField(at)]))) === 1) return at
     // The session began ending meanwhile: a join after the end is refused and undone.
     await this.exec([['SREM', members, sid], this.call(SCRIPTS.leave, [session], [`r:${room}`])])
     return null
@@ -255,9 +255,9 @@ export class UpstashStore implements Store {
   }
 
   async leaveRoom(sid: string, room: string): Promise<number> {
-    const head = Number(await this.one(this.call(SCRIPTS.membership, [this.keys.roomMembers(room), this.keys.logKey(`r:${room}`, 'n')], [sid, 0, 0])))
+    const at = positionResult(await this.one(this.call(SCRIPTS.membership, [this.keys.roomMembers(room), this.keys.logKey(`r:${room}`, 'n')], [sid, 0, 0])))
     await this.one(this.call(SCRIPTS.leave, [this.keys.session(sid)], [`r:${room}`]))
-    return head
+    return at.seq
   }
 
   async members(room: string, limit: number): Promise<string[]> {
@@ -287,18 +287,23 @@ export class UpstashStore implements Store {
     return Number(await this.one(this.call(SCRIPTS.append, [this.keys.logKey(key, 'n'), this.keys.logKey(key, 'l')], args)))
   }
 
-  async read(key: string, after: number, limit: number): Promise<ReadResult> {
-    return readResult(await this.one(this.call(SCRIPTS.read, [this.keys.logKey(key, 'n'), this.keys.logKey(key, 'l')], [after, limit])))
+  async read(key: string, after: number, limit: number, epoch?: string): Promise<ReadResult> {
+    return readResult(await this.one(this.call(SCRIPTS.read, [this.keys.logKey(key, 'n'), this.keys.logKey(key, 'l')], readArgs({ key, after, limit, epoch }))))
   }
 
   async readMany(reads: LogRead[]): Promise<ReadResult[]> {
-    if (reads.length <= 1) return Promise.all(reads.map((r) => this.read(r.key, r.after, r.limit)))
+    if (reads.length <= 1) return Promise.all(reads.map((r) => this.read(r.key, r.after, r.limit, r.epoch)))
     const keys = reads.flatMap((r) => [this.keys.logKey(r.key, 'n'), this.keys.logKey(r.key, 'l')])
-    return ((await this.one(this.call(SCRIPTS.readMany, keys, reads.flatMap((r) => [r.after, r.limit])))) as unknown[]).map(readResult)
+    return ((await this.one(this.call(SCRIPTS.readMany, keys, reads.flatMap(readArgs)))) as unknown[]).map(readResult)
   }
 
   async head(key: string): Promise<number> {
     return Number((await this.one(['HGET', this.keys.logKey(key, 'n'), 'n'])) ?? 0)
+  }
+
+  async position(key: string): Promise<LogPosition> {
+    const [seq, epoch] = (await this.one(['HMGET', this.keys.logKey(key, 'n'), 'n', 'e'])) as (string | null)[]
+    return { seq: Number(seq ?? 0), epoch: seq ? (epoch ?? '') : '' }
   }
 
   subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription {
