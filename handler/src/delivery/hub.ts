@@ -197,6 +197,24 @@ export class Hub {
     w.subscription.unsubscribe()
   }
 
+  /**
+   * The local fast path: an entry this instance appended (the store acknowledged it at
+   * `entry.seq`) goes to the local streams reading its log now, before the store's notification.
+   * Only when the subscription has been notified of every entry up to the one before it
+   * (`last === seq - 1`, in the watch's epoch): then it is the log's next entry in that epoch, and
+   * carries that epoch. Each stream takes it only if it is the very next entry of its own cursor
+   * (Receiver.onEntry) and skips the notification when it comes, so order and exactly-once stay
+   * the store's. It does not move `last`: it proves nothing about the subscription. Where requests
+   * are isolated, a request's hub owns its streams: nothing crosses to them.
+   */
+  appended(key: string, entry: LogEntry): void {
+    if (this.ctx.isolateRequests) return
+    const w = this.watches.get(key)
+    if (!w || w.receivers.size === 0 || w.epoch === undefined || w.last !== entry.seq - 1) return
+    const fast: LogEntry = { ...entry, epoch: w.epoch }
+    for (const each of w.receivers) each.onEntry(key, fast)
+  }
+
   hasStream(sid: string): boolean {
     return this.bySession.has(sid)
   }

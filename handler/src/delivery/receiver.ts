@@ -122,11 +122,13 @@ export class Receiver implements DirectSource {
   private rest = ''
   /** the backlog stayed over STALL_BYTES across a heartbeat */
   private stalled = false
+  /** read once, when the stream opens (its rooms), then let go: an idle stream keeps only what it uses */
+  private record?: SessionRecord
 
   constructor(
     private readonly ctx: DeliveryContext,
     private readonly hub: Hub,
-    private readonly record: SessionRecord,
+    record: SessionRecord,
     /** the client's Last-Event-ID */
     cursor: string | undefined,
     private readonly mode: StreamMode,
@@ -134,9 +136,10 @@ export class Receiver implements DirectSource {
     private readonly wait: boolean,
     signal?: AbortSignal,
     /** store work of the request (the touch) that must be done before the stream opens */
-    private readonly before?: Promise<unknown>,
+    private before?: Promise<unknown>,
   ) {
     this.sid = record.sid
+    this.record = record
     this.touchedAt = before ? Date.now() : record.lastSeen
     this.mark = sessionMark(this.sid)
     const resume = resumePositions(cursor, this.sid)
@@ -258,6 +261,7 @@ export class Receiver implements DirectSource {
     const initial = this.addInitialKeys()
     try {
       await Promise.all([this.before, ...initial.map((k) => k.watching)])
+      this.before = undefined
     } catch (err) {
       if (!this.closed) console.error('[socket-serve] stream open failed:', err)
       this.end()
@@ -296,7 +300,8 @@ export class Receiver implements DirectSource {
    */
   private addInitialKeys(): KeyState[] {
     const keys = [this.addKey(`d:${this.sid}`, DIRECT_KEY, 0, DIRECT_TAG, DIRECT_TAG)]
-    const rooms = Object.entries(this.record.rooms)
+    const rooms = Object.entries(this.record?.rooms ?? {})
+    this.record = undefined
     const shortTags = new Map<string, number>()
     for (const [room] of rooms) {
       if (room === BROADCAST_ROOM) continue
