@@ -37,7 +37,7 @@ export interface LocalStreams {
    * An entry this instance just appended: its streams here that read `key` may write it at once,
    * without waiting for the store's notification of it (which they then skip, by seq).
    */
-  appended(key: string, entry: LogEntry): void
+  appended(key: string, entry: LogEntry & { epoch: string }): void
   /** ends every open stream (io.close()) */
   close(): void
 }
@@ -230,7 +230,7 @@ export class ServerCore<
   // --- used by the transport -----------------------------------------------
 
   async append(key: string, data: string, exclude?: string): Promise<number> {
-    return this.store.append(key, data, exclude, this.limits)
+    return (await this.store.append(key, data, exclude, this.limits)).seq
   }
 
   /** Every emit goes through here: to a session's direct log, or to a room's log. */
@@ -238,11 +238,11 @@ export class ServerCore<
     const key = target.sid !== undefined ? `d:${target.sid}` : `r:${target.room}`
     const entry = messageEntry(event, data, ackId)
     const origin = nextOrigin()
-    const seq = await trackWrite(this.store.append(key, entry, exclude, this.limits, origin))
-    // The local fast path: the append is acknowledged, so the entry is in the log at `seq`; this
-    // instance's streams need not wait for the store's pub/sub round trip to write it. Not for a
-    // re-run's append (`check`): the store may have kept an earlier run's entry at that seq.
-    if (!origin?.check) this.streams.appended(key, { seq, data: entry, exclude })
+    const { seq, epoch } = await trackWrite(this.store.append(key, entry, exclude, this.limits, origin))
+    // The local fast path: the store says the entry is in the log at `seq` of `epoch`; this
+    // instance's streams need not wait for the pub/sub round trip to write it. Not for a re-run's
+    // append (`check`): the store may have kept an earlier run's entry, with other data, at that seq.
+    if (!origin?.check) this.streams.appended(key, { seq, epoch, data: entry, exclude })
     this.observer.messageOut(target, event, data)
   }
 

@@ -3,7 +3,7 @@ import { newEpoch } from './epochs.js'
 import { FeedRing } from './feed-ring.js'
 import { claimMessages, finishMessages, newClaimState, renewLeases, type ClaimState } from './claim-model.js'
 import { LiveOrder } from './live-order.js'
-import type { Admission, AppendOrigin, ClaimLimits, ConnectBounds, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
+import type { Admission, Appended, AppendOrigin, ClaimLimits, ConnectBounds, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
 interface Log {
   entries: LogEntry[]
@@ -255,12 +255,12 @@ export class MemoryStore implements Store {
     return out
   }
 
-  async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number> {
+  async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<Appended> {
     let log = this.logs.get(key)
     if (!log) this.logs.set(key, (log = { entries: [], head: 0, epoch: newEpoch() }))
     if (origin?.check) {
       const seen = recentOrigin(log.entries, origin.id)
-      if (seen !== undefined) return seen
+      if (seen !== undefined) return { seq: seen, epoch: log.epoch }
     }
     const entry: LogEntry = exclude === undefined ? { seq: ++log.head, data } : { seq: ++log.head, data, exclude }
     if (origin) entry.origin = origin.id
@@ -275,7 +275,7 @@ export class MemoryStore implements Store {
       const notified = { ...entry, epoch: log.epoch }
       for (const fn of listeners) fn(notified)
     }
-    return entry.seq
+    return { seq: entry.seq, epoch: log.epoch }
   }
 
   async read(key: string, after: number, limit: number): Promise<ReadResult> {

@@ -20,7 +20,7 @@
  *           <p>:sig:<name> carries signals (cross-instance acks).
  */
 import type { MessageClaim, MessageStatus } from './claim-model.js'
-import type { ClaimResult, LogEntry, ReadResult, SessionRecord, StoreLimits } from './types.js'
+import type { Appended, ClaimResult, LogEntry, ReadResult, SessionRecord, StoreLimits } from './types.js'
 /**
  * `keyPrefix` keeps apps that share one Redis apart: every key and channel starts `<p>:`. It may
  * not contain `:` (so no app's keys start with another's prefix: `a` and `a:b` would overlap),
@@ -170,6 +170,12 @@ export function claimResult(ids: number[], res: (number | string)[]): ClaimResul
 }
 
 /** The READ script's reply, `{head, first, entries, epoch}` (stream entries with fields d, x, o), as a ReadResult. */
+/** The APPEND script's reply, `{ seq, epoch }`. */
+export function appended(reply: unknown): Appended {
+  const [seq, epoch] = reply as [number | string, string]
+  return { seq: Number(seq), epoch: String(epoch) }
+}
+
 export function readResult(reply: unknown): ReadResult {
   const [head, first, raw, epoch] = reply as [number, number, [string, string[]][], string | undefined]
   const entries: LogEntry[] = (raw ?? []).map(([id, fields]) => {
