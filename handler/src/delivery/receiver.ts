@@ -110,9 +110,9 @@ export class Receiver implements DirectSource {
   private sink?: DirectSink
   private deadline?: ReturnType<typeof setTimeout>
   /** positions the client's Last-Event-ID gives, by tag */
-  private readonly resume: Map<string, number>
+  private readonly resume: ReadonlyMap<string, number>
   /** the epochs of those positions, by tag */
-  private readonly resumeEpochs: Map<string, string>
+  private readonly resumeEpochs: ReadonlyMap<string, string>
   private readonly mark: string
   /**
    * The id entries of every log but `restOf`, kept while only that log moves:
