@@ -9,6 +9,18 @@ export const newSessionId = () => randomId(15)
 export const newToken = () => randomId(32)
 export const newInstanceId = () => randomId(6)
 
+let ownerPrefix: string | undefined
+let ownerCount = 0
+/**
+ * A name for one request's claims (a lease's owner): unique, not secret. A random prefix, made on
+ * first use (Workers refuse randomness at module scope), and a counter: Web Crypto per request
+ * costs more than the rest of the id.
+ */
+export function newOwnerId(): string {
+  ownerPrefix ??= randomId(9)
+  return `${ownerPrefix}.${(ownerCount++).toString(36)}`
+}
+
 /**
  * A token derived from the session token that is good only for reading the
  * stream, for transports that can pass a query parameter but no header

@@ -19,6 +19,6 @@ export type { DefaultEventsMap, DefaultSocketData, EventsMap, EventData, EventAc
 export type { EventSchema, EventSchemas, SchemaEvents, SchemaEventsInput } from './core/schemas.js'
 export { memoryStore, MemoryStore } from './store/memory.js'
 export { StoreUnavailableError } from './store/errors.js'
-export type { Store, Sessions, Logs, Bus, MetricsStore, StoreLimits, SessionRecord, LogEntry, ReadResult, ClaimResult, ClaimLimits, MessageClaim, MessageStatus, Admission, ConnectBounds } from './store/types.js'
+export type { Store, Sessions, Logs, Bus, MetricsStore, StoreLimits, SessionRecord, LogEntry, Appended, ReadResult, ClaimResult, ClaimLimits, MessageClaim, MessageStatus, Admission, ConnectBounds } from './store/types.js'
 export { SocketServeError, ERROR_STATUS, type ErrorCode } from '@socket-serve/client/protocol'
 export type { NodeMiddleware, NodeRequest, NodeResponse } from './adapters/node.js'

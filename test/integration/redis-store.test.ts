@@ -25,7 +25,7 @@ describe('redisStore', () => {
         if (head === undefined) await sleep(100)
       }
       expect(head).toBe(0)
-      expect(await store.append('r:x', '{"e":"a"}', undefined, { ttl: 60, maxLogLength: 10 })).toBe(1)
+      expect((await store.append('r:x', '{"e":"a"}', undefined, { ttl: 60, maxLogLength: 10 })).seq).toBe(1)
     } finally {
       await store.close()
     }

@@ -355,9 +355,16 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
   it('numbers log entries, reads after a cursor, keeps exclusions, bounds the log', async () => {
     expect(await store.head('r:log-1')).toBe(0)
     expect(await store.read('r:log-1', 0, 10)).toEqual({ entries: [], first: 1, head: 0, epoch: '' })
-    for (let i = 1; i <= 5; i++) expect(await store.append('r:log-1', `{"n":${i}}`, i === 3 ? 'sid-x' : undefined, limits)).toBe(i)
+    const epochs = new Set<string>()
+    for (let i = 1; i <= 5; i++) {
+      const { seq, epoch } = await store.append('r:log-1', `{"n":${i}}`, i === 3 ? 'sid-x' : undefined, limits)
+      expect(seq).toBe(i)
+      epochs.add(epoch)
+    }
     expect(await store.head('r:log-1')).toBe(5)
     const r = await store.read('r:log-1', 2, 2)
+    // Each append says which epoch its entry is in: the log's, as reads give it.
+    expect([...epochs]).toEqual([r.epoch])
     expect(r).toEqual({ entries: [{ seq: 3, data: '{"n":3}', exclude: 'sid-x' }, { seq: 4, data: '{"n":4}' }], first: 1, head: 5, epoch: expect.stringMatching(/^[A-Za-z]{4}$/) })
     // Beyond maxLogLength old entries go; the head keeps counting and `first` says what is left.
     for (let i = 6; i <= 400; i++) await store.append('r:log-1', `{"n":${i}}`, undefined, limits)
@@ -404,10 +411,10 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
   })
 
   it('tags appends with their origin; a re-run append of the same origin is not appended twice', async () => {
-    const first = await store.append('r:origin', '{"e":"a"}', undefined, limits, { id: 's:1:0', check: false })
+    const { seq: first, epoch } = await store.append('r:origin', '{"e":"a"}', undefined, limits, { id: 's:1:0', check: false })
     await store.append('r:origin', '{"e":"other"}', undefined, limits)
-    expect(await store.append('r:origin', '{"e":"a"}', undefined, limits, { id: 's:1:0', check: true })).toBe(first)
-    const fresh = await store.append('r:origin', '{"e":"b"}', undefined, limits, { id: 's:1:1', check: true })
+    expect(await store.append('r:origin', '{"e":"a"}', undefined, limits, { id: 's:1:0', check: true })).toEqual({ seq: first, epoch })
+    const fresh = (await store.append('r:origin', '{"e":"b"}', undefined, limits, { id: 's:1:1', check: true })).seq
     expect(fresh).toBe(first + 2)
     const { entries } = await store.read('r:origin', 0, 10)
     expect(entries.map((e) => [e.seq, e.origin])).toEqual([
@@ -524,10 +531,13 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     const got: (LogEntry | null)[] = []
     const sub = store.subscribe('r:epoch', (e) => got.push(e))
     await sub.ready
-    expect(await store.append('r:epoch', '{"n":"new"}', undefined, limits)).toBe(1)
+    const made = await store.append('r:epoch', '{"n":"new"}', undefined, limits)
+    expect(made.seq).toBe(1)
     const after = await store.read('r:epoch', 0, 10)
     expect(after.epoch).toMatch(/^[A-Za-z]{4}$/)
     expect(after.epoch).not.toBe(before.epoch)
+    // The append says so: its entry is in the new log's epoch, not the lost one's.
+    expect(made.epoch).toBe(after.epoch)
     expect(after.entries).toEqual([{ seq: 1, data: '{"n":"new"}' }])
     expect(after.head).toBe(1)
     // The epoch stays with the log as it grows.

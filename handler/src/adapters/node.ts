@@ -117,6 +117,8 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
   if (cookies.length) out['set-cookie'] = cookies
 
   const source = responseSource(response)
+  // The body of a textResponse: beside the Response (which may carry none, see textResponse).
+  const text = responseText(response)
   if (source) {
     // A stream that writes straight into res. On close it is told directly: the Request's own
     // signal follows ours only as long as undici keeps its internal controller alive.
@@ -125,16 +127,15 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
     res.on('close', () => source.close())
     source.attach(directSink(res))
     if (res.destroyed) source.close() // closed before we listened
-  } else if (!response.body) {
-    res.writeHead(response.status, out)
-    res.end()
-  } else if (!out['content-type']?.toString().startsWith('text/event-stream')) {
+  } else if (text !== undefined || (response.body && !out['content-type']?.toString().startsWith('text/event-stream'))) {
     // A whole answer: headers and body leave in one write.
-    const text = responseText(response)
     const bytes = text !== undefined ? encoder.encode(text) : new Uint8Array(await response.arrayBuffer())
     out['content-length'] = String(bytes.byteLength)
     res.writeHead(response.status, out)
     res.end(bytes)
+  } else if (!response.body) {
+    res.writeHead(response.status, out)
+    res.end()
   } else {
     res.writeHead(response.status, out)
     res.flushHeaders?.()

@@ -3,7 +3,7 @@ import type { MessageClaim } from '../store/claim-model.js'
 import { StoreUnavailableError } from '../store/errors.js'
 import type { ClaimLimits, FinishedMessage, SessionRecord, Sessions } from '../store/types.js'
 import type { HandlerOutcome, RunnableMessage } from './dispatch.js'
-import { randomId } from '../ids.js'
+import { newOwnerId } from '../ids.js'
 
 /** A client message as POST {base}/message carries it. */
 export interface IncomingMessage {
@@ -46,7 +46,7 @@ export async function receiveMessages(
   /** the client has had every message up to this id answered (it may have several POSTs in flight) */
   answered?: number,
 ): Promise<string> {
-  const owner = randomId(9)
+  const owner = newOwnerId()
   const limits: ClaimLimits = { ...deps.limits, owner }
   const ids = messages.map((m) => m.id)
   let found: SessionRecord | null

@@ -1,5 +1,5 @@
 import { BROADCAST_ROOM, DisconnectFrameReason, SocketServeError } from '@socket-serve/client/protocol'
-import type { ClientInfo, LogPosition, SessionRecord, Store, StoreLimits } from '../store/types.js'
+import type { ClientInfo, LogEntry, LogPosition, SessionRecord, Store, StoreLimits } from '../store/types.js'
 import { setJoin } from '../store/epochs.js'
 import type { Observer } from '../observer.js'
 import { PendingAcks } from './acks.js'
@@ -34,6 +34,11 @@ export type Middleware<L extends EventsMap, E extends EventsMap, D extends Defau
 export interface LocalStreams {
   /** a stream of this session is open here (it keeps the session alive even if a touch was missed) */
   hasStream(sid: string): boolean
+  /**
+   * An entry this instance just appended: its streams here that read `key` may write it at once,
+   * without waiting for the store's notification of it (which they then skip, by seq).
+   */
+  appended(key: string, entry: LogEntry & { epoch: string }): void
   /** ends every open stream (io.close()) */
   close(): void
 }
@@ -226,13 +231,19 @@ export class ServerCore<
   // --- used by the transport -----------------------------------------------
 
   async append(key: string, data: string, exclude?: string): Promise<number> {
-    return this.store.append(key, data, exclude, this.limits)
+    return (await this.store.append(key, data, exclude, this.limits)).seq
   }
 
   /** Every emit goes through here: to a session's direct log, or to a room's log. */
   async emitTo(target: { sid?: string; room?: string }, event: string, data: unknown, exclude?: string, ackId?: string): Promise<void> {
     const key = target.sid !== undefined ? `d:${target.sid}` : `r:${target.room}`
-    await trackWrite(this.store.append(key, messageEntry(event, data, ackId), exclude, this.limits, nextOrigin()))
+    const entry = messageEntry(event, data, ackId)
+    const origin = nextOrigin()
+    const { seq, epoch } = await trackWrite(this.store.append(key, entry, exclude, this.limits, origin))
+    // The local fast path: the store says the entry is in the log at `seq` of `epoch`; this
+    // instance's streams need not wait for the pub/sub round trip to write it. Not for a re-run's
+    // append (`check`): the store may have kept an earlier run's entry, with other data, at that seq.
+    if (!origin?.check) this.streams.appended(key, { seq, epoch, data: entry, exclude })
     this.observer.messageOut(target, event, data)
   }
 

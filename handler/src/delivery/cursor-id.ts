@@ -55,17 +55,20 @@ export function roomTag(sid: string, room: string, long = false): string {
  * when it is missing, malformed, or another session's (wrong mark): the stream then
  * reads every log from where the session joined it (replay, never a skip).
  */
-export function resumePositions(text: string | null | undefined, sid: string): { positions: Map<string, number>; epochs: Map<string, string> } {
+export function resumePositions(text: string | null | undefined, sid: string): { positions: ReadonlyMap<string, number>; epochs: ReadonlyMap<string, string> } {
   const cursor = parseCursorId(text)
-  return cursor && cursor.mark === sessionMark(sid) ? cursor : { positions: new Map(), epochs: new Map() }
+  return cursor && cursor.mark === sessionMark(sid) ? cursor : NO_POSITIONS
 }
+
+/** Shared by every stream that resumes from nothing (a new session's): an open stream keeps them. */
+const NO_POSITIONS = { positions: new Map<string, number>(), epochs: new Map<string, string>() } as const
 
 /**
  * The tag under which a cursor gives a room's position: its long tag, or its short
  * one when no other room of the session has that short tag (an ambiguous tag could
  * belong to either room: it is ignored).
  */
-export function roomCursorTag(positions: Map<string, number>, sid: string, room: string, shortTaken: (tag: string) => boolean): string | undefined {
+export function roomCursorTag(positions: ReadonlyMap<string, number>, sid: string, room: string, shortTaken: (tag: string) => boolean): string | undefined {
   if (positions.size === 0) return undefined
   const long = roomTag(sid, room, true)
   if (positions.has(long)) return long
@@ -74,7 +77,7 @@ export function roomCursorTag(positions: Map<string, number>, sid: string, room:
 }
 
 /** The position a cursor gives for a room (see roomCursorTag). */
-export function roomPosition(positions: Map<string, number>, sid: string, room: string, shortTaken: (tag: string) => boolean): number | undefined {
+export function roomPosition(positions: ReadonlyMap<string, number>, sid: string, room: string, shortTaken: (tag: string) => boolean): number | undefined {
   const tag = roomCursorTag(positions, sid, room, shortTaken)
   return tag === undefined ? undefined : positions.get(tag)
 }

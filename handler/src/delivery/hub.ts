@@ -327,6 +327,23 @@ export class Hub {
     w.subscription.unsubscribe()
   }
 
+  /**
+   * The local fast path: an entry this instance appended goes to the local streams reading its
+   * log now, before the store's notification. The store returned its seq and epoch, so it is that
+   * log's entry at that place: each stream takes it only if it is the very next entry of its own
+   * cursor, in the same epoch (Receiver.onEntry), and skips the notification when it comes, so
+   * order and exactly-once stay the store's. It does not move `last`: it proves nothing about the
+   * subscription. Skipped when the notification came first (the memory store notifies within the
+   * append). Where requests are isolated, a request's hub owns its streams: nothing crosses to them.
+   */
+  appended(key: string, entry: LogEntry & { epoch: string }): void {
+    if (this.ctx.isolateRequests) return
+    const w = this.watches.get(key)
+    if (!w || w.receivers.size === 0) return
+    if (w.epoch === entry.epoch && w.last !== undefined && w.last >= entry.seq) return
+    for (const each of w.receivers) each.onEntry(key, entry)
+  }
+
   hasStream(sid: string): boolean {
     return this.bySession.has(sid)
   }

@@ -111,9 +111,9 @@ export class Receiver implements DirectSource {
   private sink?: DirectSink
   private deadline?: ReturnType<typeof setTimeout>
   /** positions the client's Last-Event-ID gives, by tag */
-  private readonly resume: Map<string, number>
+  private readonly resume: ReadonlyMap<string, number>
   /** the epochs of those positions, by tag */
-  private readonly resumeEpochs: Map<string, string>
+  private readonly resumeEpochs: ReadonlyMap<string, string>
   private readonly mark: string
   /**
    * The id entries of every log but `restOf`, kept while only that log moves:
@@ -123,11 +123,13 @@ export class Receiver implements DirectSource {
   private rest = ''
   /** the backlog stayed over STALL_BYTES across a heartbeat */
   private stalled = false
+  /** read once, when the stream opens (its rooms), then let go: an idle stream keeps only what it uses */
+  private record?: SessionRecord
 
   constructor(
     private readonly ctx: DeliveryContext,
     private readonly hub: Hub,
-    private readonly record: SessionRecord,
+    record: SessionRecord,
     /** the client's Last-Event-ID */
     cursor: string | undefined,
     private readonly mode: StreamMode,
@@ -135,11 +137,12 @@ export class Receiver implements DirectSource {
     private readonly wait: boolean,
     signal?: AbortSignal,
     /** store work of the request (the touch) that must be done before the stream opens */
-    private readonly before?: Promise<unknown>,
+    private before?: Promise<unknown>,
     /** when the session's record was last touched, if not as the record says (the request touched it) */
     touchedAt?: number,
   ) {
     this.sid = record.sid
+    this.record = record
     this.touchedAt = touchedAt ?? (before ? Date.now() : record.lastSeen)
     this.mark = sessionMark(this.sid)
     const resume = resumePositions(cursor, this.sid)
@@ -261,6 +264,7 @@ export class Receiver implements DirectSource {
     const initial = this.addInitialKeys()
     try {
       await Promise.all([this.before, ...initial.map((k) => k.watching)])
+      this.before = undefined
     } catch (err) {
       if (!this.closed) console.error('[socket-serve] stream open failed:', err)
       this.end()
@@ -299,7 +303,9 @@ export class Receiver implements DirectSource {
    */
   private addInitialKeys(): KeyState[] {
     const keys = [this.addKey(`d:${this.sid}`, DIRECT_KEY, { seq: 0, epoch: '' }, DIRECT_TAG, DIRECT_TAG)]
-    const rooms = Object.entries(this.record.rooms)
+    const rooms = Object.entries(this.record?.rooms ?? {})
+    const roomEpochs = this.record?.roomEpochs
+    this.record = undefined
     const shortTags = new Map<string, number>()
     for (const [room] of rooms) {
       if (room === BROADCAST_ROOM) continue
@@ -308,7 +314,7 @@ export class Receiver implements DirectSource {
     }
     const ambiguous = (tag: string) => (shortTags.get(tag) ?? 0) > 1
     for (const [room, seq] of rooms) {
-      const joined = { seq, epoch: this.record.roomEpochs?.[room] ?? '' }
+      const joined = { seq, epoch: roomEpochs?.[room] ?? '' }
       if (room === BROADCAST_ROOM) {
         keys.push(this.addKey(`r:${room}`, roomKey(room), joined, BROADCAST_TAG, BROADCAST_TAG))
       } else {

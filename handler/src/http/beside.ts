@@ -19,9 +19,13 @@ export function takeBody(req: Request): Uint8Array | undefined {
   return body
 }
 
-/** A Response whose whole body is `text`, which an adapter can read without its stream. */
-export function textResponse(text: string, init: ResponseInit): Response {
-  const res = new Response(text, init)
+/**
+ * A Response whose whole body is `text`, which an adapter can read without its stream. For a
+ * Request whose adapter offered a sink (it reads bodies beside the Response), the Response itself
+ * carries none: undici would copy the text into a ReadableStream nobody reads.
+ */
+export function textResponse(text: string, init: ResponseInit, req?: Request): Response {
+  const res = new Response(req && sinkOffers.has(req) ? null : text, init)
   responseTexts.set(res, text)
   return res
 }

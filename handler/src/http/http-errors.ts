@@ -4,8 +4,9 @@ import { textResponse } from './beside.js'
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }
 
-export function jsonResponse(body: string, status = 200): Response {
-  return textResponse(body, { status, headers: JSON_HEADERS })
+/** `req`: the request answered, so an adapter that reads bodies beside the Response gets the text only. */
+export function jsonResponse(body: string, status = 200, req?: Request): Response {
+  return textResponse(body, { status, headers: JSON_HEADERS }, req)
 }
 
 /** The one error shape: `{ "error": { "code", "message" } }` with the code's status. */

@@ -170,7 +170,7 @@ export function createRoutes(
       messages,
       answeredUpTo(body),
     )
-    return jsonResponse(reply)
+    return jsonResponse(reply, 200, c.req.raw)
   })
 
   app.post('/ack', async (c) => {
@@ -182,7 +182,7 @@ export function createRoutes(
       if (!isObject(a) || typeof a.id !== 'string' || a.id.length > 64) throw new SocketServeError('BAD_REQUEST', 'each ack needs a string id')
     }
     await Promise.all(acks.map((a) => server.acks.deliver(record.sid, a.id as string, a.data)))
-    return jsonResponse(OK)
+    return jsonResponse(OK, 200, c.req.raw)
   })
 
   app.post('/disconnect', async (c) => {

@@ -3,7 +3,7 @@ import { newEpoch, setJoin, unsetJoin } from './epochs.js'
 import { FeedRing } from './feed-ring.js'
 import { claimMessages, finishMessages, newClaimState, renewLeases, startMessages, type ClaimState } from './claim-model.js'
 import { LiveOrder } from './live-order.js'
-import type { Admission, AppendOrigin, ClaimLimits, ConnectBounds, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogPosition, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
+import type { Admission, Appended, AppendOrigin, ClaimLimits, ConnectBounds, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogPosition, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
 interface Log {
   entries: LogEntry[]
@@ -13,10 +13,15 @@ interface Log {
   renewed?: LogPosition
 }
 
+type Listener = (entry: LogEntry | null) => void
+/** Subscriptions here are live at once. */
+const READY = Promise.resolve()
+
 interface Session {
   record: SessionRecord
   expiresAt: number
-  claims: ClaimState
+  /** made by the session's first message: an idle session keeps none */
+  claims?: ClaimState
 }
 
 /**
@@ -34,7 +39,8 @@ export class MemoryStore implements Store {
   private ending = new Map<string, number>()
   private logs = new Map<string, Log>()
   private rooms = new Map<string, Set<string>>()
-  private listeners = new Map<string, Set<(entry: LogEntry | null) => void>>()
+  /** one listener, or a set of them: a session's direct log has one reader, and an idle one keeps no Set */
+  private listeners = new Map<string, Listener | Set<Listener>>()
   private signals = new Map<string, Set<(message: string) => void>>()
   private metrics = new Map<string, { counts: Record<string, number>; expiresAt: number }>()
   private flags = new Map<string, number>()
@@ -47,7 +53,6 @@ export class MemoryStore implements Store {
     this.sessions.set(record.sid, {
       record: clone(record),
       expiresAt: Date.now() + limits.ttl * 1000,
-      claims: newClaimState(),
     })
     this.setLive(record.sid, record.lastSeen)
   }
@@ -179,22 +184,22 @@ export class MemoryStore implements Store {
       if (this.live.has(sid)) this.live.set(sid, now)
     }
     s.expiresAt = Math.max(s.expiresAt, now + limits.ttl * 1000)
-    return { authorized: true, ...claimMessages(s.claims, ids, now, limits.leaseMs, limits.owner, limits.rate, answered) }
+    return { authorized: true, ...claimMessages((s.claims ??= newClaimState()), ids, now, limits.leaseMs, limits.owner, limits.rate, answered) }
   }
 
   async renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void> {
     const s = this.session(sid)
-    if (s) renewLeases(s.claims, ids, Date.now(), leaseMs, owner)
+    if (s?.claims) renewLeases(s.claims, ids, Date.now(), leaseMs, owner)
   }
 
   async startMessages(sid: string, ids: number[], owner: string): Promise<void> {
     const s = this.session(sid)
-    if (s) startMessages(s.claims, ids, owner)
+    if (s?.claims) startMessages(s.claims, ids, owner)
   }
 
   async finishMessages(sid: string, done: FinishedMessage[], released: number[], owner: string): Promise<void> {
     const s = this.session(sid)
-    if (s) finishMessages(s.claims, done, released, owner)
+    if (s?.claims) finishMessages(s.claims, done, released, owner)
   }
 
   async joinRoom(sid: string, room: string, _limits?: StoreLimits, maxRooms = 0): Promise<LogPosition | null | 'full'> {
@@ -264,12 +269,12 @@ export class MemoryStore implements Store {
     return out
   }
 
-  async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number> {
+  async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<Appended> {
     let log = this.logs.get(key)
     if (!log) this.logs.set(key, (log = { entries: [], head: 0, epoch: newEpoch() }))
     if (origin?.check) {
       const seen = recentOrigin(log.entries, origin.id)
-      if (seen !== undefined) return seen
+      if (seen !== undefined) return { seq: seen, epoch: log.epoch }
     }
     const entry: LogEntry = exclude === undefined ? { seq: ++log.head, data } : { seq: ++log.head, data, exclude }
     if (origin) entry.origin = origin.id
@@ -282,9 +287,10 @@ export class MemoryStore implements Store {
     if (listeners) {
       // Notifications carry the log's epoch; stored entries (what reads return) do not, as on Redis.
       const notified = { ...entry, epoch: log.epoch }
-      for (const fn of listeners) fn(notified)
+      if (typeof listeners === 'function') listeners(notified)
+      else for (const fn of listeners) fn(notified)
     }
-    return entry.seq
+    return { seq: entry.seq, epoch: log.epoch }
   }
 
   async read(key: string, after: number, limit: number, epoch?: string): Promise<ReadResult> {
@@ -318,7 +324,17 @@ export class MemoryStore implements Store {
   }
 
   subscribe(key: string, listener: (entry: LogEntry | null) => void): Subscription {
-    return { ready: Promise.resolve(), unsubscribe: addTo(this.listeners, key, listener) }
+    const had = this.listeners.get(key)
+    if (!had) this.listeners.set(key, listener)
+    else if (typeof had === 'function') this.listeners.set(key, new Set([had, listener]))
+    else had.add(listener)
+    return { ready: READY, unsubscribe: () => this.unlisten(key, listener) }
+  }
+
+  private unlisten(key: string, listener: Listener): void {
+    const had = this.listeners.get(key)
+    if (had === listener) this.listeners.delete(key)
+    else if (typeof had === 'object' && had.delete(listener) && had.size === 0) this.listeners.delete(key)
   }
 
   async saveCursor(sid: string, cursor: string): Promise<void> {

@@ -22,7 +22,7 @@
  */
 import type { MessageClaim, MessageStatus } from './claim-model.js'
 import { newEpoch } from './epochs.js'
-import type { ClaimResult, LogEntry, LogPosition, LogRead, ReadResult, SessionRecord, StoreLimits } from './types.js'
+import type { Appended, ClaimResult, LogEntry, LogPosition, LogRead, ReadResult, SessionRecord, StoreLimits } from './types.js'
 /**
  * `keyPrefix` keeps apps that share one Redis apart: every key and channel starts `<p>:`. It may
  * not contain `:` (so no app's keys start with another's prefix: `a` and `a:b` would overlap),
@@ -192,6 +192,12 @@ export function claimResult(ids: number[], res: (number | string)[]): ClaimResul
   }
   const retryAfterMs = Number(res[1])
   return retryAfterMs > 0 ? { authorized: true, claims, retryAfterMs } : { authorized: true, claims }
+}
+
+/** The APPEND script's reply, `{ seq, epoch }`. */
+export function appended(reply: unknown): Appended {
+  const [seq, epoch] = reply as [number | string, string]
+  return { seq: Number(seq), epoch: String(epoch) }
 }
 
 /**

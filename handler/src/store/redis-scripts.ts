@@ -7,7 +7,7 @@
  * KEYS: numbering (hash: n = head seq, e = epoch), log. ARGV: data, exclude ('' for none), maxLen,
  * log ttl, channel, numbering ttl, origin ('' for none), '1' to return the seq of a recent entry of
  * that origin instead of appending, a new epoch (used if this append creates the log).
- * Returns the seq. The notification is `<seq>.<epoch>|<exclude>|<data>`.
+ * Returns { seq, epoch }. The notification is `<seq>.<epoch>|<exclude>|<data>`.
  */
 export const APPEND = `
 if ARGV[8] == '1' then
@@ -15,7 +15,9 @@ if ARGV[8] == '1' then
   for _, e in ipairs(recent) do
     local f = e[2]
     for i = 1, #f, 2 do
-      if f[i] == 'o' and f[i + 1] == ARGV[7] then return tonumber(string.match(e[1], '^(%d+)')) end
+      if f[i] == 'o' and f[i + 1] == ARGV[7] then
+        return { tonumber(string.match(e[1], '^(%d+)')), redis.call('HGET', KEYS[1], 'e') or '' }
+      end
     end
   end
 end
@@ -40,7 +42,7 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], seq .. '-1', unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('PUBLISH', ARGV[5], seq .. '.' .. epoch .. '|' .. ARGV[2] .. '|' .. ARGV[1])
-return seq
+return { seq, epoch }
 `
 
 /**

@@ -3,9 +3,9 @@ import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
 import { feedAppend, feedEntries, pipelineErrors } from './feed-commands.js'
 import { parseInfoMemory, RecentErrors } from './recent-errors.js'
-import { claimResult, joinField, MEMBER_TTL_FLOOR, memberTtl, parseNotification, positionResult, readArgs, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
+import { appended, claimResult, joinField, MEMBER_TTL_FLOOR, memberTtl, parseNotification, positionResult, readArgs, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, START, TOUCH, UNEND } from './redis-scripts.js'
-import type { Admission, AppendOrigin, LogPosition, ConnectBounds, ClaimLimits, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
+import type { Admission, Appended, AppendOrigin, LogPosition, ConnectBounds, ClaimLimits, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
 /** Key layout and channels: redis-keys.ts (shared with the Upstash store). */
 
@@ -257,9 +257,9 @@ export class RedisStore implements Store {
     return out.length > limit ? out.slice(0, limit) : out
   }
 
-  async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number> {
+  async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<Appended> {
     const seqTtl = key.startsWith('d:') ? limits.ttl : Math.max(limits.ttl, this.seqTtl)
-    return Number(
+    return appended(
       await this.run(() =>
         this.client.ssAppend(this.logKey(key, 'n'), this.logKey(key, 'l'), data, exclude ?? '', limits.maxLogLength, limits.ttl, this.channel(key), seqTtl, origin?.id ?? '', origin?.check ? '1' : '0', newEpoch()),
       ),

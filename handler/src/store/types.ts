@@ -60,6 +60,12 @@ export interface LogEntry {
   epoch?: string
 }
 
+/** Where an append landed: the entry's seq and the epoch of the log it is in. */
+export interface Appended {
+  seq: number
+  epoch: string
+}
+
 /** Tags an append with the handler run that made it; `check`: skip it if that origin is already in the log. */
 export interface AppendOrigin {
   id: string
@@ -235,11 +241,12 @@ export type Admission = { admitted: true } | { admitted: false; reason: 'session
 export interface Logs {
   /**
    * Appends an entry and notifies subscribers of the key (the entry with its epoch),
-   * atomically; returns its seq. The first append creates the log under a new epoch.
+   * atomically; returns its seq and the log's epoch (so this instance's streams may take the
+   * entry before its notification). The first append creates the log under a new epoch.
    * With `origin.check`, an entry of that origin among the log's recent entries is
    * returned instead of appending again.
    */
-  append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number>
+  append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<Appended>
   /**
    * Entries after `after`, at most `limit`. `epoch`: the epoch `after` is in, if known. When it is
    * the log's own epoch and `after` is beyond the head, the log lost entries it had numbered while

@@ -2,12 +2,12 @@ import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
 import { feedAppend, feedEntries } from './feed-commands.js'
 import { parseInfoMemory, RecentErrors } from './recent-errors.js'
-import { claimResult, joinField, MEMBER_TTL_FLOOR, memberTtl, parseNotification, positionResult, readArgs, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
+import { appended, claimResult, joinField, MEMBER_TTL_FLOOR, memberTtl, parseNotification, positionResult, readArgs, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, START, TOUCH, UNEND } from './redis-scripts.js'
 import { exactPattern, PatternBus } from './upstash-bus.js'
 import { requestsIsolated } from '../isolation.js'
 import { CommandError, TransportError, UpstashRest, type Arg, type Reply } from './upstash-rest.js'
-import type { Admission, AppendOrigin, LogPosition, ConnectBounds, ClaimLimits, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
+import type { Admission, Appended, AppendOrigin, LogPosition, ConnectBounds, ClaimLimits, ClaimResult, FeedBounds, FeedEntry, FinishedMessage, KeepAliveResult, LogEntry, LogRead, ReadResult, SessionRecord, Store, StoreHealth, StoreLimits, Subscription } from './types.js'
 
 /**
  * The Upstash store: the Redis store's semantics (same keys, same Lua scripts) over the Upstash
@@ -281,10 +281,10 @@ export class UpstashStore implements Store {
     return out.length > limit ? out.slice(0, limit) : out
   }
 
-  async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<number> {
+  async append(key: string, data: string, exclude: string | undefined, limits: StoreLimits, origin?: AppendOrigin): Promise<Appended> {
     const seqTtl = key.startsWith('d:') ? limits.ttl : Math.max(limits.ttl, this.seqTtl)
     const args = [data, exclude ?? '', limits.maxLogLength, limits.ttl, this.keys.channel(key), seqTtl, origin?.id ?? '', origin?.check ? '1' : '0', newEpoch()]
-    return Number(await this.one(this.call(SCRIPTS.append, [this.keys.logKey(key, 'n'), this.keys.logKey(key, 'l')], args)))
+    return appended(await this.one(this.call(SCRIPTS.append, [this.keys.logKey(key, 'n'), this.keys.logKey(key, 'l')], args)))
   }
 
   async read(key: string, after: number, limit: number, epoch?: string): Promise<ReadResult> {
