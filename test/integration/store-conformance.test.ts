@@ -574,7 +574,7 @@ describe.each(cases)('store conformance: $name', ({ setup }) => {
     const got: (LogEntry | null)[] = []
     const sub = store.subscribe('r:renew', (e) => got.push(e))
     await sub.ready
-    expect(await store.append('r:renew', '{"n":4}', undefined, limits)).toBe(4)
+    expect(await store.append('r:renew', '{"n":4}', undefined, limits)).toEqual({ seq: 4, epoch: renewed.epoch })
     await until(() => got.some((e) => e?.data === '{"n":4}'), 'notification')
     expect(got.filter((e) => e?.data === '{"n":4}')).toEqual([{ seq: 4, data: '{"n":4}', epoch: renewed.epoch }])
     sub.unsubscribe()

@@ -27,6 +27,9 @@ export interface MessageFlowDeps {
 
 /** How long a retry waits for a message another request is still running before answering 503. */
 const WAIT_FOR_RUNNING_MS = 5000
+/** The first wait before claiming an `early` message again, and the longest (it doubles in between). */
+const EARLY_WAIT_MS = 10
+const EARLY_WAIT_MAX_MS = 80
 /** How long a request keeps trying to record the outcomes of handlers that ran while the store is failing. */
 const RECORD_BUDGET_MS = 30_000
 
@@ -75,6 +78,7 @@ export async function receiveMessages(
   const runs: Promise<void>[] = []
   const until = Date.now() + WAIT_FOR_RUNNING_MS
   let pending = claim.claims
+  let earlyWait = EARLY_WAIT_MS / 2
   for (;;) {
     const runnable: RunnableMessage[] = []
     const waiting: MessageClaim[] = []
@@ -89,8 +93,11 @@ export async function receiveMessages(
       for (const c of waiting) settled.set(c.id, c)
       break
     }
-    // An early message's predecessor is in a POST still on its way: it comes soon. A running one takes longer.
-    await new Promise((r) => setTimeout(r, waiting.some((c) => c.status === 'early') ? 10 : 100))
+    // An early message's predecessor is in a POST still on its way: it comes soon, but on a
+    // platform with cold starts it may take seconds, so the wait doubles (each retry is a claim
+    // call, billed per command on Upstash). A running one takes longer.
+    earlyWait = Math.min(earlyWait * 2, EARLY_WAIT_MAX_MS)
+    await new Promise((r) => setTimeout(r, waiting.some((c) => c.status === 'early') ? earlyWait : 100))
     const again = await deps.sessions.claimMessages(sid, token, waiting.map((c) => c.id), limits, answered)
     if (!again.authorized) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
     pending = again.claims

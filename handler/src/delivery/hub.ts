@@ -55,10 +55,13 @@ export const KEEP_ALIVE_MARGIN_MS = 5_000
 /**
  * ms between refreshes of a session's live-index entry while it has a stream here: as seldom as
  * disconnectTimeout allows (40 s at the defaults, 1.5 store calls a minute), never more often than
- * heartbeats (a short disconnectTimeout keeps the former one refresh per heartbeat).
+ * heartbeats (a short disconnectTimeout keeps the former one refresh per heartbeat), and always
+ * before disconnectTimeout runs out, even when it is shorter than pingInterval (a third of it kept
+ * as the margin when it is below 15 s), or another instance's sweep would end a live session.
  */
 export function keepAliveInterval(pingInterval: number, disconnectTimeout: number): number {
-  return Math.max(pingInterval, disconnectTimeout - KEEP_ALIVE_MARGIN_MS)
+  const latest = disconnectTimeout - Math.min(KEEP_ALIVE_MARGIN_MS, disconnectTimeout / 3)
+  return Math.min(Math.max(pingInterval, disconnectTimeout - KEEP_ALIVE_MARGIN_MS), latest)
 }
 
 /**

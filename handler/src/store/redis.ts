@@ -449,6 +449,10 @@ export class RedisStore implements Store {
   private async run<T>(fn: () => Promise<T>): Promise<T> {
     try {
       await this.ready()
+      // Between a lost connection and the next 'ready', fail at once: an auto-pipelined script
+      // sent then (no offline queue) is never settled by ioredis and can hold back every later
+      // call of its pipeline (ioredis#1511), so a request would hang instead of getting a 503.
+      if (this.client.status !== 'ready') throw new Error(`redis is not reachable (${this.client.status})`)
       return await fn()
     } catch (err) {
       this.failures.note(err)
