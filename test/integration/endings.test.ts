@@ -25,14 +25,15 @@ describe('endings', () => {
     const prefix = `end${++prefixes}`
     const connects: boolean[] = []
     const disconnects: string[] = []
-    // Heartbeats (touches) every second, but a session counts as idle after 300 ms: a late touch.
-    const options = { pingInterval: 1000, disconnectTimeout: 300 }
+    // a keeps its streams' sessions alive every second (its heartbeat), but b counts a session as
+    // idle after 300 ms: to b's sweep, a's keep-alive comes too late. (An instance keeps its own
+    // sessions alive before its own disconnectTimeout runs out, so the lateness takes two settings.)
     const setup = (io: TestServer['io']) => {
       io.onConnect((socket) => void connects.push(socket.recovered))
       io.onDisconnect((_socket, reason) => void disconnects.push(reason))
     }
-    const a = await startServer({ ...options, store: redisStore(redis.url, { prefix }) }, setup)
-    const b = await startServer({ ...options, store: redisStore(redis.url, { prefix }) }, setup)
+    const a = await startServer({ pingInterval: 1000, disconnectTimeout: 6000, store: redisStore(redis.url, { prefix }) }, setup)
+    const b = await startServer({ pingInterval: 1000, disconnectTimeout: 300, store: redisStore(redis.url, { prefix }) }, setup)
     servers.push(a, b)
     const socket = connect(a.url, { transports: ['sse'] }) // its stream lives on instance a
     clients.push(socket)
