@@ -226,7 +226,8 @@ describe('Redis cost of polling clients (default timers)', () => {
 
   /** n polling clients in `room`; one room broadcast measured once every client is parked again. */
   /** `burst` broadcasts in a row: members come back behind the head, and still read nothing. */
-  async function pollBroadcast(room: string, n: number, burst = 1) {
+  /** `warm`: a first broadcast after the joins, not measured (without it the measured one is the first). */
+  async function pollBroadcast(room: string, n: number, burst = 1, warm = true) {
     const got = new Map<ClientSocket, string[]>()
     const joined: ClientSocket[] = []
     for (let i = 0; i < n; i++) {
@@ -239,8 +240,10 @@ describe('Redis cost of polling clients (default timers)', () => {
     await until(() => joined.every((c) => c.connected), `${n} polling clients to connect`, 20_000)
     for (const c of joined) await (await server!.io.fetchSocket(c.id!))!.join(room)
     const parked = () => server!.io.hub.streamCount >= clients.filter((c) => c.connected).length
-    await server!.io.to(room).emit('msg', 'warm')
-    await until(() => joined.every((c) => got.get(c)!.includes('warm')) && parked(), `warm-up to ${n} pollers`, 20_000)
+    if (warm) {
+      await server!.io.to(room).emit('msg', 'warm')
+      await until(() => joined.every((c) => got.get(c)!.includes('warm')) && parked(), `warm-up to ${n} pollers`, 20_000)
+    } else await until(parked, `${n} pollers to park`, 20_000)
     await sleep(300)
     const sent = Array.from({ length: burst }, (_, i) => (i === burst - 1 ? 'measured' : `burst-${i}`))
     const cost = await commandsDuring(async () => {
@@ -280,6 +283,32 @@ describe('Redis cost of polling clients (default timers)', () => {
     expect(burst.byCommand.hmget ?? 0).toBe(0)
     expect(burst.byCommand.xrange ?? 0).toBe(0)
     expect(burst.byCommand.evalsha).toBeLessThanOrEqual(10 + 1)
+  })
+
+  it('a warm member joining or leaving a room costs no session read at the next broadcast', async () => {
+    // A join or leave changes the session's record and is then appended to its direct log: the
+    // instance applies it to the record it keeps instead of dropping it, so the members' next polls
+    // read no session. (Before: one HGETALL per member at the first broadcast after a join.)
+    await server?.close()
+    server = await startServer({ store: redisStore(redis.url, { prefix: 'cost5' }) })
+    await pollBroadcast('poll-first', 50)
+    const members = clients.slice(-50)
+    const got = new Map(members.map((c) => [c, [] as string[]]))
+    for (const c of members) c.on('later', (m: string) => got.get(c)!.push(m))
+    const sockets = await Promise.all(members.map(async (c) => (await server!.io.fetchSocket(c.id!))!))
+    for (const s of sockets) await s.join('poll-later')
+    for (const s of sockets.slice(0, 10)) await s.leave('poll-first')
+    await sleep(300)
+    const cost = await commandsDuring(async () => {
+      await server!.io.to('poll-later').emit('later', 'after-join')
+      await server!.io.to('poll-first').emit('later', 'after-leave')
+      await until(() => members.every((c) => got.get(c)!.length === (members.indexOf(c) < 10 ? 1 : 2)), 'delivery after the joins', 20_000)
+      await sleep(300)
+    })
+    console.log(`[redis-cost] polling, first broadcasts after 50 joins and 10 leaves: ${JSON.stringify(cost)}`)
+    for (const [i, c] of members.entries()) expect(got.get(c)).toEqual(i < 10 ? ['after-join'] : ['after-join', 'after-leave'])
+    expect(cost.byCommand.hgetall ?? 0).toBe(0)
+    expect(cost.byCommand.evalsha).toBeLessThanOrEqual(2 + 1)
   })
 
   it('a poll on an instance that never saw the session costs the same store calls whatever its rooms', async () => {

@@ -1,4 +1,5 @@
-import { isControlEntry } from '../store/entries.js'
+import { isControlEntry, parseControlEntry } from '../store/entries.js'
+import { setJoin, unsetJoin } from '../store/epochs.js'
 import type { LogEntry, SessionRecord, Subscription } from '../store/types.js'
 import type { DeliveryContext } from './context.js'
 import type { Receiver } from './receiver.js'
@@ -253,7 +254,7 @@ export class Hub {
           // Any notification proves the subscription is live: every later entry will be notified too.
           else watch.last = Math.max(watch.last ?? 0, entry.seq)
           // A join, leave or ending: the session's record changed before it was appended.
-          if (entry !== null && isControlEntry(entry.data)) forgetRecord(watch)
+          if (entry !== null && isControlEntry(entry.data)) followRecord(watch, entry.data)
           keepRecent(watch, entry)
           for (const each of receivers) each.onEntry(key, entry)
         }),
@@ -475,4 +476,21 @@ function keepRecent(w: Watch, entry: LogEntry | null): void {
 function forgetRecord(w: Watch): void {
   w.session = undefined
   w.sessionChanges++
+}
+
+/**
+ * A control entry of the session's direct log: the record changed just before it was appended, in
+ * the way the entry says. A join or leave is applied to the record kept here (a copy: streams may
+ * hold the old one), so the members' next polls after a join read no session; an ending, or an entry
+ * this instance cannot read, drops it. A record read begun before the entry teaches nothing either way.
+ */
+function followRecord(w: Watch, data: string): void {
+  const c = parseControlEntry(data)
+  const kept = w.session
+  forgetRecord(w)
+  if (!kept || !c || c.op === 'end') return
+  const record = { ...kept, rooms: { ...kept.rooms }, roomEpochs: kept.roomEpochs && { ...kept.roomEpochs } }
+  if (c.op === 'join') setJoin(record, c.room, { seq: c.seq, epoch: c.epoch })
+  else unsetJoin(record, c.room)
+  w.session = record
 }
