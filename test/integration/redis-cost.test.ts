@@ -216,6 +216,36 @@ describe('Redis connections of idle clients', () => {
   })
 })
 
+describe('Redis cost of a message (default timers)', () => {
+  it('an acked message from a live client costs two store calls: claim (with the session read) and finish', async () => {
+    // The liveness refresh of a POST is made only when due, as for polls: the session's last touch
+    // (at connect) or this instance's keep-alive of its stream keeps it live until then. (Before:
+    // every POST also sent the touch script and a ZADD of the live index, 3 scripts a message.)
+    const server = await startServer({ store: redisStore(redis.url, { prefix: 'cost6' }) })
+    const c = connect(server.url, { transports: ['sse'] })
+    try {
+      server.io.onMessage('add', (_s, n: number) => n + 1)
+      await until(() => c.connected, 'client to connect', 10_000)
+      await c.emitWithAck('add', 0)
+      const N = 20
+      const replies: number[] = []
+      const cost = await commandsDuring(async () => {
+        for (let i = 0; i < N; i++) replies.push(await c.emitWithAck('add', i))
+      })
+      console.log(`[redis-cost] ${N} acked messages, one at a time: ${JSON.stringify(cost)}`)
+      expect(replies).toEqual(Array.from({ length: N }, (_, i) => i + 1))
+      expect(cost.byCommand.hgetall).toBe(N) // read beside the claim, in the same round trip
+      expect(cost.byCommand.evalsha).toBeLessThanOrEqual(2 * N + 1) // claim + finish (a keep-alive may fall in)
+      expect(cost.byCommand.zadd ?? 0).toBeLessThanOrEqual(1)
+      // Still live: a sweep on another instance finds nothing to end.
+      expect((await server.io.fetchSocket(c.id!))?.id).toBe(c.id)
+    } finally {
+      c.disconnect()
+      await server.close()
+    }
+  })
+})
+
 describe('Redis cost of polling clients (default timers)', () => {
   let server: TestServer | undefined
   const clients: ClientSocket[] = []

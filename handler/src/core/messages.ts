@@ -21,8 +21,8 @@ export interface MessageFlowDeps {
   admit(record: SessionRecord | null, token: string): Promise<SessionRecord>
   /** runs the handlers of claimed messages (see Dispatcher); `onStarted` once each has started */
   run(record: SessionRecord, messages: RunnableMessage[], onStarted?: () => void): Promise<HandlerOutcome[]>
-  /** refreshes the session's liveness (a request from its client) */
-  touch(sid: string): Promise<unknown>
+  /** refreshes the session's liveness (a request from its client), when it is due */
+  touch(record: SessionRecord): Promise<unknown> | undefined
 }
 
 /** How long a retry waits for a message another request is still running before answering 503. */
@@ -65,7 +65,7 @@ export async function receiveMessages(
   const rec = await deps.admit(found, token)
   if (!claim.authorized) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
   // Liveness, once the token is known right; it travels beside the handlers' writes.
-  const touched = deps.touch(sid)
+  const touched = deps.touch(rec)
   const retryAfter = Math.max(1, Math.ceil((claim.retryAfterMs ?? 1000) / 1000))
   if (claim.claims.every((c) => c.status === 'deferred')) {
     // Nothing admitted: the whole batch waits for the next window, and nothing changed.
@@ -102,7 +102,7 @@ export async function receiveMessages(
     if (!again.authorized) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
     pending = again.claims
   }
-  await Promise.all([...runs, touched.catch(() => {})])
+  await Promise.all([...runs, touched?.catch(() => {})])
   const storeFailure = outcomes.find((o): o is Extract<HandlerOutcome, { storeFailed: true }> => 'storeFailed' in o)
   if (storeFailure) throw storeFailure.error
   if ([...settled.values()].some((c) => c.status === 'running' || c.status === 'early')) {

@@ -163,7 +163,7 @@ export function createRoutes(
         limits: { ...server.limits, leaseMs: LEASE_MS, rate: opts.rate },
         admit: async (record, t) => server.revive(check(record, t)),
         run: (record, runnable, onStarted) => server.runMessages(record, runnable, onStarted),
-        touch: (id) => store.touch([id], Date.now(), server.limits),
+        touch: (record) => refreshLiveness(record, Date.now()).touched,
       },
       sid,
       token,
@@ -255,6 +255,29 @@ export function createRoutes(
     return record
   }
 
+  /**
+   * A request from the session's client keeps it live, as seldom as stays correct (polls and
+   * messages come often): a full touch (record TTL, lastSeen, transport) only once a quarter of the
+   * TTL has passed or the transport changed, and a keep-alive of the session (one call) only when
+   * its refresh is due (Hub.keepAliveDueSoon); otherwise its last touch, or this instance's
+   * keep-alive of its open stream, keeps it live for longer than disconnectTimeout. `transport`:
+   * of a stream request. `full`: whether this is a full touch. The caller awaits `touched`.
+   */
+  function refreshLiveness(record: SessionRecord, now: number, transport?: Transport): { touched?: Promise<void>; full: boolean } {
+    const hub = streams.hub
+    const full = now - record.lastSeen > (server.limits.ttl * 1000) / 4 || (transport !== undefined && record.transport !== transport)
+    if (full) {
+      const touched = store.touch([record.sid], now, server.limits, transport).then((ended) => {
+        if (ended.length === 0) hub.noteTouched(record.sid, now, transport)
+        else hub.forgetSession(record.sid)
+      })
+      return { touched, full }
+    }
+    // (A kicked session's stream only reads on to its disconnect frame: nothing to keep alive.)
+    const due = record.ended === undefined && hub.keepAliveDueSoon(record.sid, record.lastSeen, now)
+    return { touched: due ? hub.keepAliveNow(record.sid) : undefined, full }
+  }
+
   /** The session id and token headers every request for a session carries. */
   function credentials(c: Context): { sid: string; token: string } {
     const sid = c.req.header(SID_HEADER)
@@ -274,27 +297,13 @@ export function createRoutes(
     const transport: Transport = mode === 'sse' ? 'sse' : 'polling'
     if (!opts.transports.includes(transport)) throw new SocketServeError('BAD_REQUEST', `transport ${transport} is disabled`)
     const record = await session(c, true)
-    // Polls come often: a full touch only when the record's TTL is due or the transport changed, and
-    // a keep-alive of the session (one call) only when its refresh is due (see Hub.keepAliveDueSoon):
-    // otherwise this instance's keep-alive refreshes it while the stream is open. The stream waits
-    // for either before it opens, so it is done within the request.
+    // The stream waits for the refresh before it opens, so it is done within the request.
     const now = Date.now()
-    const hub = streams.hub
-    // (A kicked session's stream only reads on to its disconnect frame: nothing to keep alive.)
-    const live = record.ended === undefined
-    const full = now - record.lastSeen > (server.limits.ttl * 1000) / 4 || record.transport !== transport
-    const touched = full
-      ? store.touch([record.sid], now, server.limits, transport).then((ended) => {
-          if (ended.length === 0) hub.noteTouched(record.sid, now, transport)
-          else hub.forgetSession(record.sid)
-        })
-      : live && hub.keepAliveDueSoon(record.sid, record.lastSeen, now)
-        ? hub.keepAliveNow(record.sid)
-        : undefined
+    const { touched, full } = refreshLiveness(record, now, transport)
     touched?.catch(() => {}) // the stream reports a failure when it awaits it; a client gone first does not
     const cursor = c.req.header(CURSOR_HEADER)
     const wait = c.req.query('wait') !== '0'
-    const receiver = new Receiver(streams.delivery, hub.forRequest(), record, cursor, mode, wait, c.req.raw.signal, touched, full ? now : record.lastSeen)
+    const receiver = new Receiver(streams.delivery, streams.hub.forRequest(), record, cursor, mode, wait, c.req.raw.signal, touched, full ? now : record.lastSeen)
     const init = {
       headers: {
         'content-type': 'text/event-stream; charset=utf-8',
