@@ -257,6 +257,25 @@ async function reconnectCost(redis, transport) {
   }
 }
 
+/** Store calls per client message: 50 emits with ack, one at a time (each its own POST). */
+async function messageCost(redis, transport) {
+  const server = await startServer(redis, `m-${transport}`)
+  server.io.onMessage('add', (_s, n) => n + 1)
+  const [c] = await clientsIn(server, 1, transport)
+  try {
+    await c.emitWithAck('add', 0)
+    const N = 50
+    const m = await measure(redis, [server], async () => {
+      for (let i = 0; i < N; i++) if ((await c.emitWithAck('add', i)) !== i + 1) throw new Error('wrong ack')
+    })
+    const per = (x) => x / N
+    return { calls: per(m.calls), upstash: per(m.upstash), redis: per(m.redis) }
+  } finally {
+    c.disconnect()
+    await server.close()
+  }
+}
+
 /** POST /message requests per emit, one client emitting at `rate` per second for `seconds`. */
 async function postsPerEmit(redis, transport, rate, seconds) {
   const server = await startServer(redis, `p-${transport}-${rate}`)
@@ -294,6 +313,8 @@ async function main() {
       log(`${transport} broadcast to 10: ${cell(r.small)}`)
       r.big = await broadcastCost(redis, transport, BIG)
       log(`${transport} broadcast to ${BIG}: ${cell(r.big)}`)
+      r.message = await messageCost(redis, transport)
+      log(`${transport} per acked client message: ${cell(r.message)}`)
       r.reconnect = await reconnectCost(redis, transport)
       log(`${transport} reconnect warm ${cell(r.reconnect.warm)}, cold ${cell(r.reconnect.cold)}`)
       r.idle1 = await idleCost(redis, transport, 1)
@@ -316,6 +337,7 @@ async function main() {
 function print(r) {
   const rows = [
     ['per delivered message (room of 10)', (t) => fmt(r[t].small.perDelivered)],
+    ['per client message (emit with ack, one at a time)', (t) => cell(r[t].message)],
     ['per room broadcast, 10 members', (t) => cell(r[t].small)],
     [`per room broadcast, ${r.big} members`, (t) => cell(r[t].big)],
     ['per idle client-minute, 1 client on the instance', (t) => cell(r[t].idle1)],

@@ -57,6 +57,67 @@ describe('endings', () => {
     expect(events).toEqual([]) // never told it was kicked, never disconnected
   })
 
+  /** POST {url}/message with one message, `n` its id; answers the status. */
+  const post = async (url: string, s: { sid: string; token: string }, n: number) => {
+    const res = await fetch(`${url}/message`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...sessionHeaders(s) },
+      body: JSON.stringify({ messages: [{ id: n, event: 'm', data: n }] }),
+    })
+    await res.text()
+    return res.status
+  }
+
+  it('messages alone keep a session live, with no stream open anywhere; it ends disconnectTimeout after the last', async () => {
+    const prefix = `end${++prefixes}`
+    const ended: number[] = []
+    const a = await startServer({ disconnectTimeout: 1500, sweepInterval: 200, store: redisStore(redis.url, { prefix }) }, (io) => {
+      io.onDisconnect(() => void ended.push(Date.now()))
+    })
+    servers.push(a)
+    const s = await rawConnect(a.url)
+    const until4s = Date.now() + 4000
+    let last = 0
+    for (let n = 1; Date.now() < until4s; n++) {
+      expect(await post(a.url, s, n)).toBe(200)
+      last = Date.now()
+      await sleep(250)
+    }
+    expect(ended).toEqual([]) // 4 s of messages, disconnectTimeout 1.5 s: still live
+    await until(() => ended.length === 1, 'the session to end once its client went quiet', 10_000)
+    expect(ended[0]! - last).toBeGreaterThanOrEqual(1400)
+  })
+
+  it('a stream that moves to another instance after a run of messages beside it on the first stays live', async () => {
+    // The messages on a are claimed beside the stream there and refresh nothing (a's keep-alive
+    // keeps the session live while its stream is open). When the stream moves to b, b must not take
+    // the claims for a refresh of the live index: the session's record says when it last was one.
+    const prefix = `end${++prefixes}`
+    const disconnects: string[] = []
+    const opts = { disconnectTimeout: 3000, sweepInterval: 200, store: redisStore(redis.url, { prefix }) }
+    const setup = (io: TestServer['io']) => io.onDisconnect((_socket, reason) => void disconnects.push(reason))
+    const a = await startServer(opts, setup)
+    const b = await startServer({ ...opts, store: redisStore(redis.url, { prefix }) }, setup)
+    servers.push(a, b)
+    const s = await rawConnect(a.url)
+    const onA = openStream(`${a.url}/sse`, sessionHeaders(s))
+    expect(await onA.status).toBe(200)
+    // a keeps it alive every 2 s (disconnectTimeout less a third); messages for 3.5 s, then the move.
+    const moveAt = Date.now() + 3500
+    for (let n = 1; Date.now() < moveAt; n++) {
+      expect(await post(a.url, s, n)).toBe(200)
+      await sleep(100)
+    }
+    onA.close()
+    const onB = openStream(`${b.url}/sse`, sessionHeaders(s))
+    expect(await onB.status).toBe(200)
+    await sleep(5000) // past disconnectTimeout from a's last keep-alive, with sweeps every 200 ms
+    expect(disconnects).toEqual([])
+    expect(onB.ended).toBe(false)
+    expect(onB.frames.some((f) => f.data.c === 'disconnect')).toBe(false)
+    onB.close()
+  })
+
   it('a session whose record expired before any sweep still gets onDisconnect, once, and leaves its rooms', async () => {
     const prefix = `end${++prefixes}`
     const ended: string[] = []

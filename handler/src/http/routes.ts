@@ -256,16 +256,21 @@ export function createRoutes(
   }
 
   /**
-   * A request from the session's client keeps it live, as seldom as stays correct (polls and
-   * messages come often): a full touch (record TTL, lastSeen, transport) only once a quarter of the
-   * TTL has passed or the transport changed, and a keep-alive of the session (one call) only when
-   * its refresh is due (Hub.keepAliveDueSoon); otherwise its last touch, or this instance's
-   * keep-alive of its open stream, keeps it live for longer than disconnectTimeout. `transport`:
-   * of a stream request. `full`: whether this is a full touch. The caller awaits `touched`.
+   * A request from the session's client keeps it live (DESIGN §3: ended after disconnectTimeout with
+   * no open stream and no request), as seldom as stays correct:
+   * - a stream request (`transport`): a full touch (record TTL, lastSeen, transport) only once a
+   *   quarter of the TTL has passed or the transport changed, and a keep-alive of the session (one
+   *   call) only when its refresh is due (Hub.keepAliveDueSoon); otherwise its last touch, or this
+   *   instance's keep-alive of its open stream, keeps it live for longer than disconnectTimeout;
+   * - a message: nothing while the session has a stream open here (this instance's keep-alive
+   *   refreshes it as long as the stream is open, and the claim refreshed the record's TTL), else a
+   *   full touch (the request may be the only sign of the client).
+   * `full`: whether this is a full touch. The caller awaits `touched`.
    */
   function refreshLiveness(record: SessionRecord, now: number, transport?: Transport): { touched?: Promise<void>; full: boolean } {
     const hub = streams.hub
-    const full = now - record.lastSeen > (server.limits.ttl * 1000) / 4 || (transport !== undefined && record.transport !== transport)
+    const full =
+      now - record.lastSeen > (server.limits.ttl * 1000) / 4 || (transport === undefined ? !hub.hasStream(record.sid) : record.transport !== transport)
     if (full) {
       const touched = store.touch([record.sid], now, server.limits, transport).then((ended) => {
         if (ended.length === 0) hub.noteTouched(record.sid, now, transport)
@@ -274,7 +279,7 @@ export function createRoutes(
       return { touched, full }
     }
     // (A kicked session's stream only reads on to its disconnect frame: nothing to keep alive.)
-    const due = record.ended === undefined && hub.keepAliveDueSoon(record.sid, record.lastSeen, now)
+    const due = transport !== undefined && record.ended === undefined && hub.keepAliveDueSoon(record.sid, record.lastSeen, now)
     return { touched: due ? hub.keepAliveNow(record.sid) : undefined, full }
   }
 

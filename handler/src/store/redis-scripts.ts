@@ -142,10 +142,9 @@ return out
 export const CLAIM = `
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return {0} end
 ${NOW}
-if redis.call('HEXISTS', KEYS[1], 'ended') == 0 then
-  redis.call('HSET', KEYS[1], 'lastSeen', now)
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-end
+-- The record's TTL only: its lastSeen is written with the live index (touch), never alone, so a
+-- recent lastSeen proves the live index is fresh too (Hub.keepAliveDueSoon relies on it).
+if redis.call('HEXISTS', KEYS[1], 'ended') == 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
 local stored = tonumber(redis.call('HGET', KEYS[1], 'hwm') or '0')
 local hwm = stored
 local answered = tonumber(ARGV[7])
