@@ -185,7 +185,10 @@ abstract class Cmd implements fc.AsyncCommand<Model, System> {
 async function claimBoth(m: Model, r: System, label: string, ids: number[], owner: string, rated: boolean): Promise<void> {
   const rate = rated ? r.rate : undefined
   const answered = m.answered
-  const real = await r.store.claimMessages(r.sid, r.token, ids, { ...LIMITS, leaseMs: LEASE, owner, ...(rate ? { rate } : {}) }, answered)
+  const got = await r.store.claimMessages(r.sid, r.token, ids, { ...LIMITS, leaseMs: LEASE, owner, ...(rate ? { rate } : {}) }, answered)
+  if (got.authorized && got.record?.sid !== r.sid) throw new Error(`an authorized claim came without its session's record: ${show(got)}`)
+  // The model knows claims, not records: the record the claim brings along is checked above.
+  const real: ClaimResult = got.authorized ? { authorized: true, claims: got.claims, ...(got.retryAfterMs !== undefined ? { retryAfterMs: got.retryAfterMs } : {}) } : got
   r.clock.check(r.stats)
   const model: ClaimResult = { authorized: true, ...claimMessages(m.st, ids, m.now, LEASE, owner, rate, answered) }
   const said = answered === undefined ? '' : ` answered ${answered}`

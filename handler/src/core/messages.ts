@@ -52,16 +52,18 @@ export async function receiveMessages(
   const owner = newOwnerId()
   const limits: ClaimLimits = { ...deps.limits, owner }
   const ids = messages.map((m) => m.id)
-  let found: SessionRecord | null
   let claim: Awaited<ReturnType<Sessions['claimMessages']>>
   try {
-    ;[found, claim] = await Promise.all([deps.sessions.getSession(sid), deps.sessions.claimMessages(sid, token, ids, limits, answered)])
+    claim = await deps.sessions.claimMessages(sid, token, ids, limits, answered)
   } catch (err) {
     // The claim may have landed with its reply lost: give back whatever this request claimed, or a
     // retry would wait for a lease nobody renews. When it surely never ran, answer 503 at once.
     if (err instanceof StoreUnavailableError && err.uncertain) await record(deps, sid, [], ids, owner, RECORD_BUDGET_MS)
     throw err
   }
+  // The claim checked the token and (built-in stores) brought the record along. A refused claim
+  // reads the record only to say why: no session (404) or a wrong token (401).
+  const found = claim.authorized && claim.record ? claim.record : await deps.sessions.getSession(sid)
   const rec = await deps.admit(found, token)
   if (!claim.authorized) throw new SocketServeError('SESSION_NOT_FOUND', 'unknown or expired session')
   // Liveness, once the token is known right; it travels beside the handlers' writes.

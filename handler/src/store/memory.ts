@@ -184,7 +184,7 @@ export class MemoryStore implements Store {
       if (this.live.has(sid)) this.live.set(sid, now)
     }
     s.expiresAt = Math.max(s.expiresAt, now + limits.ttl * 1000)
-    return { authorized: true, ...claimMessages((s.claims ??= newClaimState()), ids, now, limits.leaseMs, limits.owner, limits.rate, answered) }
+    return { authorized: true, ...claimMessages((s.claims ??= newClaimState()), ids, now, limits.leaseMs, limits.owner, limits.rate, answered), record: clone(s.record) }
   }
 
   async renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void> {

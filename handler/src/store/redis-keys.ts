@@ -183,7 +183,7 @@ export function positionResult(reply: unknown): LogPosition {
 }
 
 /** The CLAIM script's reply, `{0}` or `{1, retryAfterMs, status, ack, ...}`, as a ClaimResult. */
-export function claimResult(ids: number[], res: (number | string)[]): ClaimResult {
+export function claimResult(sid: string, ids: number[], res: unknown[]): ClaimResult {
   if (Number(res[0]) === 0) return { authorized: false }
   const claims: MessageClaim[] = []
   for (let i = 0; i < ids.length; i++) {
@@ -191,7 +191,16 @@ export function claimResult(ids: number[], res: (number | string)[]): ClaimResul
     claims.push(status === 'done' ? { id: ids[i]!, status, ack: String(res[3 + 2 * i]) } : { id: ids[i]!, status })
   }
   const retryAfterMs = Number(res[1])
-  return retryAfterMs > 0 ? { authorized: true, claims, retryAfterMs } : { authorized: true, claims }
+  const record = recordFromHash(sid, pairsToHash(res[2 + 2 * ids.length])) ?? undefined
+  return { authorized: true, claims, ...(retryAfterMs > 0 ? { retryAfterMs } : {}), ...(record ? { record } : {}) }
+}
+
+/** A flat [field, value, ...] reply (HGETALL inside a script) as an object. */
+export function pairsToHash(reply: unknown): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!Array.isArray(reply)) return out
+  for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = String(reply[i + 1])
+  return out
 }
 
 /** The APPEND script's reply, `{ seq, epoch }`. */

@@ -135,8 +135,9 @@ return out
  * answered (-1: the client did not say), ids...
  * Claim records (claims hash, field = message id): 'r<lease end>:<owner>' running, 's<lease end>:<owner>'
  * running and started (its successor may be claimed), 'd<reply>' done ('d!i' interrupted), 'f' given back.
- * Returns {0} (gone or wrong token) or {1, retryAfterMs, status1, ack1, status2, ack2, ...} with
- * status 1 fresh, 2 rerun, 3 done (ack = stored reply), 4 running, 5 interrupted, 6 old, 7 deferred, 8 early.
+ * Returns {0} (gone or wrong token) or {1, retryAfterMs, status1, ack1, status2, ack2, ..., session hash}
+ * with status 1 fresh, 2 rerun, 3 done (ack = stored reply), 4 running, 5 interrupted, 6 old, 7 deferred,
+ * 8 early, and the session's HGETALL after the claim.
  * The token is checked here, so a request without it changes nothing.
  */
 export const CLAIM = `
@@ -220,6 +221,8 @@ if limit > 0 then
 end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+-- The session's record rides with the reply: the POST needs no read of its own.
+out[#out + 1] = redis.call('HGETALL', KEYS[1])
 return out
 `
 

@@ -182,8 +182,8 @@ export class RedisStore implements Store {
     // token was right (touch): a wrong token must not keep a session alive.
     const res = (await this.run(() =>
       this.client.ssClaim(this.session(sid), this.claims(sid), token, limits.leaseMs, limits.ttl, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000, limits.owner, answered ?? -1, ...ids),
-    )) as (number | string)[]
-    return claimResult(ids, res)
+    )) as unknown[]
+    return claimResult(sid, ids, res)
   }
 
   async renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void> {

@@ -113,8 +113,12 @@ export interface LogRead {
 export type { ClaimOutcome, MessageClaim, MessageStatus, RateLimit } from './claim-model.js'
 import type { ClaimOutcome, RateLimit } from './claim-model.js'
 
-/** A claim by someone without the session's token (or on a gone session) changes nothing. */
-export type ClaimResult = ({ authorized: true } & ClaimOutcome) | { authorized: false }
+/**
+ * A claim by someone without the session's token (or on a gone session) changes nothing.
+ * `record`: the session's record as the claim left it, when the store returns it (the built-in
+ * stores do), so a POST needs no separate read of its session; otherwise it reads it itself.
+ */
+export type ClaimResult = ({ authorized: true; record?: SessionRecord } & ClaimOutcome) | { authorized: false }
 
 export type ClaimLimits = StoreLimits & {
   /** ms a claimed message's lease lasts unless renewed (store clock) */

@@ -2,7 +2,7 @@ import { newEpoch } from './epochs.js'
 import { StoreUnavailableError } from './errors.js'
 import { feedAppend, feedEntries } from './feed-commands.js'
 import { parseInfoMemory, RecentErrors } from './recent-errors.js'
-import { appended, claimResult, joinField, MEMBER_TTL_FLOOR, memberTtl, parseNotification, positionResult, readArgs, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
+import { appended, claimResult, pairsToHash, joinField, MEMBER_TTL_FLOOR, memberTtl, parseNotification, positionResult, readArgs, readResult, recordFromHash, RedisKeys, sessionFields } from './redis-keys.js'
 import { ADMIT, APPEND, BEGIN_END, CLAIM, FINISH, FINISH_END, IDLE, JOIN, JOINED, KEEP_ALIVE, LEAVE, MARK, MEMBERSHIP, READ, READ_MANY, RENEW, REVIVE, SET_IF_LIVE, START, TOUCH, UNEND } from './redis-scripts.js'
 import { exactPattern, PatternBus } from './upstash-bus.js'
 import { requestsIsolated } from '../isolation.js'
@@ -107,7 +107,7 @@ export class UpstashStore implements Store {
   }
 
   async getSession(sid: string): Promise<SessionRecord | null> {
-    return recordFromHash(sid, toHash(await this.one(['HGETALL', this.keys.session(sid)])))
+    return recordFromHash(sid, pairsToHash(await this.one(['HGETALL', this.keys.session(sid)])))
   }
 
   async setState(sid: string, patch: Record<string, unknown>, limits: StoreLimits): Promise<boolean> {
@@ -202,8 +202,8 @@ export class UpstashStore implements Store {
     // As in the Redis store: liveness is refreshed by the caller once the token is known right.
     const [res] = (await this.exec([
       this.call(SCRIPTS.claim, [this.keys.session(sid), this.keys.claims(sid)], [token, limits.leaseMs, limits.ttl, limits.rate?.limit ?? 0, limits.rate?.windowMs ?? 1000, limits.owner, answered ?? -1, ...ids]),
-    ])) as [(number | string)[]]
-    return claimResult(ids, res)
+    ])) as [unknown[]]
+    return claimResult(sid, ids, res)
   }
 
   async renewLeases(sid: string, ids: number[], leaseMs: number, owner: string): Promise<void> {
@@ -322,7 +322,7 @@ export class UpstashStore implements Store {
   async readMetrics(buckets: string[]): Promise<Record<string, number>[]> {
     if (buckets.length === 0) return []
     const raw = await this.exec(buckets.map((b) => ['HGETALL', this.keys.key(`m:${b}`)]))
-    return raw.map((h) => Object.fromEntries(Object.entries(toHash(h)).map(([k, v]) => [k, Number(v)])))
+    return raw.map((h) => Object.fromEntries(Object.entries(pairsToHash(h)).map(([k, v]) => [k, Number(v)])))
   }
 
   async setFlag(name: string, ttlSeconds: number): Promise<void> {
@@ -466,14 +466,6 @@ export class UpstashStore implements Store {
 function sha(s: Script): Promise<string> {
   s.sha ??= crypto.subtle.digest('SHA-1', new TextEncoder().encode(s.lua)).then((buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join(''))
   return s.sha
-}
-
-/** HGETALL's flat [field, value, ...] reply as an object. */
-function toHash(reply: Reply): Record<string, string> {
-  const out: Record<string, string> = {}
-  if (!Array.isArray(reply)) return out
-  for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = String(reply[i + 1])
-  return out
 }
 
 /**
