@@ -215,6 +215,7 @@ export class Hub {
   /** Keeps a record read after `stamp` was taken, unless something changed it meanwhile. */
   rememberSession(record: SessionRecord, stamp: SessionStamp): void {
     const w = stamp.watch
+
     if (record.ended !== undefined || this.watches.get(directKey(record.sid)) !== w || w.sessionChanges !== stamp.changes) return
     w.session = record
   }
@@ -245,11 +246,12 @@ export class Hub {
             forgetRecord(watch)
           }
           // A new epoch: the log was lost and started again, reads begun before it teach nothing.
+          // (The first epoch this watch learns, or a log created where a read found none, is no loss.)
           else if (entry.epoch !== undefined && entry.epoch !== watch.epoch) {
             if (watch.epoch !== undefined) watch.generation++
+            if (watch.epoch) forgetRecord(watch)
             watch.epoch = entry.epoch
             watch.last = entry.seq
-            forgetRecord(watch)
           }
           // Any notification proves the subscription is live: every later entry will be notified too.
           else watch.last = Math.max(watch.last ?? 0, entry.seq)
@@ -485,12 +487,22 @@ function forgetRecord(w: Watch): void {
  * this instance cannot read, drops it. A record read begun before the entry teaches nothing either way.
  */
 function followRecord(w: Watch, data: string): void {
-  const c = parseControlEntry(data)
   const kept = w.session
   forgetRecord(w)
-  if (!kept || !c || c.op === 'end') return
-  const record = { ...kept, rooms: { ...kept.rooms }, roomEpochs: kept.roomEpochs && { ...kept.roomEpochs } }
-  if (c.op === 'join') setJoin(record, c.room, { seq: c.seq, epoch: c.epoch })
-  else unsetJoin(record, c.room)
-  w.session = record
+  if (kept) w.session = recordAfter(kept, [data])
+}
+
+/**
+ * A session's record once the control entries `data` (in log order) were applied, as a copy;
+ * undefined when one ends the session or cannot be read (the record must be read again).
+ */
+export function recordAfter(record: SessionRecord, data: readonly string[]): SessionRecord | undefined {
+  const out = { ...record, rooms: { ...record.rooms }, roomEpochs: record.roomEpochs && { ...record.roomEpochs } }
+  for (const d of data) {
+    const c = parseControlEntry(d)
+    if (!c || c.op === 'end') return undefined
+    if (c.op === 'join') setJoin(out, c.room, { seq: c.seq, epoch: c.epoch })
+    else unsetJoin(out, c.room)
+  }
+  return out
 }

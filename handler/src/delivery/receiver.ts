@@ -1,7 +1,7 @@
 import { BROADCAST_ROOM, DIRECT_KEY, encodeCursor, roomKey } from '@socket-serve/client/protocol'
 import { isControlEntry, parseControlEntry } from '../store/entries.js'
 import type { DeliveryContext } from './context.js'
-import type { Hub } from './hub.js'
+import { recordAfter, type Hub } from './hub.js'
 import type { LogEntry, LogPosition, ReadResult, SessionRecord } from '../store/types.js'
 import type { DirectSink, DirectSource } from './sink.js'
 import { concatBytes } from './bytes.js'
@@ -125,6 +125,8 @@ export class Receiver implements DirectSource {
   private stalled = false
   /** read once, when the stream opens (its rooms), then let go: an idle stream keeps only what it uses */
   private record?: SessionRecord
+  /** while the first read runs, where the Hub does not know the session yet: the direct log's control entries it delivers */
+  private firstControls?: string[]
 
   constructor(
     private readonly ctx: DeliveryContext,
@@ -261,6 +263,7 @@ export class Receiver implements DirectSource {
     if (budget > 0) this.deadline = setTimeout(() => this.end(), budget)
 
     // Watch before reading, so nothing appended in between is missed.
+    const record = this.record!
     const initial = this.addInitialKeys()
     try {
       await Promise.all([this.before, ...initial.map((k) => k.watching)])
@@ -270,7 +273,20 @@ export class Receiver implements DirectSource {
       this.end()
       return
     }
+    // The first stream of a session here: its record was read before the direct log was watched,
+    // so the Hub could not keep it. But the client cannot have seen a join or leave appended after
+    // that read (it sent this request first), so every such entry lies after its cursor: the record
+    // plus the control entries this first read delivers is the record now, and later ones are
+    // notified. Kept, the session's next polls here read no record (Hub.rememberSession).
+    const stamp = this.hub.knownSession(this.sid) ? undefined : this.hub.sessionStamp(this.sid)
+    if (stamp) this.firstControls = []
     await this.pullAll(initial)
+    const controls = this.firstControls
+    this.firstControls = undefined
+    if (stamp && controls && this.recovered && !this.closed) {
+      const now = recordAfter(record, controls)
+      if (now) this.hub.rememberSession(now, stamp)
+    }
     if (this.closed) return
 
     const open = { c: 'open', sid: this.sid, recovered: this.recovered, pingInterval: this.ctx.pingInterval }
@@ -509,7 +525,10 @@ export class Receiver implements DirectSource {
     if (k !== this.restOf) this.restOf = undefined
     this.cursorMoved()
     if (isControlEntry(entry.data)) {
-      if (k.storeKey === `d:${this.sid}`) this.control(entry.data)
+      if (k.storeKey === `d:${this.sid}`) {
+        this.firstControls?.push(entry.data)
+        this.control(entry.data)
+      }
       return
     }
     if (entry.exclude === this.sid) return
