@@ -4,6 +4,7 @@
 //   window.bench.connect(lib, transport, url)   -> resolves once connected
 //   window.bench.echo(count, warmup)            -> ack round trips, ms each
 //   window.bench.streamEcho(count, warmup)      -> 'echo-back' emitted, 'echoed' received on the stream, ms each
+//   window.bench.floor(count, warmup)           -> bare fetch POSTs to the server's /bench/echo, ms each (the HTTP floor)
 //   window.bench.join(room), .clockOffset(), .startTicks(count), .ticks()
 import { connect as ssConnect } from '@socket-serve/client'
 import { io as sioConnect } from 'socket.io-client'
@@ -55,6 +56,13 @@ window.bench = {
   },
   echo(count, warmup) {
     return roundTrips(count, warmup, (i) => this.ack('echo', { i, text: 'hello' }))
+  },
+  floor(count, warmup) {
+    const body = JSON.stringify({ i: 0, text: 'hello' })
+    return roundTrips(count, warmup, async () => {
+      const res = await fetch('/bench/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+      await res.text()
+    })
   },
   streamEcho(count, warmup) {
     let waiting

@@ -658,9 +658,11 @@ async function measureBrowser(peer, store, redis) {
       const echoPage = await openPage()
       out.echo = summary(await echoPage.evaluate(([n, w]) => window.bench.echo(n, w), [CFG.browserEcho, CFG.echoWarmup]))
       out.streamEcho = summary(await echoPage.evaluate(([n, w]) => window.bench.streamEcho(n, w), [CFG.browserEcho, CFG.echoWarmup]))
+      // The page's HTTP floor: a bare fetch POST, beside the page's stream (socket-serve) or socket.
+      out.floor = summary(await echoPage.evaluate(([n, w]) => window.bench.floor(n, w), [CFG.browserEcho, CFG.echoWarmup]))
       await echoPage.evaluate(() => window.bench.close())
       await echoPage.close()
-      log(`${peer.id} ${store} browser echo p50 ${out.echo.p50.toFixed(3)} ms, through the stream ${out.streamEcho.p50.toFixed(3)} ms`)
+      log(`${peer.id} ${store} browser echo p50 ${out.echo.p50.toFixed(3)} ms, through the stream ${out.streamEcho.p50.toFixed(3)} ms, bare fetch POST ${out.floor.p50.toFixed(3)} ms`)
 
       const pages = []
       for (let i = 0; i < CFG.browserReceivers; i++) pages.push(await openPage())
@@ -711,7 +713,7 @@ function printBrowser(results) {
       if (!r) continue
       const vs = (a, b) => (a && b && peer.id !== 'sio-ws' ? ` (${(a / b).toFixed(2)}x)` : '')
       lines.push(
-        `| ${peer.label} | ${STORE_LABEL[store]} | ${f3(r.echo.p50)} / ${f3(r.echo.p99)}${vs(r.echo.p50, base?.echo.p50)} | ${f3(r.streamEcho.p50)} / ${f3(r.streamEcho.p99)}${vs(r.streamEcho.p50, base?.streamEcho.p50)} | ${f3(r.paced?.p50)} / ${f3(r.paced?.p99)}${vs(r.paced?.p50, base?.paced?.p50)} | ${losses(r.paced)} |`,
+        `| ${peer.label} | ${STORE_LABEL[store]} | ${f3(r.echo.p50)} / ${f3(r.echo.p99)}${vs(r.echo.p50, base?.echo.p50)} | ${f3(r.streamEcho.p50)} / ${f3(r.streamEcho.p99)}${vs(r.streamEcho.p50, base?.streamEcho.p50)} | ${f3(r.floor?.p50)} | ${f3(r.paced?.p50)} / ${f3(r.paced?.p99)}${vs(r.paced?.p50, base?.paced?.p50)} | ${losses(r.paced)} |`,
       )
     }
   }
@@ -719,7 +721,7 @@ function printBrowser(results) {
   console.log(
     `\n### In Chromium (${browserVersion}): the clients in real pages\n\nEcho: ${CFG.browserEcho} round trips in one page; paced fan-out: ${CFG.browserFanout} messages at ${CFG.rate}/s from the server to ${CFG.browserReceivers} pages. Ratios against Socket.IO over WebSocket in the same run.\n`,
   )
-  console.log('| peer | store | echo by ack p50 / p99 ms | echo through the stream p50 / p99 ms | paced fan-out p50 / p99 ms | lost / dup / reord |\n| --- | --- | ---: | ---: | ---: | ---: |')
+  console.log('| peer | store | echo by ack p50 / p99 ms | echo through the stream p50 / p99 ms | bare fetch POST p50 ms (the page\'s HTTP floor) | paced fan-out p50 / p99 ms | lost / dup / reord |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |')
   console.log(lines.join('\n') + '\n')
 }
 
