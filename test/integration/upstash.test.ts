@@ -272,3 +272,61 @@ describe('Upstash store: REST commands of idle clients', () => {
     expect(perClientMinute).toBeLessThan(1)
   })
 })
+
+describe('Upstash billed commands (the REST server counts every command it runs; a script is one)', () => {
+  let server: TestServer | undefined
+  const clients: ClientSocket[] = []
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.disconnect()
+    await server?.close()
+    server = undefined
+  })
+
+  async function crowd(n: number, transport: 'sse' | 'polling', room: string, got: Map<ClientSocket, unknown[]>) {
+    const joined: ClientSocket[] = []
+    for (let i = 0; i < n; i++) {
+      const c = connect(server!.url, { transports: [transport] })
+      clients.push(c)
+      joined.push(c)
+      got.set(c, [])
+      c.on('msg', (m: unknown) => got.get(c)!.push(m))
+    }
+    await until(() => joined.every((c) => c.connected), `${n} clients to connect`, 20_000)
+    for (const c of joined) await (await server!.io.fetchSocket(c.id!))!.join(room)
+    return joined
+  }
+
+  const billed = () => [...rest.counts.values()].reduce((a, b) => a + b, 0)
+
+  it('an acked client message costs 2 commands, and a room broadcast 1 whatever its size, over SSE and polling', async () => {
+    server = await startTestServer({ store: store() })
+    server.io.onMessage('add', (_s, x: number) => x + 1)
+    const got = new Map<ClientSocket, unknown[]>()
+    const [sender] = await crowd(1, 'sse', 'solo', got)
+    await sender!.emitWithAck('add', 0) // scripts cached on the service from here on
+    rest.resetCounts()
+    for (let i = 0; i < 10; i++) expect(await sender!.emitWithAck('add', i)).toBe(i + 1)
+    const perMessage = billed() / 10
+    console.log(`[upstash-cost] 10 acked client messages: ${JSON.stringify(Object.fromEntries(rest.counts))} -> ${perMessage} commands each`)
+    expect(perMessage).toBeLessThanOrEqual(2.1) // claim + finish (a keep-alive may fall in); before: HGETALL, claim, touch, ZADD, finish
+
+    const figures: Record<string, number> = {}
+    for (const transport of ['sse', 'polling'] as const) {
+      for (const n of [10, 40]) {
+        const room = `${transport}-${n}`
+        const members = await crowd(n, transport, room, got)
+        await server.io.to(room).emit('msg', 'warm')
+        await until(() => members.every((c) => got.get(c)!.includes('warm')) && server!.io.hub.streamCount >= clients.length, 'warm-up', 20_000)
+        await sleep(300)
+        rest.resetCounts()
+        for (let i = 0; i < 5; i++) await server.io.to(room).emit('msg', i)
+        await until(() => members.every((c) => got.get(c)!.includes(4)) && server!.io.hub.streamCount >= clients.length, 'broadcasts', 20_000)
+        await sleep(300)
+        figures[room] = billed() / 5
+        for (const c of members) expect(got.get(c)!.slice(-5)).toEqual([0, 1, 2, 3, 4])
+      }
+    }
+    console.log(`[upstash-cost] commands per room broadcast: ${JSON.stringify(figures)}`)
+    for (const [room, perBroadcast] of Object.entries(figures)) expect(perBroadcast, room).toBeLessThanOrEqual(1.2)
+  })
+})
