@@ -166,8 +166,10 @@ describe('inspector feed history', () => {
     expect(watched.xadd ?? 0).toBeGreaterThan(0)
     expect(watched.xadd ?? 0).toBeLessThan(100)
     feed.close()
-    // The watching mark lapses (10 s), and instances notice (2 s).
-    await sleep(12_500)
+    // The watching mark lapses (10 s after its last refresh, which an open feed makes every 3.3 s),
+    // and instances notice at their next check (every 2 s at most).
+    await until(async () => !(await a.io.store.hasFlag('inspector-watching')), 'the watching mark to lapse', 20_000)
+    await sleep(2500)
     const idle = await commandsDuring(redis, async () => {
       for (let i = 0; i < 50; i++) await socket.emitWithAck('echo', i)
     })

@@ -10,9 +10,14 @@ export const MAX_DATA_CHARS = 1024
 const PREVIEW_CHARS = 512
 /** One instance writes its events once per COALESCE_MS at most... */
 export const COALESCE_MS = 100
-/** ...as entries of at most ENTRY_CHARS, at most ENTRIES_PER_WRITE of them; what does not fit is counted as dropped. */
+/**
+ * ...as entries of at most ENTRY_CHARS, at most ENTRIES_PER_WRITE of them per COALESCE_MS since the
+ * last write (a write that comes late, on a busy instance, carries the same rate, up to
+ * MAX_WINDOWS windows' worth); what does not fit is counted as dropped.
+ */
 export const ENTRY_CHARS = 32_768
 export const ENTRIES_PER_WRITE = 4
+const MAX_WINDOWS = 4
 /** The history: the last 5 minutes, at most 2,000 entries (so at most 64 MB, whatever the load). */
 export const HISTORY: FeedBounds = { maxEntries: 2000, keepMs: 5 * 60_000 }
 
@@ -45,7 +50,7 @@ export class Feed {
     if (event.data !== undefined) event.data = clip(event.data)
     const text = JSON.stringify(event)
     if (this.pending.length === 0 || this.pendingChars + text.length > ENTRY_CHARS) {
-      if (this.pending.length >= ENTRIES_PER_WRITE || text.length > ENTRY_CHARS) {
+      if (this.pending.length >= this.entryBudget() || text.length > ENTRY_CHARS) {
         this.dropped++
         return
       }
@@ -102,6 +107,12 @@ export class Feed {
     this.scheduled = undefined
     // One after another: the store numbers them in order.
     for (const entry of entries) await this.store.appendFeed(entry, HISTORY).catch(() => {})
+  }
+
+  /** Entries the next write may carry: ENTRIES_PER_WRITE per COALESCE_MS since the last one. */
+  private entryBudget(): number {
+    const windows = Math.floor((Date.now() - this.flushedAt) / COALESCE_MS)
+    return ENTRIES_PER_WRITE * Math.min(MAX_WINDOWS, Math.max(1, windows))
   }
 
   private isWatched(): boolean {
