@@ -215,7 +215,6 @@ export class Hub {
   /** Keeps a record read after `stamp` was taken, unless something changed it meanwhile. */
   rememberSession(record: SessionRecord, stamp: SessionStamp): void {
     const w = stamp.watch
-
     if (record.ended !== undefined || this.watches.get(directKey(record.sid)) !== w || w.sessionChanges !== stamp.changes) return
     w.session = record
   }

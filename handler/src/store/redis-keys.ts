@@ -182,7 +182,7 @@ export function positionResult(reply: unknown): LogPosition {
   return { seq: Number(seq), epoch: epoch ?? '' }
 }
 
-/** The CLAIM script's reply, `{0}` or `{1, retryAfterMs, status, ack, ...}`, as a ClaimResult. */
+/** The CLAIM script's reply, `{0}` or `{1, retryAfterMs, status, ack, ..., session hash}`, as a ClaimResult with the record. */
 export function claimResult(sid: string, ids: number[], res: unknown[]): ClaimResult {
   if (Number(res[0]) === 0) return { authorized: false }
   const claims: MessageClaim[] = []
