@@ -81,7 +81,10 @@ describe('acks under the platform emulator', () => {
           const uid = `c${s}-${k}`
           uids.push(uid)
           const x = s * 100 + k
-          const r = await settle(c.socket.emitWithAck('ask', { uid, x }))
+          // Every request here is a cold start (2-5 s on a loaded 2-core CI machine), and an ask is a
+          // chain of them (the message, a retry after a lost answer, the client's POST /ack): the
+          // default 10 s ack timeout measures the emulator's cold starts, not what is tested here.
+          const r = await settle(c.socket.emitWithAck('ask', { uid, x }, { timeout: 30_000 }))
           const want = { answer: { double: x * 2, by: c.id } }
           if (!r.ok) out.push(`${uid}: ${r.code} after ${r.ms} ms`)
           else if (JSON.stringify(r.value) !== JSON.stringify(want)) out.push(`${uid}: ${JSON.stringify(r.value)}`)
