@@ -97,7 +97,10 @@ describe.each(transports)('delivery over $name', ({ transports: only }) => {
 
     // The cuts really happened: each receiver opened many streams, and the proxy re-accepted connections.
     const receiverIds = clients.slice(0, RECEIVERS).map((c) => c.id!)
-    for (const sid of receiverIds) expect(streamsOpened.get(sid) ?? 0).toBeGreaterThanOrEqual(6)
+    // Each receiver opened a few streams (one can spend much of the run in its reconnection delay
+    // after a drop: a loaded CI run once saw 5 for one receiver), and all of them many: the 300 ms cuts.
+    for (const sid of receiverIds) expect(streamsOpened.get(sid) ?? 0).toBeGreaterThanOrEqual(3)
+    expect(receiverIds.reduce((n, sid) => n + (streamsOpened.get(sid) ?? 0), 0)).toBeGreaterThanOrEqual(RECEIVERS * 6)
     expect(proxy.accepted).toBeGreaterThan(RECEIVERS * 3)
 
     // Every tick a receiver sent ran exactly once, in order, despite the drops.
