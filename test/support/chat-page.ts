@@ -1,6 +1,6 @@
 // The chat demo (test/apps/chat) driven from tests: start its server, open a page, join, say.
 import { expect } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { ROOT } from './paths.js'
 import { freePort } from './ports.js'
 import { startProcess, type ChildHandle } from './processes.js'
@@ -19,6 +19,12 @@ export async function startChatServer(env: Record<string, string> = {}): Promise
 
 export async function openChat(browser: Browser, base: string, name: string, logs: string[], room = 'lobby') {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } })
+  const page = await joinChat(context, base, name, logs, room)
+  return { context, page }
+}
+
+/** A new tab of `context` on the chat page, joined to `room` as `name` and connected. */
+export async function joinChat(context: BrowserContext, base: string, name: string, logs: string[], room = 'lobby'): Promise<Page> {
   const page = await context.newPage()
   page.on('console', (m) => logs.push(`[${name} console.${m.type()}] ${m.text()}`))
   page.on('pageerror', (e) => logs.push(`[${name} pageerror] ${e.message}`))
@@ -27,7 +33,7 @@ export async function openChat(browser: Browser, base: string, name: string, log
   await page.getByTestId('room-select').selectOption(room)
   await page.getByTestId('join-button').click()
   await expect.poll(() => status(page), { timeout: LONG }).toBe('connected')
-  return { context, page }
+  return page
 }
 
 export async function say(page: Page, text: string) {

@@ -1,7 +1,7 @@
 /**
- * Express / Connect / node:http glue. It uses only the shapes of Node's
- * IncomingMessage and ServerResponse (no `node:` imports), so importing the
- * handler stays safe on edge runtimes.
+ * Express / Connect / node:http / node:http2 glue. It uses only the shapes of Node's
+ * IncomingMessage and ServerResponse (and http2's compatible request and response; no `node:`
+ * imports), so importing the handler stays safe on edge runtimes.
  */
 
 import { attachBody, offerSink, responseSource, responseText, type DirectSink } from '../http/beside.js'
@@ -10,6 +10,8 @@ import { concatBytes } from '../delivery/bytes.js'
 
 export interface NodeRequest {
   method?: string
+  /** 2 for node:http2's compatible request */
+  httpVersionMajor?: number
   url?: string
   originalUrl?: string
   headers: Record<string, string | string[] | undefined>
@@ -76,7 +78,8 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
   const method = req.method ?? 'GET'
   if (!METHODS.has(method)) return refuse(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed`)
   const headers = requestHeaders(req)
-  const host = headers.get('host') ?? 'localhost'
+  // HTTP/2 (node:http2's compatibility API) names the host in the :authority pseudo-header.
+  const host = headers.get('host') ?? authority(req) ?? 'localhost'
   const proto = (req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http'
   // Express strips the mount path from req.url; originalUrl keeps it. Routing is on the suffix either way.
   const url = `${proto}://${host}${req.originalUrl ?? req.url ?? '/'}`
@@ -88,8 +91,9 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
     body = hasBody ? await readBody(req, headers, maxBody, bodyTimeout) : undefined
   } catch (err) {
     if (err === SLOW_BODY) {
-      // A body trickling in holds a connection and a buffer: answer, and close the connection.
-      res.setHeader('connection', 'close')
+      // A body trickling in holds a connection and a buffer: answer, and close the connection
+      // (HTTP/1.1; on HTTP/2 the answer ends only this request's stream, and the header is forbidden).
+      if (req.httpVersionMajor !== 2) res.setHeader('connection', 'close')
       return refuse(res, 408, 'REQUEST_TIMEOUT', `the request body took longer than ${bodyTimeout} ms`)
     }
     // The client went away mid-body (or the socket failed): nobody to answer, nothing to run.
@@ -111,7 +115,7 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
   const response = await fetch(request)
   const out: Record<string, string | string[]> = {}
   response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie') out[name] = value
+    if (name !== 'set-cookie' && !HOP_BY_HOP.has(name)) out[name] = value
   })
   const cookies = response.headers.getSetCookie?.() ?? []
   if (cookies.length) out['set-cookie'] = cookies
@@ -206,6 +210,17 @@ function requestHeaders(req: NodeRequest): Headers {
   }
   return headers
 }
+
+function authority(req: NodeRequest): string | undefined {
+  const value = req.headers[':authority']
+  return typeof value === 'string' ? value : undefined
+}
+
+/**
+ * A connection's own headers: Node writes its own on HTTP/1.1, and node:http2 throws on any of
+ * them, so a Response's are not passed on.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'])
 
 const encoder = new TextEncoder()
 

@@ -9,6 +9,9 @@
 //   INSPECTOR_TOKEN=...                       the inspector's token (default: a random one, printed at start)
 //   PUBLIC_ORIGIN=https://chat.example.com    the origin browsers use, when it is not localhost or an IP
 //   CONNECTS_PER_MINUTE=6000                  limits.connectsPerMinute (tests that open 10,000 sessions from one address)
+//   TLS_KEY=key.pem TLS_CERT=cert.pem         serve HTTPS over HTTP/2 (node:http2, HTTP/1.1 for clients without it):
+//                                             a browser then multiplexes every tab's stream and POSTs on one
+//                                             connection, instead of 6 connections per host over HTTP/1.1
 //
 // Routes:
 //   /api/socket/*      the socket-serve handler (io.middleware())
@@ -17,8 +20,9 @@
 //   /admin/            the inspector dashboard (inspector-ui/dist/app), reading /api/socket/_inspector/
 
 import { createServer } from 'node:http'
+import { createSecureServer } from 'node:http2'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { dirname, extname, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -182,7 +186,10 @@ const ADMIN_URL = `/admin/?endpoint=${encodeURIComponent(SOCKET_PATH)}`
 
 const socketMiddleware = io.middleware()
 
-const server = createServer((req, res) => {
+const TLS = process.env.TLS_KEY && process.env.TLS_CERT ? { key: readFileSync(process.env.TLS_KEY), cert: readFileSync(process.env.TLS_CERT) } : undefined
+const SCHEME = TLS ? 'https' : 'http'
+
+const app = (req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost')
   const path = url.pathname
 
@@ -198,15 +205,17 @@ const server = createServer((req, res) => {
   if (path.startsWith('/vendor/client/')) return serveFile(res, CLIENT_DIST, path.slice('/vendor/client/'.length), req.method)
   if (path === '/') return serveFile(res, PUBLIC_DIR, 'index.html', req.method)
   return serveFile(res, PUBLIC_DIR, path, req.method)
-})
+}
+
+const server = TLS ? createSecureServer({ ...TLS, allowHTTP1: true }, app) : createServer(app)
 
 if (!existsSync(join(PUBLIC_DIR, 'index.html'))) console.warn(`the chat page is not built (${PUBLIC_DIR}): run \`npm run build\``)
 
 server.listen(PORT, HOST, () => {
   const { port } = server.address()
   const shownHost = HOST.includes(':') ? `[${HOST}]` : HOST
-  console.log(`listening on http://${shownHost}:${port}`)
-  console.log(`inspector dashboard: http://${shownHost}:${port}${ADMIN_URL}#token=${encodeURIComponent(INSPECTOR_TOKEN)}`)
+  console.log(`listening on ${SCHEME}://${shownHost}:${port}`)
+  console.log(`inspector dashboard: ${SCHEME}://${shownHost}:${port}${ADMIN_URL}#token=${encodeURIComponent(INSPECTOR_TOKEN)}`)
 })
 
 // Ctrl-C / SIGTERM: end open streams, release the store, then stop listening.
