@@ -202,7 +202,7 @@ async function startServer(lib, redisUrl, tag) {
   args.push(join(HERE, 'server.mjs'))
   const child = spawn(process.execPath, args, {
     cwd: join(ROOT, 'test'),
-    env: { ...process.env, BENCH_LIB: lib, BENCH_REDIS: redisUrl ?? '', BENCH_PAGE_JS: pageBundle ?? '' },
+    env: { ...process.env, BENCH_LIB: lib, BENCH_REDIS: redisUrl ?? '', BENCH_PAGE_JS: pageBundle ?? '', ...(tag.endsWith('-browser') ? TLS_ENV : {}) },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   })
   children.add(child)
@@ -211,15 +211,17 @@ async function startServer(lib, redisUrl, tag) {
   child.stderr.on('data', (d) => {
     if (errLines++ < 20) process.stderr.write(`[${lib} server] ${d}`)
   })
+  let tlsPort
   const port = await new Promise((res, rej) => {
     let out = ''
     const timer = setTimeout(() => rej(new Error(`${lib} server did not start in 15 s`)), 15_000)
     child.stdout.setEncoding('utf8')
     child.stdout.on('data', (d) => {
       out += d
-      const m = /LISTENING (\d+)/.exec(out)
+      const m = /^LISTENING (\d+)/m.exec(out)
       if (m) {
         clearTimeout(timer)
+        tlsPort = Number(/^LISTENING_TLS (\d+)/m.exec(out)?.[1]) || undefined
         res(Number(m[1]))
       }
     })
@@ -229,6 +231,8 @@ async function startServer(lib, redisUrl, tag) {
   return {
     lib,
     port,
+    /** socket-serve's HTTPS + HTTP/2 port (the browser part), when the server has one */
+    tlsPort,
     url: lib === 'socket.io' ? base : `${base}/api/socket`,
     offset: await clockOffset(port),
     async stop() {
@@ -237,6 +241,12 @@ async function startServer(lib, redisUrl, tag) {
       children.delete(child)
     },
   }
+}
+
+/** The test certificate (localhost, 127.0.0.1): socket-serve's bench server adds an HTTP/2 port with it. */
+const TLS_ENV = {
+  BENCH_TLS_KEY: join(ROOT, 'test', 'support', 'tls', 'localhost-key.pem'),
+  BENCH_TLS_CERT: join(ROOT, 'test', 'support', 'tls', 'localhost-cert.pem'),
 }
 
 const controlAgent = new http.Agent({ keepAlive: true, maxSockets: 4 })
@@ -623,7 +633,8 @@ async function measureIdle(peer, store, redis) {
 // esbuild from page-entry.mjs and served by the bench server itself, so page and library share an
 // origin. One page measures the echo (ack, then through the stream); BENCH_BROWSER_RECEIVERS pages
 // (default 4: Chromium keeps 6 HTTP/1.1 connections per origin, and each SSE stream holds one)
-// receive a paced fan-out from the server.
+// receive a paced fan-out from the server. socket-serve is measured a second time over HTTPS with
+// HTTP/2 (its bench server's second port, the test certificate): one connection for all of it.
 let pageBundle
 let browser
 async function preparePages() {
@@ -645,62 +656,94 @@ async function measureBrowser(peer, store, redis) {
   await withServers(peer, store, redis, 1, 'browser', async ([server]) => {
     const context = await browser.newContext()
     try {
-      const openPage = async () => {
-        const page = await context.newPage()
-        await page.goto(`http://127.0.0.1:${server.port}/bench/page`)
-        await page.evaluate(([lib, transport, url]) => window.bench.connect(lib, transport, url), [peer.lib, peer.transport, server.url])
-        return page
-      }
-      const summary = (times) => {
-        const [p50, p90, p99] = percentiles(times, [50, 90, 99])
-        return { n: times.length, p50, p90, p99 }
-      }
-      const echoPage = await openPage()
-      out.echo = summary(await echoPage.evaluate(([n, w]) => window.bench.echo(n, w), [CFG.browserEcho, CFG.echoWarmup]))
-      out.streamEcho = summary(await echoPage.evaluate(([n, w]) => window.bench.streamEcho(n, w), [CFG.browserEcho, CFG.echoWarmup]))
-      // The page's HTTP floor: a bare fetch POST, beside the page's stream (socket-serve) or socket.
-      out.floor = summary(await echoPage.evaluate(([n, w]) => window.bench.floor(n, w), [CFG.browserEcho, CFG.echoWarmup]))
-      await echoPage.evaluate(() => window.bench.close())
-      await echoPage.close()
-      log(`${peer.id} ${store} browser echo p50 ${out.echo.p50.toFixed(3)} ms, through the stream ${out.streamEcho.p50.toFixed(3)} ms, bare fetch POST ${out.floor.p50.toFixed(3)} ms`)
-
-      const pages = []
-      for (let i = 0; i < CFG.browserReceivers; i++) pages.push(await openPage())
-      for (const p of pages) {
-        await p.evaluate(() => window.bench.join('browser'))
-        await p.evaluate(() => window.bench.clockOffset())
-      }
-      const run = async (count) => {
-        for (const p of pages) await p.evaluate((c) => window.bench.startTicks(c), count)
-        await control(server.port, 'POST', `/bench/fanout?room=browser&count=${count}&rate=${CFG.rate}`)
-        const expected = count * pages.length
-        const deadline = Date.now() + 30_000
-        let results
-        for (;;) {
-          results = await Promise.all(pages.map((p) => p.evaluate(() => window.bench.ticks())))
-          const got = results.reduce((n, r) => n + r.latencies.length, 0)
-          if (got >= expected || Date.now() > deadline) break
-          await sleep(100)
-        }
-        const latencies = results.flatMap((r) => r.latencies)
-        const [p50, p99] = percentiles(latencies, [50, 99])
-        return {
-          n: latencies.length,
-          p50,
-          p99,
-          lost: expected - latencies.length,
-          duplicated: results.reduce((n, r) => n + r.duplicated, 0),
-          reordered: results.reduce((n, r) => n + r.reordered, 0),
-        }
-      }
-      await run(CFG.fanoutWarmup)
-      out.paced = await run(CFG.browserFanout)
-      log(`${peer.id} ${store} browser paced fan-out p50 ${out.paced.p50.toFixed(3)} ms lost ${out.paced.lost}`)
-      for (const p of pages) await p.evaluate(() => window.bench.close())
+      Object.assign(out, await measurePages(context, `http://127.0.0.1:${server.port}`, server.url, peer, server))
     } finally {
       await context.close()
     }
+    // socket-serve over HTTPS with HTTP/2 (the server's second port): what a platform that speaks
+    // HTTP/2 to browsers gives, every stream and POST of the origin on one connection.
+    if (server.tlsPort) {
+      const h2 = await browser.newContext({ ignoreHTTPSErrors: true }) // the test certificate is self-signed
+      try {
+        const origin = `https://127.0.0.1:${server.tlsPort}`
+        out.h2 = await measurePages(h2, origin, `${origin}/api/socket`, peer, server, 'h2')
+      } finally {
+        await h2.close()
+      }
+    }
   })
+  return out
+}
+
+/** Echo (ack, through the stream, bare fetch) in one page of `origin`, then paced fan-out to a few. */
+async function measurePages(context, origin, url, peer, server, tag = '') {
+  const out = {}
+  const name = `${peer.id}${tag ? ` ${tag}` : ''}`
+  const openPage = async () => {
+    const page = await context.newPage()
+    await page.goto(`${origin}/bench/page`)
+    await page.evaluate(([lib, transport, url]) => window.bench.connect(lib, transport, url), [peer.lib, peer.transport, url])
+    return page
+  }
+  const summary = (times) => {
+    const [p50, p90, p99] = percentiles(times, [50, 90, 99])
+    return { n: times.length, p50, p90, p99 }
+  }
+  const echoPage = await openPage()
+  out.echo = summary(await echoPage.evaluate(([n, w]) => window.bench.echo(n, w), [CFG.browserEcho, CFG.echoWarmup]))
+  out.streamEcho = summary(await echoPage.evaluate(([n, w]) => window.bench.streamEcho(n, w), [CFG.browserEcho, CFG.echoWarmup]))
+  // The page's HTTP floor: a bare fetch POST, beside the page's stream (socket-serve) or socket.
+  out.floor = summary(await echoPage.evaluate(([n, w]) => window.bench.floor(n, w), [CFG.browserEcho, CFG.echoWarmup]))
+  // The protocol Chromium spoke (the resource timing buffer is full by now: clear it, fetch once more).
+  out.protocol = await echoPage.evaluate(async () => {
+    performance.clearResourceTimings()
+    await (await fetch('/bench/clock')).text()
+    for (let i = 0; i < 50; i++) {
+      const entry = performance.getEntriesByType('resource').find((e) => e.name.includes('/bench/clock'))
+      if (entry) return entry.nextHopProtocol
+      await new Promise((r) => setTimeout(r, 10))
+    }
+  })
+  await echoPage.evaluate(() => window.bench.close())
+  await echoPage.close()
+  log(`${name} browser (${out.protocol}) echo p50 ${out.echo.p50.toFixed(3)} ms, through the stream ${out.streamEcho.p50.toFixed(3)} ms, bare fetch POST ${out.floor.p50.toFixed(3)} ms`)
+
+  const pages = []
+  for (let i = 0; i < CFG.browserReceivers; i++) pages.push(await openPage())
+  for (const p of pages) {
+    await p.evaluate(() => window.bench.join('browser'))
+    await p.evaluate(() => window.bench.clockOffset())
+  }
+  const run = async (count) => {
+    for (const p of pages) await p.evaluate((c) => window.bench.startTicks(c), count)
+    await control(server.port, 'POST', `/bench/fanout?room=browser&count=${count}&rate=${CFG.rate}`)
+    const expected = count * pages.length
+    const deadline = Date.now() + 30_000
+    let results
+    for (;;) {
+      results = await Promise.all(pages.map((p) => p.evaluate(() => window.bench.ticks())))
+      const got = results.reduce((n, r) => n + r.latencies.length, 0)
+      if (got >= expected || Date.now() > deadline) break
+      await sleep(100)
+    }
+    const latencies = results.flatMap((r) => r.latencies)
+    const [p50, p99] = percentiles(latencies, [50, 99])
+    return {
+      n: latencies.length,
+      p50,
+      p99,
+      lost: expected - latencies.length,
+      duplicated: results.reduce((n, r) => n + r.duplicated, 0),
+      reordered: results.reduce((n, r) => n + r.reordered, 0),
+    }
+  }
+  await run(CFG.fanoutWarmup)
+  out.paced = await run(CFG.browserFanout)
+  log(`${name} browser paced fan-out p50 ${out.paced.p50.toFixed(3)} ms lost ${out.paced.lost}`)
+  for (const p of pages) {
+    await p.evaluate(() => window.bench.close())
+    await p.close()
+  }
   return out
 }
 
@@ -709,12 +752,16 @@ function printBrowser(results) {
   for (const store of STORES) {
     const base = results[store]?.['sio-ws']?.browser
     for (const peer of PEERS) {
-      const r = results[store]?.[peer.id]?.browser
-      if (!r) continue
+      const measured = results[store]?.[peer.id]?.browser
+      if (!measured) continue
       const vs = (a, b) => (a && b && peer.id !== 'sio-ws' ? ` (${(a / b).toFixed(2)}x)` : '')
-      lines.push(
-        `| ${peer.label} | ${STORE_LABEL[store]} | ${f3(r.echo.p50)} / ${f3(r.echo.p99)}${vs(r.echo.p50, base?.echo.p50)} | ${f3(r.streamEcho.p50)} / ${f3(r.streamEcho.p99)}${vs(r.streamEcho.p50, base?.streamEcho.p50)} | ${f3(r.floor?.p50)} | ${f3(r.paced?.p50)} / ${f3(r.paced?.p99)}${vs(r.paced?.p50, base?.paced?.p50)} | ${losses(r.paced)} |`,
-      )
+      const rows = [[peer.label, measured]]
+      if (measured.h2) rows.push([`${peer.label} over HTTP/2 (TLS)`, measured.h2])
+      for (const [label, r] of rows) {
+        lines.push(
+          `| ${label} | ${STORE_LABEL[store]} | ${f3(r.echo.p50)} / ${f3(r.echo.p99)}${vs(r.echo.p50, base?.echo.p50)} | ${f3(r.streamEcho.p50)} / ${f3(r.streamEcho.p99)}${vs(r.streamEcho.p50, base?.streamEcho.p50)} | ${f3(r.floor?.p50)} | ${f3(r.paced?.p50)} / ${f3(r.paced?.p99)}${vs(r.paced?.p50, base?.paced?.p50)} | ${losses(r.paced)} |`,
+        )
+      }
     }
   }
   if (!lines.length) return

@@ -3,7 +3,9 @@
 //
 //   BENCH_LIB=socket-serve|socket.io  BENCH_REDIS=redis://127.0.0.1:PORT (optional)  node --expose-gc server.mjs
 //
-// Prints `LISTENING <port>` once it accepts connections. Events: 'echo' (acks its data), 'echo-back'
+// Prints `LISTENING <port>` once it accepts connections. With BENCH_TLS_KEY and BENCH_TLS_CERT (PEM
+// files), socket-serve is also served over HTTPS with HTTP/2 (node:http2) on a second port, printed
+// first as `LISTENING_TLS <port>`: the same routes, control ones included. Events: 'echo' (acks its data), 'echo-back'
 // (emits 'echoed' with its data back to the sender: the echo through the stream), 'join'
 // (joins the room, acks 'ok'). Control routes, loopback only, outside the libraries' paths:
 //   GET  /bench/clock                                   -> {"t": <epoch ms, sub-ms>}
@@ -15,6 +17,7 @@
 //   POST /bench/exit                                    -> exits cleanly (so --cpu-prof writes its file)
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
+import http2 from 'node:http2'
 import v8 from 'node:v8'
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises'
 
@@ -30,6 +33,7 @@ let emitTick // (room, n) => Promise | void
 let clientCount // () => number
 let closeLib // () => Promise<void>
 let server
+let tlsServer
 
 async function control(req, res) {
   const url = new URL(req.url, 'http://x')
@@ -129,7 +133,12 @@ async function startSocketServe() {
   clientCount = () => io.hub.streamCount
   closeLib = () => io.close()
   const middleware = io.middleware()
-  return http.createServer((req, res) => (req.url.startsWith('/bench/') ? control(req, res) : middleware(req, res)))
+  const app = (req, res) => (req.url.startsWith('/bench/') ? control(req, res) : middleware(req, res))
+  if (process.env.BENCH_TLS_KEY && process.env.BENCH_TLS_CERT) {
+    const tls = { key: readFileSync(process.env.BENCH_TLS_KEY), cert: readFileSync(process.env.BENCH_TLS_CERT) }
+    tlsServer = http2.createSecureServer({ ...tls, allowHTTP1: true }, app)
+  }
+  return http.createServer(app)
 }
 
 async function startSocketIo() {
@@ -190,6 +199,10 @@ else {
   process.exit(2)
 }
 await new Promise((r) => server.listen(0, '127.0.0.1', r))
+if (tlsServer) {
+  await new Promise((r) => tlsServer.listen(0, '127.0.0.1', r))
+  console.log(`LISTENING_TLS ${tlsServer.address().port}`)
+}
 process.on('SIGTERM', () => void shutdown())
 process.on('SIGINT', () => void shutdown())
 process.on('disconnect', () => void shutdown()) // the bench process went away
