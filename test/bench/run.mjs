@@ -10,8 +10,8 @@
 // socket-serve over polling. Stores: memory, Redis (one instance), Redis with two instances
 // (half the receivers on each; socket-serve: redis store, Socket.IO: @socket.io/redis-adapter).
 //
-// Fan-out also reports, for socket-serve, stream bytes per delivered message (every response body
-// byte the clients read, through a counting fetch) and server CPU µs per delivered message (user +
+// Fan-out also reports, for socket-serve, stream bytes per delivered message (every stream and poll
+// body byte the servers wrote, counted there so the clients read as they would) and server CPU µs per delivered message (user +
 // system of the server processes: steadier than throughput when other work shares the machine).
 //
 // Environment (all optional):
@@ -290,7 +290,7 @@ async function openClient(peer, server, onTick) {
   if (peer.lib === 'socket.io') {
     socket = sioConnect(server.url, { transports: [peer.transport], forceNew: true, reconnection: false, timeout: 20_000 })
   } else {
-    socket = ssConnect(server.url, { transports: [peer.transport], reconnection: false, timeout: 20_000, fetch: countingFetch })
+    socket = ssConnect(server.url, { transports: [peer.transport], reconnection: false, timeout: 20_000 })
   }
   await new Promise((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`${peer.id}: no connect in 20 s`)), 20_000)
@@ -313,23 +313,6 @@ async function openClient(peer, server, onTick) {
     on: (event, fn) => socket.on(event, fn),
     close: () => socket.disconnect(),
   }
-}
-
-/** Bytes of every socket-serve stream/poll response body read by this process, for bytes per frame. */
-let streamBytes = 0
-function countingFetch(input, init) {
-  return fetch(input, init).then((res) => {
-    if (init?.method !== 'GET' || !res.body) return res
-    const counted = res.body.pipeThrough(
-      new TransformStream({
-        transform(chunk, ctl) {
-          streamBytes += chunk.byteLength
-          ctl.enqueue(chunk)
-        },
-      }),
-    )
-    return new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers })
-  })
 }
 
 /** Opens `n` clients, `concurrency` at a time. */
@@ -466,8 +449,8 @@ function fanoutState(receivers) {
         },
       }
       const start = now()
-      const bytesBefore = streamBytes
-      const cpuOf = () => Promise.all(servers.map((s) => control(s.port, 'GET', '/bench/cpu').then((r) => r.us)))
+      // CPU time and (socket-serve) stream body bytes, counted by the servers: nothing extra in this process's reads
+      const cpuOf = () => Promise.all(servers.map((s) => control(s.port, 'GET', '/bench/cpu')))
       const cpuBefore = await cpuOf()
       let sent
       if (from) {
@@ -487,7 +470,8 @@ function fanoutState(receivers) {
       }
       run = undefined
       const cpuAfter = await cpuOf()
-      const cpuUs = cpuAfter.reduce((sum, us, i) => sum + us - cpuBefore[i], 0)
+      const cpuUs = cpuAfter.reduce((sum, c, i) => sum + c.us - cpuBefore[i].us, 0)
+      const streamBytes = cpuAfter.reduce((sum, c, i) => sum + (c.streamBytes ?? 0) - (cpuBefore[i].streamBytes ?? 0), 0)
       const [p50, p99] = percentiles(latencies.subarray(0, unique), [50, 99])
       const [firstP50] = percentiles(firstAt.filter(Number.isFinite), [50])
       const [lastP50] = percentiles(lastAt.filter(Number.isFinite), [50])
@@ -498,8 +482,8 @@ function fanoutState(receivers) {
         firstP50,
         lastP50,
         perSecond: unique / (((last || now()) - start) / 1000),
-        // socket-serve only: response bytes (frames, heartbeats, poll heads excluded) per delivered message
-        bytesPerFrame: streamBytes > bytesBefore ? (streamBytes - bytesBefore) / unique : undefined,
+        // socket-serve only: stream and poll body bytes the servers wrote (heartbeats included) per delivered message
+        bytesPerFrame: streamBytes > 0 ? streamBytes / unique : undefined,
         // server CPU (user + system, every instance) per delivered message: steadier than wall time on a busy machine
         cpuUsPerDelivery: unique ? cpuUs / unique : undefined,
         lost: expected - unique,
@@ -918,7 +902,7 @@ function printFrameBytes(results) {
       if (r?.unpaced?.cpuUsPerDelivery) cpu.push(`- ${peer.label} (${STORE_LABEL[store]}): ${r.unpaced.cpuUsPerDelivery.toFixed(2)} unpaced, ${r.paced?.cpuUsPerDelivery?.toFixed(2) ?? '—'} paced`)
     }
   }
-  if (lines.length) console.log(`Stream bytes per delivered fan-out message (response body bytes read ÷ messages; a tick's data line is ~45 bytes):\n${lines.join('\n')}\n`)
+  if (lines.length) console.log(`Stream bytes per delivered fan-out message (stream and poll body bytes the servers wrote ÷ messages; a tick's data line is ~45 bytes):\n${lines.join('\n')}\n`)
   if (cpu.length) console.log(`Server CPU µs per delivered fan-out message (user + system of every server process, ÷ deliveries):\n${cpu.join('\n')}\n`)
 }
 

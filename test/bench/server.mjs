@@ -9,7 +9,8 @@
 // (emits 'echoed' with its data back to the sender: the echo through the stream), 'join'
 // (joins the room, acks 'ok'). Control routes, loopback only, outside the libraries' paths:
 //   GET  /bench/clock                                   -> {"t": <epoch ms, sub-ms>}
-//   GET  /bench/cpu                                     -> { us }: CPU time this process used so far
+//   GET  /bench/cpu                                     -> { us, streamBytes }: CPU time this process used so far,
+//        and the body bytes socket-serve wrote to stream and poll (GET) responses
 //   GET  /bench/stats                                   -> gc() x3, then process.memoryUsage() and "clients"
 //   POST /bench/fanout?room=R&count=N&rate=MSG_PER_S    -> the server emits 'tick' {n, t} to room R
 //        N times (rate 0: unpaced), then answers {"sent","ms","errors"} once every emit has returned
@@ -34,6 +35,8 @@ let clientCount // () => number
 let closeLib // () => Promise<void>
 let server
 let tlsServer
+/** body bytes written to socket-serve's GET (stream and poll) responses: counted here, not in the client process */
+let streamBytes = 0
 
 async function control(req, res) {
   const url = new URL(req.url, 'http://x')
@@ -45,7 +48,7 @@ async function control(req, res) {
     if (url.pathname === '/bench/clock') return reply(200, { t: now() })
     if (url.pathname === '/bench/cpu') {
       const { user, system } = process.cpuUsage()
-      return reply(200, { us: user + system })
+      return reply(200, { us: user + system, streamBytes })
     }
     if (url.pathname === '/bench/stats') {
       for (let i = 0; i < 3; i++) {
@@ -133,12 +136,33 @@ async function startSocketServe() {
   clientCount = () => io.hub.streamCount
   closeLib = () => io.close()
   const middleware = io.middleware()
-  const app = (req, res) => (req.url.startsWith('/bench/') ? control(req, res) : middleware(req, res))
+  const app = (req, res) => {
+    if (req.url.startsWith('/bench/')) return control(req, res)
+    if (req.method === 'GET') countBody(res)
+    return middleware(req, res)
+  }
   if (process.env.BENCH_TLS_KEY && process.env.BENCH_TLS_CERT) {
     const tls = { key: readFileSync(process.env.BENCH_TLS_KEY), cert: readFileSync(process.env.BENCH_TLS_CERT) }
     tlsServer = http2.createSecureServer({ ...tls, allowHTTP1: true }, app)
   }
   return http.createServer(app)
+}
+
+/** Counts what is written to `res`'s body (a string as its UTF-8 bytes). */
+function countBody(res) {
+  const count = (chunk) => {
+    if (chunk) streamBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength
+  }
+  const write = res.write
+  const end = res.end
+  res.write = function (chunk, ...rest) {
+    count(chunk)
+    return write.call(this, chunk, ...rest)
+  }
+  res.end = function (chunk, ...rest) {
+    if (typeof chunk !== 'function') count(chunk)
+    return end.call(this, chunk, ...rest)
+  }
 }
 
 async function startSocketIo() {

@@ -34,7 +34,7 @@ export interface NodeResponse {
   writableEnded?: boolean
   setHeader(name: string, value: string | string[]): unknown
   writeHead(status: number, headers?: Record<string, string | string[]>): unknown
-  write(chunk: Uint8Array): boolean
+  write(chunk: string | Uint8Array): boolean
   end(chunk?: string | Uint8Array): unknown
   once(event: 'drain' | 'close', fn: () => void): unknown
   on(event: 'close', fn: () => void): unknown

@@ -4,7 +4,6 @@ import type { DeliveryContext } from './context.js'
 import { recordAfter, type Hub } from './hub.js'
 import type { LogEntry, LogPosition, ReadResult, SessionRecord } from '../store/types.js'
 import type { DirectSink, DirectSource } from './sink.js'
-import { concatBytes } from './bytes.js'
 import { BROADCAST_TAG, DIRECT_TAG, resumePositions, roomCursorTag, roomTag, sessionMark } from './cursor-id.js'
 import { CLOSED, INSTANCE_MARK, SAVED_AT, UNREAD_BYTES } from './saved-cursor.js'
 
@@ -47,43 +46,35 @@ const HEARTBEAT = ':\n\n'
 const RETRY = 'retry: 1000\n'
 
 /**
- * A frame's `data:` bytes, encoded once per entry: the Hub hands the same entry
- * object to every local stream of a room, so a broadcast's payload is encoded
- * once, not once per receiver. Only the `id:` line (each stream's cursor) differs.
+ * A frame's `data:` text, made once per entry: the Hub hands the same entry object to every
+ * local stream of a room, so a broadcast's frame text is built (and flattened, at its first
+ * write) once, not once per receiver. Only the `id:` line (each stream's cursor) differs.
  */
-const frames = new WeakMap<LogEntry, Uint8Array>()
-function dataBytes(entry: LogEntry): Uint8Array {
-  let bytes = frames.get(entry)
-  if (!bytes) {
-    bytes = encoder.encode(`data: ${entry.data}\n\n`)
-    frames.set(entry, bytes)
+const frames = new WeakMap<LogEntry, string>()
+function dataText(entry: LogEntry): string {
+  let text = frames.get(entry)
+  if (text === undefined) {
+    text = `data: ${entry.data}\n\n`
+    frames.set(entry, text)
   }
-  return bytes
+  return text
 }
 
 /**
- * The bytes of queued parts, in one allocation. Strings are frame ids and
- * heartbeats, ASCII as a rule: copied unit by unit rather than encoded one by one.
+ * Streams with frames queued in this tick, written in one microtask: a broadcast to a
+ * room's streams on this instance costs one microtask, not one per stream.
  */
-function joinParts(parts: (string | Uint8Array)[]): Uint8Array {
-  if (parts.length === 1 && typeof parts[0] !== 'string') return parts[0]!
-  let size = 0
-  for (const p of parts) size += typeof p === 'string' ? p.length : p.byteLength
-  const bytes = new Uint8Array(size)
-  let at = 0
-  for (const p of parts) {
-    if (typeof p !== 'string') {
-      bytes.set(p, at)
-      at += p.byteLength
-      continue
-    }
-    for (let i = 0; i < p.length; i++) {
-      const c = p.charCodeAt(i)
-      if (c > 0x7f) return concatBytes(parts.map((q) => (typeof q === 'string' ? encoder.encode(q) : q)))
-      bytes[at++] = c
+let toFlush: Receiver[] = []
+function flushAll(): void {
+  const batch = toFlush
+  toFlush = []
+  for (const r of batch) {
+    try {
+      r.flush()
+    } catch (err) {
+      console.error('[socket-serve] stream write failed:', err)
     }
   }
-  return bytes
 }
 
 /**
@@ -98,7 +89,7 @@ export class Receiver implements DirectSource {
   /** when the session's record last had its TTL refreshed: by this request's touch, or as stored */
   readonly touchedAt: number
   private keys = new Map<string, KeyState>()
-  private out: (string | Uint8Array)[] = []
+  private out: string[] = []
   private flushQueued = false
   private opened = false
   private closed = false
@@ -532,7 +523,7 @@ export class Receiver implements DirectSource {
       return
     }
     if (entry.exclude === this.sid) return
-    this.out.push(this.frameId(k), dataBytes(entry))
+    this.out.push(this.frameId(k), dataText(entry))
     this.framesQueued++
     this.wroteMessage = true
     this.scheduleFlush()
@@ -581,22 +572,24 @@ export class Receiver implements DirectSource {
   private scheduleFlush(): void {
     if (this.flushQueued || !this.opened) return
     this.flushQueued = true
-    queueMicrotask(() => this.flush())
+    if (toFlush.push(this) === 1) queueMicrotask(flushAll)
   }
 
-  private flush(): void {
+  /** Writes what is queued (run by flushAll). */
+  flush(): void {
     this.flushQueued = false
     if (this.closed || this.out.length === 0) return
     // Still more than streamBuffer queued from earlier writes: the client is not reading. (Checked
     // before a write, so one catch-up read larger than the bound still goes out whole.)
     if (this.backlog() > this.ctx.streamBuffer) return this.abort()
-    const bytes = joinParts(this.out)
+    const text = this.out.length === 1 ? this.out[0]! : this.out.join('')
     this.out.length = 0
     if (this.sink) {
-      this.sink.write(bytes)
+      // Node encodes a string as it copies it to the socket: no byte array per receiver
+      this.sink.write(text)
     } else {
       try {
-        this.controller.enqueue(bytes)
+        this.controller.enqueue(encoder.encode(text))
       } catch {
         this.close()
         return

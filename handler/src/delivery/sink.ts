@@ -5,7 +5,8 @@
  * a sink and knows nothing of the adapter (see http/beside.ts).
  */
 export interface DirectSink {
-  write(chunk: Uint8Array): void
+  /** a string is UTF-8 text: the runtime encodes it as it writes (each receiver's frames differ by their id lines) */
+  write(chunk: string | Uint8Array): void
   /** bytes written but not yet handed to the network */
   backlog(): number
   end(): void
