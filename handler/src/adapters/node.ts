@@ -32,6 +32,8 @@ export interface NodeResponse {
   statusCode: number
   headersSent: boolean
   writableEnded?: boolean
+  /** the whole answer was handed to the network */
+  writableFinished?: boolean
   setHeader(name: string, value: string | string[]): unknown
   writeHead(status: number, headers?: Record<string, string | string[]>): unknown
   write(chunk: string | Uint8Array): boolean
@@ -99,11 +101,15 @@ async function serveNode(fetch: (req: Request) => Promise<Response>, req: NodeRe
     // The client went away mid-body (or the socket failed): nobody to answer, nothing to run.
     return refuse(res, 400, 'BAD_REQUEST', 'the request body did not arrive whole')
   }
-  // Only long-lived GETs (streams) need to hear that the client went away.
+  // Only long-lived GETs (streams) need to hear that the client went away, and only while their
+  // answer is unfinished: a poll that was answered has nobody left to tell. The reason is made
+  // once (abort() without one builds a DOMException, stack and all, per request).
   let signal: AbortSignal | undefined
   if (!hasBody) {
     const aborted = new AbortController()
-    res.on('close', () => aborted.abort())
+    res.on('close', () => {
+      if (!res.writableFinished) aborted.abort(CLIENT_GONE)
+    })
     signal = aborted.signal
   }
   // The body bytes ride beside the Request rather than in it: undici would copy them into a stream.
@@ -232,6 +238,8 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 
 /** readBody's rejection when the body did not arrive within bodyTimeout. */
 const SLOW_BODY = new Error('the request body arrived too slowly')
+/** the abort reason of a GET whose client went away before its answer ended */
+const CLIENT_GONE = new Error('the client went away')
 
 function refuse(res: NodeResponse, status: number, code: string, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
