@@ -12,9 +12,9 @@
 // over Node's fetch), product defaults except where a row says otherwise. Loopback only; every
 // loop is bounded.
 //
-// Environment: BENCH_QUICK=1 (smaller rooms, 40 s idle window), BENCH_COST_BIG (big room, default
-// 1000), BENCH_COST_IDLE_S (idle window, default 80 s: two keep-alives, one every disconnectTimeout
-// less 5 s = 40 s at the defaults; a window that is not a multiple of 40 s over- or under-counts),
+// Environment: BENCH_QUICK=1 (smaller rooms, 25 s idle window), BENCH_COST_BIG (big room, default
+// 1000), BENCH_COST_IDLE_S (idle window, default 75 s: three keep-alives, one per heartbeat = 25 s
+// at the defaults; a window that is not a multiple of 25 s over- or under-counts),
 // BENCH_COST_JSON=FILE (raw results).
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -33,7 +33,7 @@ const ROOT = resolve(HERE, '..', '..')
 const env = process.env
 const QUICK = /^(1|true)$/i.test(env.BENCH_QUICK ?? '')
 const BIG = Number(env.BENCH_COST_BIG ?? (QUICK ? 200 : 1000))
-const IDLE_S = Number(env.BENCH_COST_IDLE_S ?? (QUICK ? 40 : 80))
+const IDLE_S = Number(env.BENCH_COST_IDLE_S ?? (QUICK ? 25 : 75))
 const JSON_OUT = env.BENCH_COST_JSON ?? join(ROOT, 'test-output', 'bench', 'cost.json')
 const STARTED = Date.now()
 const log = (msg) => process.stderr.write(`[cost ${((Date.now() - STARTED) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`)
@@ -348,7 +348,7 @@ function print(r) {
   ]
   const lines = [
     '',
-    `## Cost (calls / Upstash-billed / Redis commands incl. script bodies; load ${r.load.toFixed(1)}, ${r.node}, idle window ${r.idleSeconds} s, default pingInterval 25 s, keep-alive every 40 s)`,
+    `## Cost (calls / Upstash-billed / Redis commands incl. script bodies; load ${r.load.toFixed(1)}, ${r.node}, idle window ${r.idleSeconds} s, default pingInterval 25 s, keep-alive every 25 s)`,
     '',
     '| | SSE | polling |',
     '| --- | --- | --- |',

@@ -88,6 +88,40 @@ describe('endings', () => {
     expect(ended[0]! - last).toBeGreaterThanOrEqual(1400)
   })
 
+  it('a client quiet between two polls keeps its session for disconnectTimeout less one heartbeat, whatever the phase of the keep-alive', async () => {
+    // Socket.IO ends a silent client between pingTimeout (20 s) and pingInterval + pingTimeout
+    // (45 s) after its last sign of life, by where in the ping cycle it fell silent. Here the live
+    // index is as fresh as the last keep-alive: a client that stops right after a poll, as a
+    // network change or a reconnection's backoff makes it, must have at least
+    // disconnectTimeout - pingInterval to come back. Nine pollers stop one second apart (every
+    // phase of the keep-alive), stay quiet 8 s (< 14 s - 2 s, with room to spare), poll again.
+    const prefix = `end${++prefixes}`
+    const disconnects: string[] = []
+    const a = await startServer({ pingInterval: 2000, disconnectTimeout: 14_000, sweepInterval: 200, store: redisStore(redis.url, { prefix }) }, (io) =>
+      io.onDisconnect((socket, reason) => void disconnects.push(`${socket.id} ${reason}`)),
+    )
+    servers.push(a)
+    const poll = async (s: { sid: string; token: string }) => {
+      const res = await fetch(`${a.url}/poll`, { headers: sessionHeaders(s) })
+      await res.text()
+      return res.status
+    }
+    const start = Date.now()
+    const outcomes = await Promise.all(
+      Array.from({ length: 9 }, async (_, k) => {
+        const s = await rawConnect(a.url, { transport: 'polling' })
+        const statuses = new Set<number>()
+        while (Date.now() - start < 12_000 + k * 1000) statuses.add(await poll(s))
+        const quietAt = Date.now() - start
+        await sleep(8000)
+        return { sid: s.sid, statuses: [...statuses], quietAt, after: await poll(s) }
+      }),
+    )
+    await sleep(500) // sweeps run every 200 ms
+    expect(disconnects, `quiet from (ms): ${outcomes.map((o) => `${o.sid} ${o.quietAt}`).join(', ')}`).toEqual([])
+    expect(outcomes.map((o) => [o.statuses, o.after])).toEqual(outcomes.map(() => [[200], 200]))
+  }, 60_000)
+
   it('a stream that moves to another instance after a run of messages beside it on the first stays live', async () => {
     // The messages on a are claimed beside the stream there and refresh nothing (a's keep-alive
     // keeps the session live while its stream is open). When the stream moves to b, b must not take

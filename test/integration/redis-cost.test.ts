@@ -440,14 +440,13 @@ describe('Redis cost of idle clients (timers on)', () => {
   })
 
   // The defaults' timing, 25 times faster: heartbeats (and a held poll's length) every 1 s instead
-  // of 25 s, and disconnectTimeout such that the live index is refreshed every 1.6 s (it is kept
-  // 5 s short of disconnectTimeout: 40 s at the defaults' 45 s), so a keep-alive comes once every
-  // 1.6 heartbeats, as at the defaults. Everything else is the default.
+  // of 25 s, so a keep-alive comes once per heartbeat, as at the defaults (disconnectTimeout is
+  // kept longer than 45 s scaled, for a loaded machine's late timers). Everything else is the default.
   const PING = 1000
   const SCALED = { pingInterval: PING, disconnectTimeout: 6600 }
   const DEFAULT_HEARTBEATS_PER_MINUTE = 60_000 / 25_000
 
-  it('an idle SSE client and an idle polling client each cost at most 1.6 store calls a minute at the defaults', async () => {
+  it('an idle SSE client and an idle polling client each cost at most 2.4 store calls a minute at the defaults', async () => {
     const sseServer = await startServer({ store: redisStore(redis.url, { prefix: 'idle-sse' }), ...SCALED })
     const pollServer = await startServer({ store: redisStore(redis.url, { prefix: 'idle-poll' }), ...SCALED })
     servers.push(sseServer, pollServer)
@@ -475,9 +474,9 @@ describe('Redis cost of idle clients (timers on)', () => {
     for (const [prefix, list] of calls) {
       // Only keep-alives (one script each): no session read, no log read, no touch, no sweep, no cursor.
       expect(list.filter((c) => c.command !== 'evalsha')).toEqual([])
-      expect(list.length).toBeGreaterThanOrEqual(10) // it was measured: a keep-alive every 1.6 s
-      expect(list.length).toBeLessThanOrEqual(Math.ceil(heartbeats / 1.6) + 1)
-      expect(rates.get(prefix)).toBeLessThanOrEqual(1.6)
+      expect(list.length).toBeGreaterThanOrEqual(15) // it was measured: a keep-alive a heartbeat
+      expect(list.length).toBeLessThanOrEqual(Math.ceil(heartbeats) + 1)
+      expect(rates.get(prefix)).toBeLessThanOrEqual(2.4 * 1.05) // the span's edges: a timer a few ms late
     }
     // They were idle, not gone: both are still connected, no session was ended, and a message
     // still reaches each of them once.
@@ -498,7 +497,7 @@ describe('Redis cost of idle clients (timers on)', () => {
   it('keep-alives cost one call per instance per keep-alive interval, whatever the number of idle streams, and write no cursor', async () => {
     const server = await startServer({ store: redisStore(redis.url, { prefix: 'idle' }), ...SCALED })
     servers.push(server)
-    const KEEP_ALIVE = 1600
+    const KEEP_ALIVE = PING
     const measure = async (n: number) => {
       streams.push(...(await openStreams(server, await connectMany(server, n))))
       await sleep(PING * 1.5) // the streams' opening touches are done

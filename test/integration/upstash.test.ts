@@ -245,7 +245,7 @@ describe('Upstash store: REST commands of idle clients', () => {
     await sleep(500) // the streams' opening reads are done
     // Scripts are cached on the server from their first run on: measure the steady state.
     await server.io.store.keepAlive(['warm-up'], Date.now(), 0)
-    // One keep-alive period (disconnectTimeout less 5 s: 40 s at the defaults), ending just after the
+    // One keep-alive period (one heartbeat: 25 s at the defaults), ending just after the
     // first keep-alive (one script for every stream of the instance; a sweep only when the
     // keep-alive says one would find work).
     rest.resetCounts()

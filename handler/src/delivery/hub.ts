@@ -47,22 +47,25 @@ const RECENT_ENTRIES = 64
 const RECENT_BYTES = 256 * 1024
 
 /**
- * How long before disconnectTimeout runs out a session's live-index entry is refreshed: room for a
+ * The least time kept between a keep-alive's refresh and disconnectTimeout running out: room for a
  * late timer, the store's round trip and clock skew between instances (whose sweeps compare their
  * own clock with the entry).
  */
 export const KEEP_ALIVE_MARGIN_MS = 5_000
 
 /**
- * ms between refreshes of a session's live-index entry while it has a stream here: as seldom as
- * disconnectTimeout allows (40 s at the defaults, 1.5 store calls a minute), never more often than
- * heartbeats (a short disconnectTimeout keeps the former one refresh per heartbeat), and always
- * before disconnectTimeout runs out, even when it is shorter than pingInterval (a third of it kept
- * as the margin when it is below 15 s), or another instance's sweep would end a live session.
+ * ms between refreshes of a session's live-index entry while it has a stream here: once per
+ * heartbeat (25 s at the defaults: 2.4 store calls a minute per instance, however many streams), and
+ * always before disconnectTimeout runs out, even when it is shorter than pingInterval (a third of
+ * it kept as the margin when it is below 15 s), or another instance's sweep would end a live session.
+ * Once per heartbeat, not as seldom as disconnectTimeout allows: the entry is only as fresh as the
+ * last refresh, so a client that goes quiet after a request (a network change, a reconnection's
+ * backoff, a cold start) has disconnectTimeout less the time since then to come back: at least
+ * disconnectTimeout - pingInterval (20 s at the defaults, as Socket.IO's pingTimeout). Refreshing as
+ * seldom as disconnectTimeout allowed (every 40 s) left such a client 5 s.
  */
 export function keepAliveInterval(pingInterval: number, disconnectTimeout: number): number {
-  const latest = disconnectTimeout - Math.min(KEEP_ALIVE_MARGIN_MS, disconnectTimeout / 3)
-  return Math.min(Math.max(pingInterval, disconnectTimeout - KEEP_ALIVE_MARGIN_MS), latest)
+  return Math.min(pingInterval, disconnectTimeout - Math.min(KEEP_ALIVE_MARGIN_MS, disconnectTimeout / 3))
 }
 
 /**

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { keepAliveInterval } from './hub.js'
 
 describe('keepAliveInterval: how often a session with a stream here refreshes its live-index entry', () => {
-  it('at the defaults, as seldom as disconnectTimeout allows (40 s: 1.5 store calls a minute)', () => {
-    expect(keepAliveInterval(25_000, 45_000)).toBe(40_000)
+  it('at the defaults, once per heartbeat (25 s: 2.4 store calls a minute), leaving a quiet client 20 s', () => {
+    expect(keepAliveInterval(25_000, 45_000)).toBe(25_000)
+    // A client that goes quiet right after the last refresh has disconnectTimeout less this to come back.
+    expect(45_000 - keepAliveInterval(25_000, 45_000)).toBe(20_000)
   })
 
   it('with a short disconnectTimeout, once per heartbeat', () => {
