@@ -122,6 +122,8 @@ export interface RequestRecord {
   outcome: 'open' | 'answered' | 'lost' | 'cut' | 'time-limit' | 'client-gone' | 'instance-died' | 'bad-gateway'
   start: number
   ms: number
+  /** ms the request waited for its instance to be ready (a cold start's boot when the pool was empty) */
+  wait: number
 }
 
 export interface CronResult {
@@ -328,6 +330,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
       outcome: 'open',
       start: Date.now(),
       ms: 0,
+      wait: 0,
     }
     log.push(entry)
     if (log.length > 20_000) log.splice(0, log.length - 20_000)
@@ -362,6 +365,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     } catch {
       /* handled below: the instance is dead */
     }
+    entry.wait = Date.now() - entry.start
     if (inst.state === 'dead' || res.destroyed) {
       if (!res.destroyed) {
         outcome('bad-gateway')
